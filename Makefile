@@ -1,0 +1,32 @@
+# audio-sentiment: `make demo` and `make test` are all a new user needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PIP_VERSION := 26.3
+
+.PHONY: venv demo test lint bench clean
+
+venv: $(STAMP)
+
+# The same install steps as deploy/'s images: pinned pip, constraints.txt, setup.py.
+$(STAMP): setup.py constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/audio-sentiment demo --workdir build/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.featurize_throughput
+
+clean:
+	rm -rf build $(VENV) *.egg-info

@@ -1,0 +1,64 @@
+"""The ``audio-sentiment`` command: one subcommand per job.
+
+    audio-sentiment featurize --input ... --output ... [Beam options]
+    audio-sentiment make-demo-data --output DIR
+    audio-sentiment demo [--workdir build/demo]
+
+Arguments a subcommand does not know are passed to Beam's PipelineOptions
+(``--runner``, ``--direct_num_workers``, ``--project`` ...).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from sentiment_model.errors import AudioSentimentError
+
+SUBCOMMANDS = {
+    "featurize": ("pipelines.featurize", "MFCC features -> TFRecord shards (Beam job)"),
+    "make-demo-data": ("pipelines.demo", "write the generated demo corpus"),
+    "demo": ("pipelines.demo", "generate demo audio and run the pipeline on it"),
+}
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr)
+    for noisy in ("apache_beam", "absl", "tensorflow", "numba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_job(job: Callable, argv: list[str] | None) -> int:
+    """Runs ``job(argv)``; project errors print one line and exit with status 2."""
+    configure_logging()
+    try:
+        job(argv)
+    except AudioSentimentError as exc:
+        print(f"audio-sentiment: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in SUBCOMMANDS:
+        width = max(len(name) for name in SUBCOMMANDS)
+        lines = ["usage: audio-sentiment COMMAND [options] [Beam options]", "", "commands:"]
+        lines += [f"  {name.ljust(width)}  {text}" for name, (_, text) in SUBCOMMANDS.items()]
+        lines += ["", "audio-sentiment COMMAND --help shows a command's options."]
+        print("\n".join(lines), file=sys.stderr if argv and argv[0] not in ("-h", "--help")
+              else sys.stdout)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    import importlib
+
+    command, rest = argv[0], argv[1:]
+    module = importlib.import_module(SUBCOMMANDS[command][0])
+    if command == "make-demo-data":
+        return run_job(module.run_make_data, rest)
+    return run_job(module.run, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,637 @@
+"""featurize: audio anywhere -> MFCC features -> schema-checked TFRecord shards.
+
+    python -m pipelines.featurize --input DIR_GLOB_URL_OR_MANIFEST \\
+        [--labels labels.csv] --output OUT_DIR [--preset default] [Beam options]
+
+Writes ``OUT_DIR/{train,eval,test}-SSSSS-of-NNNNN.tfrecord.gz`` (gzip'd
+``tf.train.Example``s, see ``schemas/features.py``), ``schema.pbtxt``,
+``feature_config.json``, ``metadata.json`` and ``errors/errors-*.parquet``
+(one row per rejected input). Every matched input ends up in the shards or
+in the errors; ``metadata.json["accounting"]`` proves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import hashlib
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import apache_beam as beam
+
+from pipelines import common, labels, sources, stats
+from schemas import features as fk
+from schemas import metadata as meta
+from sentiment_model import audio as audio_lib
+from sentiment_model import storage
+from sentiment_model.config import PRESETS, FeatureConfig, preset
+from sentiment_model.errors import ConfigError, RejectedInput
+from sentiment_model.features import compute_features
+
+JOB = "featurize"
+SHARD_SUFFIX = ".tfrecord.gz"
+OWNED_OUTPUTS = (f"*{SHARD_SUFFIX}", meta.METADATA_FILE, meta.SCHEMA_FILE,
+                 meta.FEATURE_CONFIG_FILE, f"{meta.ERRORS_DIR}/*")
+
+
+# ===================================================================== config
+@dataclass(frozen=True)
+class FeaturizeConfig:
+    """Everything a featurize run was asked to do (saved in metadata.json)."""
+
+    input: str
+    output: str
+    feature: FeatureConfig
+    labels: str | None = None
+    label_map: dict[str, str] | None = None
+    classes: tuple[str, ...] | None = None
+    channels: str = "mix"
+    split_ratios: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {"train": 0.8, "eval": 0.1, "test": 0.1})
+    split_seed: int = 0
+    num_shards: int = 0
+    overwrite: bool = False
+    progress_interval_s: float = 10.0
+
+    def validate(self) -> FeaturizeConfig:
+        if self.channels not in audio_lib.CHANNEL_MODES:
+            raise ConfigError(f"--channels {self.channels!r}: choose mix or split")
+        if self.num_shards < 0:
+            raise ConfigError("--num-shards must be >= 0 (0 lets the runner decide)")
+        self.feature.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["feature"] = self.feature.to_dict()
+        data["classes"] = list(self.classes) if self.classes else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeaturizeConfig:
+        data = dict(data)
+        data["feature"] = FeatureConfig.from_dict(data["feature"])
+        if data.get("classes"):
+            data["classes"] = tuple(data["classes"])
+        return cls(**data).validate()
+
+
+@dataclass(frozen=True)
+class FeaturizePlan:
+    """A validated config plus what start-up found out (inputs, labels, splits)."""
+
+    config: FeaturizeConfig
+    input_spec: sources.InputSpec
+    n_inputs: int
+    label_table: labels.LabelTable | None
+    speaker_splits: dict[str, str]
+    split_source: str
+
+    @property
+    def vocabulary(self) -> tuple[str, ...]:
+        return self.label_table.vocabulary if self.label_table else ()
+
+
+def prepare(config: FeaturizeConfig) -> FeaturizePlan:
+    """Start-up checks: fails fast with one readable error, before any work.
+
+    Raises:
+        AudioSentimentError: nothing matched, unreadable label CSV, bad
+            config, unwritable output.
+    """
+    config.validate()
+    spec = sources.resolve_input(config.input)
+    n_inputs = len(sources.list_inputs(spec))
+    table = None
+    speaker_splits: dict[str, str] = {}
+    split_source = "file_hash"
+    if config.labels:
+        try:
+            text = storage.read_text(config.labels)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"--labels {config.labels}: cannot read ({exc})") from None
+        table = labels.parse_label_csv(text, csv_uri=config.labels,
+                                       label_map=config.label_map, classes=config.classes)
+        if not table.rows:
+            raise ConfigError(f"--labels {config.labels}: no usable rows "
+                              f"({len(table.errors)} rejected)")
+        if table.has_split_column:
+            split_source = "column"
+        elif table.has_speaker_column:
+            split_source = "speaker"
+            counts: dict[str, int] = {}
+            for row in table.rows:
+                if row.speaker:
+                    counts[row.speaker] = counts.get(row.speaker, 0) + 1
+            speaker_splits = labels.assign_speaker_splits(
+                counts, config.split_ratios, config.split_seed)
+    common.prepare_output_dir(config.output, overwrite=config.overwrite, owned=OWNED_OUTPUTS)
+    return FeaturizePlan(config, spec, n_inputs, table, speaker_splits, split_source)
+
+
+# ================================================================== elements
+@dataclass(frozen=True)
+class AudioItem:
+    """One input file on its way to features."""
+
+    uri: str
+    split: str
+    label: str = ""
+    label_id: int = fk.UNLABELLED_ID
+    speaker: str = ""
+
+
+class DecodedItem(NamedTuple):
+    item: AudioItem
+    audio: audio_lib.DecodedAudio
+    content_sha256: str
+
+
+class FeatureExample(NamedTuple):
+    """Feature values keyed as in the schema, plus the input fingerprint part."""
+
+    features: dict[str, Any]
+    fingerprint: str
+
+
+def recording_id(uri: str) -> str:
+    """Stable recording id: the file stem plus a short hash of the full URI."""
+    stem = storage.basename(uri).rsplit(".", 1)[0]
+    return f"{stem}-{hashlib.sha1(uri.encode()).hexdigest()[:10]}"
+
+
+# ==================================================================== DoFns
+class KeyByName(beam.DoFn):
+    """uri -> (base name, uri): the join key with label rows."""
+
+    def process(self, uri: str):
+        yield storage.basename(uri), uri
+
+
+class KeyRowByName(beam.DoFn):
+    def process(self, row: labels.LabelRow):
+        yield row.name, row
+
+
+class JoinLabelsFn(beam.DoFn):
+    """(name, {"files", "rows"}) -> AudioItem per labelled file; errors tagged."""
+
+    def __init__(self, *, vocabulary: tuple[str, ...], speaker_splits: dict[str, str],
+                 ratios: dict[str, float], seed: int) -> None:
+        self._vocabulary = vocabulary
+        self._speaker_splits = speaker_splits
+        self._ratios, self._seed = ratios, seed
+
+    def setup(self):
+        self._ids = {name: i for i, name in enumerate(self._vocabulary)}
+
+    def process(self, element):
+        name, groups = element
+        pairs, errors = labels.match_rows_to_files(name, groups["files"], groups["rows"])
+        for row in errors:
+            yield beam.pvalue.TaggedOutput("errors", row)
+        for uri, row in pairs:
+            if row.split:
+                split = row.split
+            elif row.speaker and row.speaker in self._speaker_splits:
+                split = self._speaker_splits[row.speaker]
+            else:
+                split = labels.hash_split(row.name, self._ratios, self._seed)
+            yield AudioItem(uri=uri, split=split, label=row.label,
+                            label_id=self._ids[row.label], speaker=row.speaker)
+
+
+class UnlabelledItemFn(beam.DoFn):
+    def __init__(self, *, ratios: dict[str, float], seed: int) -> None:
+        self._ratios, self._seed = ratios, seed
+
+    def process(self, uri: str):
+        yield AudioItem(uri=uri, split=labels.hash_split(storage.basename(uri), self._ratios,
+                                                         self._seed))
+
+
+class ReadAudioFn(beam.DoFn):
+    """AudioItem -> DecodedItem: reads the bytes and decodes the whole file."""
+
+    def __init__(self, *, total: int, interval_s: float) -> None:
+        self._total, self._interval = total, interval_s
+
+    def setup(self):
+        self._progress = common.Progress(JOB, self._total, interval_s=self._interval)
+
+    def process(self, item: AudioItem):
+        try:
+            data = storage.read_bytes(item.uri)
+        except Exception as exc:
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                item.uri, "read", "read_failed", f"{type(exc).__name__}: {exc}"[:500]))
+            return
+        try:
+            decoded = audio_lib.decode_audio(data)
+        except RejectedInput as exc:
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                item.uri, "decode", exc.error_type, exc.message))
+            return
+        self._progress.update(audio_s=decoded.duration_s)
+        yield DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
+
+    def teardown(self):
+        progress = getattr(self, "_progress", None)
+        if progress is not None:
+            progress.log()
+
+
+class ExtractMfccFn(beam.DoFn):
+    """DecodedItem -> FeatureExample per channel (mix-down or each channel)."""
+
+    def __init__(self, *, feature: FeatureConfig, channels: str) -> None:
+        self._feature, self._channels = feature, channels
+
+    def process(self, decoded: DecodedItem):
+        item, audio = decoded.item, decoded.audio
+        cfg = self._feature
+        rec_id = recording_id(item.uri)
+        fingerprint = stats.input_fingerprint_part(item.uri, decoded.content_sha256)
+        for channel, mono in audio_lib.channel_views(audio.samples, self._channels):
+            try:
+                audio_lib.check_signal(mono, audio.sample_rate, min_duration_s=cfg.min_duration_s,
+                                       silence_dbfs=cfg.silence_dbfs)
+                y = audio_lib.resample(mono, audio.sample_rate, cfg.sample_rate)
+                feats = compute_features(y, cfg.sample_rate, cfg)
+            except RejectedInput as exc:
+                yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                    item.uri, "features", exc.error_type, _with_channel(exc.message, channel)))
+                continue
+            except Exception as exc:
+                yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                    item.uri, "features", "feature_failed",
+                    _with_channel(f"{type(exc).__name__}: {exc}"[:500], channel)))
+                continue
+            yield FeatureExample(
+                features={
+                    fk.RECORDING_ID: rec_id.encode(),
+                    fk.URI: item.uri.encode(),
+                    fk.CHANNEL: channel,
+                    fk.START_S: 0.0,
+                    fk.DURATION_S: float(mono.shape[0] / audio.sample_rate),
+                    fk.SOURCE_SAMPLE_RATE: audio.sample_rate,
+                    fk.SPEAKER: item.speaker.encode(),
+                    fk.SPLIT: item.split.encode(),
+                    fk.LABEL: item.label.encode(),
+                    fk.LABEL_ID: item.label_id,
+                    fk.FRAMES: feats.frames,
+                    fk.N_FRAMES: int(feats.frames.shape[0]),
+                    fk.POOLED: feats.pooled,
+                },
+                fingerprint=fingerprint,
+            )
+            fingerprint = ""  # count each file once in the input fingerprint
+
+
+def _with_channel(message: str, channel: int) -> str:
+    return message if channel == audio_lib.MIX_CHANNEL else f"channel {channel}: {message}"
+
+
+class EncodeExampleFn(beam.DoFn):
+    """FeatureExample -> (split, serialized tf.train.Example), validated against
+    the schema and encoded by tfx-bsl. Tagged outputs: ``summary``
+    (stats.ExampleSummary), ``written`` (uri), ``errors``."""
+
+    def __init__(self, *, schema_text: str) -> None:
+        self._schema_text = schema_text
+
+    def setup(self):
+        from tfx_bsl.coders import example_coder
+
+        self._schema = fk.schema_from_text(self._schema_text)
+        self._encoder = example_coder.RecordBatchToExamplesEncoder(self._schema)
+
+    def process(self, example: FeatureExample):
+        f = example.features
+        uri = f[fk.URI].decode()
+        try:
+            fk.validate_example(f, self._schema)
+            serialized = self._encoder.encode(fk.to_record_batch([f], self._schema))[0]
+        except RejectedInput as exc:
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                uri, exc.stage, exc.error_type, exc.message))
+            return
+        split = f[fk.SPLIT].decode()
+        yield split, serialized
+        yield beam.pvalue.TaggedOutput("written", uri)
+        yield beam.pvalue.TaggedOutput("summary", stats.ExampleSummary(
+            split=split, label=f[fk.LABEL].decode(), speaker=f[fk.SPEAKER].decode(),
+            duration_s=f[fk.DURATION_S],
+            frames=f[fk.FRAMES], pooled=f[fk.POOLED], fingerprint=example.fingerprint))
+
+
+def split_index(element: tuple[str, bytes], num_partitions: int) -> int:
+    return fk.SPLITS.index(element[0])
+
+
+class DropKey(beam.DoFn):
+    def process(self, element):
+        yield element[1]
+
+
+class KeyedOne(beam.DoFn):
+    """uri -> (uri, None), or error row -> (its uri, None), for the accounting join."""
+
+    def process(self, element):
+        yield (element["uri"] if isinstance(element, dict) else element), None
+
+
+class ShardName(beam.DoFn):
+    def process(self, path: str):
+        yield storage.basename(path)
+
+
+class ErrorType(beam.DoFn):
+    def process(self, row: dict):
+        yield row["error_type"]
+
+
+class WriteMetadataFn(beam.DoFn):
+    """Writes metadata.json, schema.pbtxt and feature_config.json once."""
+
+    def __init__(self, *, output: str, static: dict, schema_text: str,
+                 feature_config: dict) -> None:
+        self._output, self._static = output, static
+        self._schema_text, self._feature_config = schema_text, feature_config
+
+    def process(self, _, dataset_stats, accounting, error_counts, shards):
+        import json
+
+        data = dict(self._static)
+        data.update(dataset_stats)
+        data["created_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        data["accounting"] = {key: int(accounting.get(key, 0))
+                              for key in ("matched", "written", "rejected", "lost")}
+        data["errors"] = dict(sorted(error_counts.items()))
+        by_split: dict[str, list[str]] = {}
+        for split, name in sorted(shards):
+            by_split.setdefault(split, []).append(name)
+        data["shards"] = by_split
+        storage.write_text(storage.join(self._output, meta.SCHEMA_FILE), self._schema_text)
+        storage.write_text(storage.join(self._output, meta.FEATURE_CONFIG_FILE),
+                           json.dumps(self._feature_config, indent=2) + "\n")
+        storage.write_text(storage.join(self._output, meta.METADATA_FILE), meta.dumps(data))
+        yield data
+
+
+class AccountingFn(beam.CombineFn):
+    """Counts outcomes from stats.classify_input into {"matched", "written", ...}."""
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, outcome: str):
+        acc[outcome] = acc.get(outcome, 0) + 1
+        if outcome != "label_only":
+            acc["matched"] = acc.get("matched", 0) + 1
+        return acc
+
+    def merge_accumulators(self, accumulators):
+        out: dict[str, int] = {}
+        for acc in accumulators:
+            for key, n in acc.items():
+                out[key] = out.get(key, 0) + n
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+class Classify(beam.DoFn):
+    def process(self, element):
+        yield stats.classify_input(element)
+
+
+# ================================================================= pipeline
+def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
+    """Attaches the featurize transforms to ``p``. Returns the metadata PCollection."""
+    config = plan.config
+    cfg = config.feature
+    schema = fk.build_schema(frame_dims=cfg.frame_dims, pooled_dims=cfg.pooled_dims,
+                             labels=plan.vocabulary)
+    schema_text = fk.schema_to_text(schema)
+
+    uris, match_errors = p | "MatchAudio" >> sources.MatchAudio(plan.input_spec)
+    error_streams = [match_errors]
+
+    if plan.label_table is not None:
+        rows = p | "ReadLabels" >> beam.Create(list(plan.label_table.rows))
+        error_streams.append(p | "LabelRowErrors" >> beam.Create(list(plan.label_table.errors)))
+        joined = (
+            {
+                "files": uris | "KeyFilesByName" >> beam.ParDo(KeyByName()),
+                "rows": rows | "KeyRowsByName" >> beam.ParDo(KeyRowByName()),
+            }
+            | "GroupByName" >> beam.CoGroupByKey()
+            | "JoinLabels" >> beam.ParDo(JoinLabelsFn(
+                vocabulary=plan.vocabulary, speaker_splits=plan.speaker_splits,
+                ratios=config.split_ratios, seed=config.split_seed,
+            )).with_outputs("errors", main="items")
+        )
+        items = joined.items
+        error_streams.append(joined.errors)
+    else:
+        items = uris | "AssignSplits" >> beam.ParDo(
+            UnlabelledItemFn(ratios=config.split_ratios, seed=config.split_seed))
+
+    decoded = items | "ReadAudio" >> beam.ParDo(ReadAudioFn(
+        total=plan.n_inputs, interval_s=config.progress_interval_s,
+    )).with_outputs("errors", main="decoded")
+    extracted = decoded.decoded | "ExtractMfcc" >> beam.ParDo(ExtractMfccFn(
+        feature=cfg, channels=config.channels)).with_outputs("errors", main="examples")
+    encoded = extracted.examples | "EncodeExamples" >> beam.ParDo(
+        EncodeExampleFn(schema_text=schema_text)
+    ).with_outputs("errors", "written", "summary", main="records")
+    error_streams += [decoded.errors, extracted.errors, encoded.errors]
+
+    # --- shards, one set per split
+    parts = encoded.records | "PartitionBySplit" >> beam.Partition(split_index, len(fk.SPLITS))
+    shard_names = []
+    for split, part in zip(fk.SPLITS, parts, strict=True):
+        written = (
+            part
+            | f"DropSplitKey{split.title()}" >> beam.ParDo(DropKey())
+            | f"WriteShards{split.title()}" >> beam.io.WriteToTFRecord(
+                storage.join(config.output, split),
+                file_name_suffix=SHARD_SUFFIX,
+                num_shards=config.num_shards,
+                shard_name_template="-SSSSS-of-NNNNN",
+            )
+        )
+        shard_names.append(
+            written
+            | f"ShardNames{split.title()}" >> beam.ParDo(ShardName())
+            | f"TagSplit{split.title()}" >> beam.WithKeys(split)
+        )
+
+    # --- errors
+    errors = error_streams | "FlattenErrors" >> beam.Flatten()
+    errors | "WriteErrors" >> common.WriteErrors(storage.join(config.output, meta.ERRORS_DIR))
+    error_counts = (
+        errors
+        | "ErrorTypes" >> beam.ParDo(ErrorType())
+        | "CountErrorTypes" >> beam.combiners.Count.PerElement()
+        | "ErrorCountsToDict" >> beam.combiners.ToDict()
+    )
+
+    # --- every matched input is written or rejected
+    accounting = (
+        {
+            "matched": uris | "KeyMatched" >> beam.ParDo(KeyedOne()),
+            "written": encoded.written | "KeyWritten" >> beam.ParDo(KeyedOne()),
+            "rejected": errors | "KeyRejected" >> beam.ParDo(KeyedOne()),
+        }
+        | "GroupByUri" >> beam.CoGroupByKey()
+        | "ClassifyInputs" >> beam.ParDo(Classify())
+        | "CountOutcomes" >> beam.CombineGlobally(AccountingFn())
+    )
+
+    dataset_stats = encoded.summary | "ComputeStats" >> beam.CombineGlobally(
+        stats.DatasetStatsFn(cfg.frame_dims, cfg.pooled_dims))
+    all_shards = shard_names | "FlattenShardNames" >> beam.Flatten()
+
+    static = {
+        "schema_version": fk.SCHEMA_VERSION,
+        "input": config.input,
+        "labels_uri": config.labels,
+        "channels": config.channels,
+        "feature_config": cfg.to_dict(),
+        "label_vocabulary": list(plan.vocabulary),
+        "label_map": config.label_map,
+        "split_source": plan.split_source,
+        "split_ratios": config.split_ratios,
+    }
+    return (
+        p
+        | "MetadataTrigger" >> beam.Create([None])
+        | "WriteMetadata" >> beam.ParDo(
+            WriteMetadataFn(output=config.output, static=static, schema_text=schema_text,
+                            feature_config=cfg.to_dict()),
+            beam.pvalue.AsSingleton(dataset_stats),
+            beam.pvalue.AsSingleton(accounting),
+            beam.pvalue.AsSingleton(error_counts),
+            beam.pvalue.AsList(all_shards),
+        )
+    )
+
+
+# ====================================================================== CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", required=True,
+                        help="directory (recursive), glob ('data/**/*.wav'), gs:// / s3:// URI, "
+                             "fsspec URL (memory://, file://...) or manifest (.txt: one URI per "
+                             "line; .csv: a 'path' column)")
+    parser.add_argument("--output", required=True, help="output directory (local, gs://, s3://)")
+    parser.add_argument("--labels", help="label CSV: path,label[,speaker][,split] "
+                                         "(or Filename,Class)")
+    parser.add_argument("--label-map", help="raw label -> class: a JSON file or 'a=x,b=y'")
+    parser.add_argument("--classes", help="comma-separated class vocabulary (fixes label ids)")
+    parser.add_argument("--preset", default="default", choices=sorted(PRESETS),
+                        help="feature preset (default: %(default)s)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="FIELD=VALUE",
+                        help="override one feature config field, e.g. --set n_mfcc=20")
+    parser.add_argument("--channels", default="mix", choices=audio_lib.CHANNEL_MODES,
+                        help="mix: one example per file (mono mix); split: one per channel")
+    parser.add_argument("--split-ratios", default="0.8,0.1,0.1",
+                        help="train,eval,test shares when the labels have no split column "
+                             "(by speaker when known, else by file name hash)")
+    parser.add_argument("--split-seed", type=int, default=0)
+    parser.add_argument("--num-shards", type=int, default=0,
+                        help="shards per split (0: the runner decides)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the outputs of an earlier run in --output")
+    parser.add_argument("--progress-interval", type=float, default=10.0,
+                        help="seconds between progress lines (default: %(default)s)")
+
+
+def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="audio-sentiment featurize", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return parser.parse_known_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> FeaturizeConfig:
+    overrides = {}
+    for item in args.overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected FIELD=VALUE")
+        key, value = item.split("=", 1)
+        overrides[key.strip()] = value.strip()
+    feature = preset(args.preset)
+    if overrides:
+        feature = feature.with_overrides(overrides)
+    classes = tuple(c.strip() for c in args.classes.split(",") if c.strip()) if args.classes \
+        else None
+    return FeaturizeConfig(
+        input=args.input,
+        output=sources.absolute(args.output),
+        labels=sources.absolute(args.labels) if args.labels else None,
+        label_map=labels.parse_label_map(args.label_map),
+        classes=classes,
+        feature=feature,
+        channels=args.channels,
+        split_ratios=labels.parse_split_ratios(args.split_ratios),
+        split_seed=args.split_seed,
+        num_shards=args.num_shards,
+        overwrite=args.overwrite,
+        progress_interval_s=args.progress_interval,
+    ).validate()
+
+
+def summarize(metadata: dict, output: str) -> str:
+    """A few readable lines about a finished run."""
+    acc = metadata["accounting"]
+    examples = metadata.get("examples") or {}
+    lines = [
+        f"featurize: {acc['matched']} files matched -> {acc['written']} written "
+        f"({sum(examples.values())} examples: "
+        + ", ".join(f"{s} {examples.get(s, 0)}" for s in fk.SPLITS)
+        + f"), {acc['rejected']} rejected, {acc['lost']} unaccounted",
+        f"featurize: {metadata['total_audio_seconds'] / 3600:.3f} h of audio; "
+        f"features in {output}",
+    ]
+    if metadata["errors"]:
+        lines.append(f"featurize: {sum(metadata['errors'].values())} error rows "
+                     f"({common.format_counts(metadata['errors'])}) in "
+                     f"{storage.join(output, meta.ERRORS_DIR)}/")
+    return "\n".join(lines)
+
+
+def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> dict:
+    """Runs featurize; returns the metadata written.
+
+    Raises:
+        AudioSentimentError: on bad arguments or inputs, before any work.
+    """
+    args, pipeline_args = parse_known_args(argv)
+    plan = prepare(config_from_args(args))
+    logging.getLogger(common.LOG.name).info(
+        "featurize: %d input files matched by %s", plan.n_inputs, plan.input_spec.source)
+    p = test_pipeline or common.make_pipeline(pipeline_args)
+    build_pipeline(p, plan)
+    p.run().wait_until_finish()
+    metadata_uri = storage.join(plan.config.output, meta.METADATA_FILE)
+    metadata = meta.loads(storage.read_text(metadata_uri), source=metadata_uri)
+    print(summarize(metadata, plan.config.output), file=sys.stderr)
+    return metadata
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.cli import run_job
+
+    return run_job(run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Feature keys and the TFRecord (``tf.train.Example``) schema.
+
+The schema is a tensorflow_metadata ``Schema`` proto. ``featurize`` writes it
+as ``schema.pbtxt`` next to the shards, validates every example against it
+before encoding with tfx-bsl's ``RecordBatchToExamplesEncoder``, and readers
+decode with tfx-bsl (``ExamplesToRecordBatchDecoder`` or TFXIO) from the
+same file.
+
+One example is one utterance channel (a lhotse-style segment): the keys
+``recording_id``, ``uri``, ``channel`` and ``start_s`` identify it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
+
+from sentiment_model.errors import RejectedInput
+
+SCHEMA_VERSION = 1
+
+# ---------------------------------------------------------------- feature keys
+RECORDING_ID = "recording_id"  # bytes: stable id of the recording
+URI = "uri"  # bytes: where the audio was read from
+CHANNEL = "channel"  # int: channel index, -1 for a mono mix-down
+START_S = "start_s"  # float: segment start in the recording (seconds)
+DURATION_S = "duration_s"  # float: segment duration (seconds)
+SOURCE_SAMPLE_RATE = "source_sample_rate"  # int: the file's own rate (Hz)
+SPEAKER = "speaker"  # bytes: speaker id, empty when unknown
+SPLIT = "split"  # bytes: train / eval / test
+LABEL = "label"  # bytes: class name after the label map, empty if unlabelled
+LABEL_ID = "label_id"  # int: index in the label vocabulary, -1 if unlabelled
+FRAMES = "frames"  # float: [n_frames * frame_dims], time-major frame sequence
+N_FRAMES = "n_frames"  # int: number of frames
+POOLED = "pooled"  # float: [pooled_dims] time-pooled vector
+
+SPLITS = ("train", "eval", "test")
+UNLABELLED_ID = -1
+
+_SCALARS: tuple[tuple[str, int], ...] = (
+    (RECORDING_ID, schema_pb2.BYTES),
+    (URI, schema_pb2.BYTES),
+    (CHANNEL, schema_pb2.INT),
+    (START_S, schema_pb2.FLOAT),
+    (DURATION_S, schema_pb2.FLOAT),
+    (SOURCE_SAMPLE_RATE, schema_pb2.INT),
+    (SPEAKER, schema_pb2.BYTES),
+    (SPLIT, schema_pb2.BYTES),
+    (LABEL, schema_pb2.BYTES),
+    (LABEL_ID, schema_pb2.INT),
+    (N_FRAMES, schema_pb2.INT),
+)
+FEATURE_KEYS: tuple[str, ...] = (*(k for k, _ in _SCALARS), FRAMES, POOLED)
+
+_ARROW_VALUE_TYPES = {
+    schema_pb2.BYTES: pa.large_binary(),
+    schema_pb2.INT: pa.int64(),
+    schema_pb2.FLOAT: pa.float32(),
+}
+
+
+def build_schema(*, frame_dims: int, pooled_dims: int,
+                 labels: Sequence[str] = ()) -> schema_pb2.Schema:
+    """The example schema for one feature configuration.
+
+    Args:
+        frame_dims: values per frame in ``frames``.
+        pooled_dims: length of ``pooled``.
+        labels: the label vocabulary; becomes the domain of ``label``
+            (the empty string, for unlabelled examples, is always allowed).
+    """
+    schema = schema_pb2.Schema()
+    for name, ftype in _SCALARS:
+        feature = schema.feature.add(name=name, type=ftype)
+        feature.presence.min_fraction = 1.0
+        feature.value_count.min = 1
+        feature.value_count.max = 1
+    split = next(f for f in schema.feature if f.name == SPLIT)
+    split.string_domain.name = SPLIT
+    split.string_domain.value.extend(SPLITS)
+    if labels:
+        label = next(f for f in schema.feature if f.name == LABEL)
+        label.string_domain.name = LABEL
+        label.string_domain.value.extend(["", *labels])
+    frames = schema.feature.add(name=FRAMES, type=schema_pb2.FLOAT)
+    frames.presence.min_fraction = 1.0
+    frames.value_count.min = frame_dims
+    pooled = schema.feature.add(name=POOLED, type=schema_pb2.FLOAT)
+    pooled.presence.min_fraction = 1.0
+    pooled.shape.dim.add(size=pooled_dims)
+    # Sequence models read `frames` as a RaggedTensor [batch, (time), frame_dims].
+    group = schema.tensor_representation_group[""]
+    ragged = group.tensor_representation[FRAMES].ragged_tensor
+    ragged.feature_path.step.append(FRAMES)
+    ragged.partition.add(uniform_row_length=frame_dims)
+    group.tensor_representation[POOLED].dense_tensor.column_name = POOLED
+    group.tensor_representation[POOLED].dense_tensor.shape.dim.add(size=pooled_dims)
+    return schema
+
+
+def frame_dims_of(schema: schema_pb2.Schema) -> int:
+    return _feature(schema, FRAMES).value_count.min
+
+
+def pooled_dims_of(schema: schema_pb2.Schema) -> int:
+    return _feature(schema, POOLED).shape.dim[0].size
+
+
+def schema_to_text(schema: schema_pb2.Schema) -> str:
+    return text_format.MessageToString(schema)
+
+
+def schema_from_text(text: str) -> schema_pb2.Schema:
+    return text_format.Parse(text, schema_pb2.Schema())
+
+
+def arrow_schema(schema: schema_pb2.Schema) -> pa.Schema:
+    """The Arrow schema tfx-bsl uses for these examples (one list per feature)."""
+    return pa.schema(
+        [pa.field(f.name, pa.large_list(_ARROW_VALUE_TYPES[f.type])) for f in schema.feature]
+    )
+
+
+def _feature(schema: schema_pb2.Schema, name: str) -> schema_pb2.Feature:
+    for feature in schema.feature:
+        if feature.name == name:
+            return feature
+    raise KeyError(name)
+
+
+def validate_example(example: Mapping[str, object], schema: schema_pb2.Schema) -> None:
+    """Checks one example against the schema before it is written.
+
+    ``example`` maps each feature name to a scalar, a sequence or an ndarray.
+
+    Raises:
+        RejectedInput: ``schema_violation`` naming the feature and the problem.
+    """
+    def fail(message: str) -> RejectedInput:
+        return RejectedInput("schema_violation", message, stage="encode")
+
+    extra = set(example) - {f.name for f in schema.feature}
+    if extra:
+        raise fail(f"features not in the schema: {', '.join(sorted(extra))}")
+    for feature in schema.feature:
+        if feature.name not in example:
+            raise fail(f"feature {feature.name!r} is missing")
+        values = _as_list(example[feature.name])
+        n = len(values)
+        if feature.HasField("shape"):
+            expected = int(np.prod([d.size for d in feature.shape.dim]))
+            if n != expected:
+                raise fail(f"feature {feature.name!r} has {n} values, the schema says {expected}")
+        if feature.HasField("value_count"):
+            vc = feature.value_count
+            if n < vc.min or (vc.max and n > vc.max):
+                raise fail(
+                    f"feature {feature.name!r} has {n} values, the schema allows "
+                    f"{vc.min}..{vc.max or 'any'}"
+                )
+        if feature.type == schema_pb2.BYTES:
+            if not all(isinstance(v, bytes) for v in values):
+                raise fail(f"feature {feature.name!r} must hold bytes")
+            domain = {v.encode() for v in feature.string_domain.value}
+            if domain and any(v not in domain for v in values):
+                raise fail(f"feature {feature.name!r} value {values[0]!r} is outside its domain")
+        elif feature.type == schema_pb2.INT:
+            if not all(isinstance(v, (int, np.integer)) for v in values):
+                raise fail(f"feature {feature.name!r} must hold integers")
+        elif not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+            raise fail(f"feature {feature.name!r} holds NaN or infinite values")
+    frame_dims = frame_dims_of(schema)
+    n_frames = _as_list(example[N_FRAMES])[0]
+    n_values = len(_as_list(example[FRAMES]))
+    if n_values != n_frames * frame_dims:
+        raise fail(
+            f"feature 'frames' has {n_values} values, expected n_frames={n_frames} x {frame_dims}"
+        )
+
+
+def _as_list(value: object) -> list:
+    if isinstance(value, np.ndarray):
+        return value.reshape(-1).tolist()
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def to_record_batch(examples: Sequence[Mapping[str, object]],
+                    schema: schema_pb2.Schema) -> pa.RecordBatch:
+    """Packs examples into the Arrow layout tfx-bsl encodes and decodes."""
+    target = arrow_schema(schema)
+    columns = []
+    for field in target:
+        value_type = field.type.value_type
+        rows = []
+        for example in examples:
+            value = example[field.name]
+            if isinstance(value, np.ndarray):
+                rows.append(pa.array(value.reshape(-1), type=value_type))
+            else:
+                rows.append(pa.array(_as_list(value), type=value_type))
+        offsets = np.cumsum([0, *(len(r) for r in rows)], dtype=np.int64)
+        flat = pa.concat_arrays(rows) if rows else pa.array([], type=value_type)
+        columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
+    return pa.RecordBatch.from_arrays(columns, schema=target)
+
+
+def record_batch_to_examples(batch: pa.RecordBatch) -> list[dict[str, np.ndarray]]:
+    """Unpacks a decoded RecordBatch into one dict of numpy arrays per example."""
+    out: list[dict[str, np.ndarray]] = [{} for _ in range(batch.num_rows)]
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        for i, row in enumerate(column.to_pylist()):
+            values = row if row is not None else []
+            if values and isinstance(values[0], bytes):
+                out[i][name] = np.array(values, dtype=object)
+            else:
+                out[i][name] = np.asarray(values)
+    return out

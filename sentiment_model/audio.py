@@ -1,0 +1,155 @@
+"""Decoding and conditioning of audio: bytes in, checked float32 arrays out.
+
+Everything libsndfile reads is accepted (WAV in any PCM/float/u-law/A-law
+subtype, FLAC, OGG/Vorbis, MP3, AIFF, ...). Problems become
+:class:`~sentiment_model.errors.RejectedInput` with a stable ``error_type``:
+
+============  ==========================================================
+error_type    meaning
+============  ==========================================================
+empty         zero bytes, or a valid header with zero frames
+unreadable    not audio libsndfile can decode (corrupt, wrong extension)
+truncated     the file ends before the length its header declares
+non_finite    NaN or infinite samples
+too_short     shorter than the configured minimum duration
+silent        RMS level below the configured silence threshold
+============  ==========================================================
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import NamedTuple
+
+import numpy as np
+import soundfile
+import soxr
+
+from sentiment_model.errors import RejectedInput
+
+CHANNEL_MODES = ("mix", "split")
+MIX_CHANNEL = -1  # channel id of a mono mix-down
+
+
+class DecodedAudio(NamedTuple):
+    """Audio as stored in the file.
+
+    Attributes:
+        samples: float32 ``[n_samples, n_channels]`` in [-1, 1].
+        sample_rate: Hz.
+        format: libsndfile's container name, e.g. ``"WAV"``.
+        subtype: libsndfile's sample encoding, e.g. ``"PCM_16"``.
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+    format: str
+    subtype: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[0] / self.sample_rate
+
+
+def decode_audio(data: bytes) -> DecodedAudio:
+    """Decodes a whole audio file held in memory.
+
+    Raises:
+        RejectedInput: ``empty``, ``unreadable``, ``truncated`` or ``non_finite``.
+    """
+    if not data:
+        raise RejectedInput("empty", "file is empty (0 bytes)")
+    try:
+        with soundfile.SoundFile(io.BytesIO(data)) as f:
+            declared = f.frames
+            samples = f.read(dtype="float32", always_2d=True)
+            fmt, subtype, rate = f.format, f.subtype, f.samplerate
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise RejectedInput("unreadable", f"not decodable audio: {_short(exc)}") from None
+    if samples.shape[0] == 0:
+        raise RejectedInput("empty", "audio has no samples")
+    if samples.shape[0] < declared:
+        raise RejectedInput(
+            "truncated",
+            f"file ends after {samples.shape[0]} of {declared} declared frames",
+        )
+    if fmt in ("WAV", "WAVEX"):
+        missing = _wav_missing_bytes(data)
+        if missing > 0:
+            raise RejectedInput(
+                "truncated", f"WAV data chunk is {missing} bytes shorter than its header says"
+            )
+    if not np.isfinite(samples).all():
+        bad = int((~np.isfinite(samples)).sum())
+        raise RejectedInput("non_finite", f"{bad} samples are NaN or infinite")
+    return DecodedAudio(samples=samples, sample_rate=int(rate), format=fmt, subtype=subtype)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).replace("<_io.BytesIO object", "<bytes").strip()
+    return text[:200]
+
+
+def _wav_missing_bytes(data: bytes) -> int:
+    """Bytes by which a RIFF/WAVE ``data`` chunk falls short of its header."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return 0
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk_id = data[pos : pos + 4]
+        (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        if chunk_id == b"data":
+            return max(0, size - (len(data) - pos - 8))
+        pos += 8 + size + (size & 1)
+    return 0
+
+
+def channel_views(samples: np.ndarray, mode: str) -> list[tuple[int, np.ndarray]]:
+    """Splits ``[n_samples, n_channels]`` audio into mono signals.
+
+    Args:
+        mode: ``"mix"`` averages all channels into one signal (channel id
+            :data:`MIX_CHANNEL`); ``"split"`` keeps each channel (ids 0, 1, ...).
+
+    Returns:
+        ``[(channel_id, float32 [n_samples]), ...]``.
+    """
+    if mode == "split":
+        return [(c, np.ascontiguousarray(samples[:, c])) for c in range(samples.shape[1])]
+    if samples.shape[1] == 1:
+        return [(MIX_CHANNEL, samples[:, 0])]
+    return [(MIX_CHANNEL, samples.mean(axis=1, dtype=np.float32))]
+
+
+def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
+    """High-quality resampling (libsoxr, "HQ") of mono float32 ``[n_samples]``."""
+    if orig_rate == target_rate:
+        return samples
+    out = soxr.resample(samples, orig_rate, target_rate, quality="HQ")
+    return np.asarray(out, dtype=np.float32)
+
+
+def rms_dbfs(samples: np.ndarray) -> float:
+    """RMS level of a signal in dB relative to full scale (-inf for zeros)."""
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
+
+
+def check_signal(samples: np.ndarray, sample_rate: int, *, min_duration_s: float,
+                 silence_dbfs: float) -> None:
+    """Rejects mono audio that is too short or silent.
+
+    Raises:
+        RejectedInput: ``too_short`` or ``silent``.
+    """
+    duration = samples.shape[0] / sample_rate
+    if duration < min_duration_s:
+        raise RejectedInput(
+            "too_short", f"{duration:.3f} s of audio, the minimum is {min_duration_s:g} s"
+        )
+    level = rms_dbfs(samples)
+    if level < silence_dbfs:
+        raise RejectedInput(
+            "silent", f"RMS level {level:.1f} dBFS is below the {silence_dbfs:g} dBFS threshold"
+        )

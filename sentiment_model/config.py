@@ -1,0 +1,217 @@
+"""Feature configuration: one frozen object decides every feature value.
+
+The configuration is written next to the TFRecord shards (``metadata.json``)
+and later carried inside the trained model, so that inference computes
+exactly what training saw (the idea of lhotse's feature configs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from sentiment_model.errors import ConfigError
+
+FEATURE_KINDS = ("mfcc", "logmel_image")
+NORMALIZATIONS = ("none", "utterance")
+POOLINGS = ("mean", "mean_std")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How audio becomes features.
+
+    Attributes:
+        preset: name of the preset this configuration started from.
+        kind: ``"mfcc"`` (frame sequence of MFCCs, plus deltas) or
+            ``"logmel_image"`` (a fixed-size log-mel "spectrogram image", the
+            study's CNN input).
+        sample_rate: audio is resampled to this rate (Hz) before analysis.
+        n_mfcc: number of cepstral coefficients per frame.
+        n_fft: FFT size in samples.
+        win_length: analysis window in samples (``None``: ``n_fft``).
+        hop_length: frame step in samples.
+        n_mels: number of mel bands.
+        fmin: lowest mel band edge (Hz).
+        fmax: highest mel band edge (Hz); ``None`` means ``sample_rate / 2``.
+        deltas: 0, 1 or 2 — append delta and delta-delta coefficients.
+        delta_width: frames in the delta regression window (odd, >= 3).
+        normalize: ``"utterance"`` subtracts each coefficient's mean and divides
+            by its standard deviation over the utterance; ``"none"`` keeps values.
+        pooling: time pooling of the frame sequence into one vector: ``"mean"``
+            or ``"mean_std"`` (mean and standard deviation concatenated).
+        image_frames: width (time axis) of the ``logmel_image`` in frames.
+        min_duration_s: shorter audio is rejected (seconds).
+        silence_dbfs: audio whose RMS level is below this (dBFS) is rejected
+            as silent.
+    """
+
+    preset: str = "default"
+    kind: str = "mfcc"
+    sample_rate: int = 16000
+    n_mfcc: int = 40
+    n_fft: int = 512
+    win_length: int | None = 400
+    hop_length: int = 160
+    n_mels: int = 64
+    fmin: float = 20.0
+    fmax: float | None = 7600.0
+    deltas: int = 2
+    delta_width: int = 9
+    normalize: str = "none"
+    pooling: str = "mean_std"
+    image_frames: int = 128
+    min_duration_s: float = 0.25
+    silence_dbfs: float = -70.0
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def frame_dims(self) -> int:
+        """Values per frame of the ``frames`` feature."""
+        if self.kind == "logmel_image":
+            return self.n_mels
+        return self.n_mfcc * (1 + self.deltas)
+
+    @property
+    def pooled_dims(self) -> int:
+        """Length of the time-pooled ``pooled`` vector."""
+        return self.frame_dims * (2 if self.pooling == "mean_std" else 1)
+
+    @property
+    def min_frames(self) -> int:
+        """Frames produced by the shortest accepted audio (centred framing)."""
+        return 1 + int(self.min_duration_s * self.sample_rate) // self.hop_length
+
+    # -------------------------------------------------------------- validation
+    def validate(self) -> FeatureConfig:
+        """Checks every value once, at start-up; returns ``self``.
+
+        Raises:
+            ConfigError: naming the first invalid field and what is allowed.
+        """
+        def bad(field: str, why: str) -> ConfigError:
+            return ConfigError(f"feature config: {field}={getattr(self, field)!r} {why}")
+
+        if self.kind not in FEATURE_KINDS:
+            raise bad("kind", f"is not one of {', '.join(FEATURE_KINDS)}")
+        if self.normalize not in NORMALIZATIONS:
+            raise bad("normalize", f"is not one of {', '.join(NORMALIZATIONS)}")
+        if self.pooling not in POOLINGS:
+            raise bad("pooling", f"is not one of {', '.join(POOLINGS)}")
+        if not 4000 <= self.sample_rate <= 192000:
+            raise bad("sample_rate", "must be between 4000 and 192000 Hz")
+        for name in ("n_mfcc", "n_fft", "hop_length", "n_mels", "image_frames"):
+            if getattr(self, name) < 1:
+                raise bad(name, "must be a positive integer")
+        if self.n_mfcc > self.n_mels:
+            raise bad("n_mfcc", f"cannot exceed n_mels={self.n_mels}")
+        if self.win_length is not None and not 1 <= self.win_length <= self.n_fft:
+            raise bad("win_length", f"must be between 1 and n_fft={self.n_fft}")
+        nyquist = self.sample_rate / 2
+        if not 0 <= self.fmin < nyquist:
+            raise bad("fmin", f"must be in [0, {nyquist:g}) Hz")
+        if self.fmax is not None and not self.fmin < self.fmax <= nyquist:
+            raise bad("fmax", f"must be in ({self.fmin:g}, {nyquist:g}] Hz")
+        if self.deltas not in (0, 1, 2):
+            raise bad("deltas", "must be 0, 1 or 2")
+        if self.delta_width < 3 or self.delta_width % 2 == 0:
+            raise bad("delta_width", "must be an odd integer >= 3")
+        if self.min_duration_s <= 0:
+            raise bad("min_duration_s", "must be positive")
+        if self.deltas and self.min_frames < self.delta_width:
+            raise bad(
+                "min_duration_s",
+                f"gives {self.min_frames} frames, fewer than delta_width={self.delta_width}",
+            )
+        if self.silence_dbfs >= 0:
+            raise bad("silence_dbfs", "must be below 0 dBFS")
+        return self
+
+    # ----------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
+        """Builds and validates a config; unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"feature config: unknown field(s) {', '.join(unknown)}")
+        return cls(**data).validate()
+
+    def with_overrides(self, overrides: dict[str, str]) -> FeatureConfig:
+        """Returns a copy with ``field -> text value`` overrides (from ``--set``)."""
+        hints = typing.get_type_hints(type(self))
+        changes: dict[str, Any] = {}
+        for name, text in overrides.items():
+            if name not in hints:
+                raise ConfigError(f"feature config: unknown field {name!r}")
+            changes[name] = _parse_value(name, text, hints[name])
+        return dataclasses.replace(self, **changes).validate()
+
+
+def _parse_value(name: str, text: str, hint: Any) -> Any:
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), hint) if args else hint
+    if optional and text.strip().lower() in ("none", "null", ""):
+        return None
+    try:
+        if base is bool:
+            return text.strip().lower() in ("1", "true", "yes")
+        return base(text)
+    except ValueError:
+        raise ConfigError(
+            f"feature config: {name}={text!r} is not a valid {base.__name__}"
+        ) from None
+
+
+PRESETS: dict[str, FeatureConfig] = {
+    # The product's recipe (the training issue settles it by measurement):
+    # 25 ms / 10 ms frames at 16 kHz, 40 MFCCs plus deltas and delta-deltas.
+    "default": FeatureConfig(),
+    # The study's input: librosa.load() at 22,050 Hz, librosa's MFCC defaults
+    # with 128 coefficients, averaged over time.
+    "seed": FeatureConfig(
+        preset="seed",
+        sample_rate=22050,
+        n_mfcc=128,
+        n_fft=2048,
+        win_length=None,
+        hop_length=512,
+        n_mels=128,
+        fmin=0.0,
+        fmax=None,
+        deltas=0,
+        pooling="mean",
+    ),
+    # The study's CNN input: a 128 x 128 log-mel "spectrogram image".
+    "seed_cnn2d": FeatureConfig(
+        preset="seed_cnn2d",
+        kind="logmel_image",
+        sample_rate=22050,
+        n_mfcc=128,
+        n_fft=2048,
+        win_length=None,
+        hop_length=512,
+        n_mels=128,
+        fmin=0.0,
+        fmax=None,
+        deltas=0,
+        pooling="mean",
+        image_frames=128,
+    ),
+}
+
+
+def preset(name: str) -> FeatureConfig:
+    """Returns the named preset, validated."""
+    try:
+        return PRESETS[name].validate()
+    except KeyError:
+        raise ConfigError(
+            f"unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}"
+        ) from None

@@ -1,0 +1,34 @@
+"""The project's exceptions.
+
+Every error the project raises on purpose derives from
+:class:`AudioSentimentError`, so command-line entry points can print one
+readable line for them instead of a traceback.
+"""
+
+
+class AudioSentimentError(Exception):
+    """Base class of all errors raised by audio-sentiment on purpose."""
+
+
+class ConfigError(AudioSentimentError):
+    """A configuration value or command-line argument is invalid."""
+
+
+class InputError(AudioSentimentError):
+    """The job's inputs cannot be used at all (nothing matched, bad header...)."""
+
+
+class RejectedInput(AudioSentimentError):
+    """One input record is rejected; it goes to the errors output, the job goes on.
+
+    Args:
+        error_type: stable machine-readable reason, e.g. ``"unreadable"``.
+        message: what is wrong, for a person.
+        stage: pipeline stage that rejected it (``"decode"``, ``"labels"``...).
+    """
+
+    def __init__(self, error_type: str, message: str, *, stage: str = "decode") -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.stage = stage
+        self.message = message

@@ -1,0 +1,120 @@
+"""Thin storage helpers over Beam's FileSystems and fsspec.
+
+Paths Beam knows (local paths, ``gs://``, ``s3://`` ...) go through
+``apache_beam.io.filesystems.FileSystems`` so that they behave exactly as in
+Beam's own IO; every other URL (``memory://``, ``file://``, ``https://``,
+any fsspec protocol) goes through fsspec.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import NamedTuple
+
+import fsspec
+from apache_beam.io.filesystems import FileSystems
+
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".caf", ".w64"}
+)
+
+
+class FileInfo(NamedTuple):
+    """A matched file: its URI and size in bytes."""
+
+    uri: str
+    size_bytes: int
+
+
+def is_beam_path(uri: str) -> bool:
+    """True when Beam's FileSystems handles this path or URL."""
+    try:
+        FileSystems.get_filesystem(uri)
+    except ValueError:
+        return False
+    return True
+
+
+def has_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def has_audio_extension(uri: str) -> bool:
+    return posixpath.splitext(uri.lower())[1] in AUDIO_EXTENSIONS
+
+
+def read_bytes(uri: str) -> bytes:
+    """Reads a whole file."""
+    if is_beam_path(uri):
+        with FileSystems.open(uri, compression_type="uncompressed") as f:
+            return f.read()
+    with fsspec.open(uri, "rb") as f:
+        return f.read()
+
+
+def read_text(uri: str, encoding: str = "utf-8-sig") -> str:
+    return read_bytes(uri).decode(encoding)
+
+
+def write_text(uri: str, text: str) -> None:
+    """Writes (replaces) a whole text file."""
+    if is_beam_path(uri):
+        with FileSystems.create(uri, mime_type="text/plain") as f:
+            f.write(text.encode("utf-8"))
+        return
+    with fsspec.open(uri, "wb") as f:
+        f.write(text.encode("utf-8"))
+
+
+def exists(uri: str) -> bool:
+    if is_beam_path(uri):
+        return FileSystems.exists(uri)
+    fs, path = fsspec.core.url_to_fs(uri)
+    return fs.exists(path)
+
+
+def is_dir(uri: str) -> bool:
+    """True for an existing directory (or a non-empty prefix on object stores)."""
+    if is_beam_path(uri):
+        if "://" not in uri:
+            import os
+
+            return os.path.isdir(uri)
+        prefix = uri.rstrip("/") + "/"
+        return bool(FileSystems.match([prefix + "*"], limits=[1])[0].metadata_list)
+    fs, path = fsspec.core.url_to_fs(uri)
+    return fs.isdir(path)
+
+
+def join(base: str, *parts: str) -> str:
+    if is_beam_path(base):
+        return FileSystems.join(base, *parts)
+    return posixpath.join(base, *parts)
+
+
+def dirname(uri: str) -> str:
+    if is_beam_path(uri):
+        return FileSystems.split(uri)[0]
+    return posixpath.dirname(uri)
+
+
+def basename(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def match(pattern: str) -> list[FileInfo]:
+    """Files matching a glob (``**`` recurses), sorted by URI."""
+    if is_beam_path(pattern):
+        result = FileSystems.match([pattern])[0]
+        found = [FileInfo(m.path, int(m.size_in_bytes)) for m in result.metadata_list]
+    else:
+        fs, path = fsspec.core.url_to_fs(pattern)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        details = fs.glob(path, detail=True)
+        found = [
+            FileInfo(fs.unstrip_protocol(p) if protocol != "file" else f"file://{p}",
+                     int(d.get("size") or 0))
+            for p, d in details.items()
+            if d.get("type", "file") != "directory"
+        ]
+    return sorted(found)

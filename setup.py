@@ -1,0 +1,41 @@
+"""audio-sentiment: batch speech sentiment pipelines on Apache Beam.
+
+Dataflow workers install this package with ``--setup_file ./setup.py``; the
+exact versions CI tested are in ``constraints.txt`` (``pip install -c``).
+"""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="audio-sentiment",
+    version="0.1.0",
+    description=(
+        "Batch pipeline that tells whether the tone of recorded calls is "
+        "positive, neutral or negative (MFCC + BiLSTM, Apache Beam)."
+    ),
+    long_description=(Path(__file__).parent / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11,<3.13",
+    packages=find_packages(include=["pipelines*", "sentiment_model*", "schemas*"]),
+    install_requires=[
+        "apache-beam[gcp]>=2.60,<3",
+        "tensorflow>=2.21,<2.22",
+        "tfx-bsl>=1.21,<1.22",
+        "tensorflow-metadata>=1.21,<1.22",
+        "librosa>=0.11,<0.12",
+        "soundfile>=0.13",
+        "soxr>=0.5",
+        "numpy>=1.26",
+        "pyarrow>=14",
+        "fsspec>=2024.1",
+    ],
+    extras_require={
+        "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9"],
+    },
+    entry_points={
+        "console_scripts": ["audio-sentiment=pipelines.cli:main"],
+    },
+)
