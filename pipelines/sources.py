@@ -176,12 +176,15 @@ class MatchAudio(beam.PTransform):
             )
             return result.uris, result[self.ERRORS]
         if storage.is_beam_path(spec.pattern):
+            patterns = storage.expand_globstar(spec.pattern)
             uris = (
                 pbegin
-                | "MatchFiles" >> fileio.MatchFiles(
-                    spec.pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
+                | "Patterns" >> beam.Create(patterns)
+                | "MatchFiles" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
                 | "ToUri" >> beam.ParDo(_MetadataToUri(audio_only))
             )
+            if len(patterns) > 1:
+                uris = uris | "Distinct" >> beam.Distinct()
         else:
             uris = (
                 pbegin

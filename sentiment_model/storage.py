@@ -102,18 +102,27 @@ def basename(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
+def expand_globstar(pattern: str) -> list[str]:
+    """Patterns that together give ``**`` its usual meaning of "zero or more
+    folders": Beam's ``a/**/*.wav`` needs at least one folder level, so
+    ``a/*.wav`` is matched as well."""
+    patterns = [pattern]
+    if "/**/" in pattern:
+        patterns.append(pattern.replace("/**/", "/", 1))
+    return patterns
+
+
 def match(pattern: str) -> list[FileInfo]:
-    """Files matching a glob (``**`` recurses), sorted by URI."""
+    """Files matching a glob (``**`` recurses, also into zero folders), sorted by URI."""
     if is_beam_path(pattern):
-        result = FileSystems.match([pattern])[0]
-        found = [FileInfo(m.path, int(m.size_in_bytes)) for m in result.metadata_list]
+        results = FileSystems.match(expand_globstar(pattern))
+        found = list({m.path: FileInfo(m.path, int(m.size_in_bytes))
+                      for r in results for m in r.metadata_list}.values())
     else:
         fs, path = fsspec.core.url_to_fs(pattern)
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         details = fs.glob(path, detail=True)
         found = [
-            FileInfo(fs.unstrip_protocol(p) if protocol != "file" else f"file://{p}",
-                     int(d.get("size") or 0))
+            FileInfo(fs.unstrip_protocol(p), int(d.get("size") or 0))  # canonical fsspec URL
             for p, d in details.items()
             if d.get("type", "file") != "directory"
         ]

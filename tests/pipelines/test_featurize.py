@@ -1,0 +1,279 @@
+"""End-to-end tests of the featurize job on generated audio."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+
+import fsspec
+import numpy as np
+import pytest
+import soundfile
+from apache_beam.testing.util import assert_that
+
+from pipelines import cli, featurize
+from schemas import features as fk
+from schemas.metadata import FEATURE_CONFIG_FILE, SCHEMA_FILE
+from sentiment_model import audio as audio_lib
+from sentiment_model.config import FeatureConfig, preset
+from sentiment_model.errors import ConfigError, InputError
+from sentiment_model.features import compute_features
+from tests.conftest import (
+    make_pipeline,
+    read_errors,
+    read_examples,
+    read_labels,
+    tone,
+    write_audio,
+)
+
+
+def run_featurize(*args: str) -> dict:
+    return featurize.run([*args, "--progress-interval", "0"], test_pipeline=make_pipeline())
+
+
+def expected_features(path: str, cfg: FeatureConfig, channel: int = -1):
+    samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    mono = samples.mean(axis=1) if channel == -1 else samples[:, channel]
+    return compute_features(audio_lib.resample(mono.astype(np.float32), rate, cfg.sample_rate),
+                            cfg.sample_rate, cfg)
+
+
+def by_uri(examples):
+    return {ex[fk.URI][0].decode(): ex for ex in examples}
+
+
+def test_round_trip_arrays_labels_counts_and_stats(corpus, tmp_path):
+    out = str(tmp_path / "features")
+    labels_csv = os.path.join(corpus, "labels.csv")
+    metadata = run_featurize("--input", corpus, "--labels", labels_csv, "--output", out)
+    rows = read_labels(labels_csv)
+    cfg = preset("default")
+
+    assert metadata["accounting"] == {"matched": 18, "written": 18, "rejected": 0, "lost": 0}
+    assert metadata["label_vocabulary"] == ["negative", "neutral", "positive"]
+    assert metadata["split_source"] == "speaker"
+    assert sum(metadata["examples"].values()) == 18
+    assert metadata["errors"] == {}
+    assert read_errors(out) == []
+
+    examples = read_examples(out)
+    assert len(examples) == 18
+    got = by_uri(examples)
+    for row in rows:
+        path = os.path.join(corpus, row["path"])
+        ex = got[path]
+        assert ex[fk.LABEL][0].decode() == row["label"]
+        assert ex[fk.LABEL_ID][0] == metadata["label_vocabulary"].index(row["label"])
+        assert ex[fk.SPEAKER][0].decode() == row["speaker"]
+        assert ex[fk.CHANNEL][0] == -1 and ex[fk.SOURCE_SAMPLE_RATE][0] == 16000
+        want = expected_features(path, cfg)
+        n = ex[fk.N_FRAMES][0]
+        assert n == want.frames.shape[0]
+        np.testing.assert_allclose(ex[fk.FRAMES].reshape(n, cfg.frame_dims), want.frames,
+                                   rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(ex[fk.POOLED], want.pooled, rtol=1e-6, atol=1e-5)
+
+    # speakers never cross splits; counts in metadata match the shards
+    split_of = {}
+    for ex in examples:
+        speaker, split = ex[fk.SPEAKER][0], ex[fk.SPLIT][0].decode()
+        assert split_of.setdefault(speaker, split) == split
+    assert set(split_of.values()) == {"train", "eval", "test"}
+    for split in fk.SPLITS:
+        in_split = [ex for ex in examples if ex[fk.SPLIT][0].decode() == split]
+        assert metadata["examples"].get(split, 0) == len(read_examples(out, split)) == len(
+            in_split)
+
+    # train statistics are the per-coefficient mean/std over all train frames
+    train = [ex for ex in examples if ex[fk.SPLIT][0] == b"train"]
+    frames = np.concatenate([ex[fk.FRAMES].reshape(-1, cfg.frame_dims) for ex in train])
+    stats = metadata["train_stats"]["frames"]
+    assert stats["count"] == frames.shape[0]
+    np.testing.assert_allclose(stats["mean"], frames.mean(axis=0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(stats["std"], frames.std(axis=0), rtol=1e-4, atol=1e-4)
+    assert metadata["total_audio_seconds"] == pytest.approx(
+        sum(soundfile.info(os.path.join(corpus, r["path"])).duration for r in rows), abs=1e-2)
+
+    # the config and schema travel with the data
+    with open(os.path.join(out, FEATURE_CONFIG_FILE)) as f:
+        assert FeatureConfig.from_dict(json.load(f)) == cfg
+    with open(os.path.join(out, SCHEMA_FILE)) as f:
+        assert fk.schema_from_text(f.read()) == fk.build_schema(
+            frame_dims=120, pooled_dims=240, labels=["negative", "neutral", "positive"])
+
+    # same inputs -> same fingerprint; a changed file -> another one
+    again = run_featurize("--input", corpus, "--labels", labels_csv, "--output", out,
+                          "--overwrite")
+    assert again["input_fingerprint"] == metadata["input_fingerprint"]
+    copy = shutil.copytree(corpus, str(tmp_path / "copy"))
+    first = os.path.join(copy, rows[0]["path"])
+    write_audio(first, tone(500, seconds=1.0, sample_rate=16000), 16000)
+    changed = run_featurize("--input", copy, "--labels", os.path.join(copy, "labels.csv"),
+                            "--output", str(tmp_path / "f2"))
+    assert changed["input_fingerprint"] != metadata["input_fingerprint"]
+
+
+def test_every_bad_input_lands_in_errors_and_good_files_are_all_written(tmp_path):
+    data = tmp_path / "data"
+    good = [write_audio(str(data / f"good{i}.wav"),
+                        tone(200 + 100 * i, seconds=0.6, sample_rate=16000, seed=i), 16000)
+            for i in range(3)]
+    bad = {
+        "not_audio.wav": "unreadable",
+        "empty.wav": "empty",
+        "truncated.wav": "truncated",
+        "silent.wav": "silent",
+        "short.wav": "too_short",
+        "nan.wav": "non_finite",
+        "unlabelled.wav": "unlabelled",
+        "odd_label.wav": "unknown_label",
+    }
+    (data / "not_audio.wav").write_text("hello, I am text\n" * 20)
+    (data / "empty.wav").write_bytes(b"")
+    write_audio(str(data / "full.wav"), tone(300, seconds=1.0, sample_rate=16000), 16000)
+    full = (data / "full.wav").read_bytes()
+    (data / "truncated.wav").write_bytes(full[: len(full) // 2])
+    os.remove(data / "full.wav")
+    write_audio(str(data / "silent.wav"), np.zeros(16000, np.float32), 16000)
+    write_audio(str(data / "short.wav"), tone(300, seconds=0.1, sample_rate=16000), 16000)
+    nan = tone(300, seconds=0.5, sample_rate=16000)
+    nan[10] = np.nan
+    write_audio(str(data / "nan.wav"), nan, 16000, subtype="FLOAT")
+    write_audio(str(data / "unlabelled.wav"), tone(250, seconds=0.5, sample_rate=16000), 16000)
+    write_audio(str(data / "odd_label.wav"), tone(250, seconds=0.5, sample_rate=16000), 16000)
+    labelled = [*(os.path.basename(g) for g in good), *(n for n in bad if n not in (
+        "unlabelled.wav", "odd_label.wav"))]
+    lines = ["path,label"] + [f"{name},pos" for name in labelled]
+    lines += ["odd_label.wav,confused", "missing.wav,neg", "good0.wav,neg"]
+    (data / "labels.csv").write_text("\n".join(lines) + "\n")
+
+    out = str(tmp_path / "out")
+    metadata = run_featurize("--input", str(data), "--labels", str(data / "labels.csv"),
+                             "--output", out, "--classes", "neg,pos")
+
+    errors = read_errors(out)
+    got = {(os.path.basename(e["uri"]), e["error_type"]) for e in errors}
+    expected = set(bad.items())
+    # the label row with an unknown label is rejected, and so its file has no label
+    expected |= {("missing.wav", "missing_file"), ("good0.wav", "duplicate"),
+                 ("odd_label.wav", "unlabelled")}
+    assert got == expected
+    assert all(e["message"] and e["stage"] for e in errors)
+    assert {e["stage"] for e in errors} == {"labels", "decode", "features"}
+    written = by_uri(read_examples(out))
+    assert sorted(written) == sorted(good)
+    assert written[good[0]][fk.LABEL][0] == b"pos"  # the first row wins over the duplicate
+    assert metadata["accounting"] == {"matched": 11, "written": 3, "rejected": 8, "lost": 0}
+    assert metadata["errors"] == {**dict.fromkeys([*bad.values(), "missing_file", "duplicate"],
+                                                  1),
+                                  "unlabelled": 2}
+
+
+def test_memory_url_input_without_labels(tmp_path):
+    root = f"memory://featurize-{uuid.uuid4().hex}"
+    for i in range(4):
+        with fsspec.open(f"{root}/clips/c{i}.flac", "wb") as f:
+            soundfile.write(f, tone(300 + 50 * i, seconds=0.5, sample_rate=8000), 8000,
+                            format="FLAC")
+    out = str(tmp_path / "out")
+    metadata = run_featurize("--input", f"{root}/clips", "--output", out,
+                             "--split-ratios", "1,0,0")
+    assert metadata["accounting"]["written"] == 4 and metadata["label_vocabulary"] == []
+    examples = read_examples(out, "train")
+    assert len(examples) == 4
+    for ex in examples:
+        assert ex[fk.URI][0].decode().startswith("memory:///featurize-")
+        assert ex[fk.LABEL][0] == b"" and ex[fk.LABEL_ID][0] == fk.UNLABELLED_ID
+        assert ex[fk.SOURCE_SAMPLE_RATE][0] == 8000 and ex[fk.POOLED].shape == (240,)
+
+
+def test_seed_presets_give_the_study_shapes(corpus, tmp_path):
+    out = str(tmp_path / "seed")
+    run_featurize("--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                  "--output", out, "--preset", "seed")
+    examples = read_examples(out)
+    assert len(examples) == 18
+    path = next(iter(by_uri(examples)))
+    ex = by_uri(examples)[path]
+    assert ex[fk.POOLED].shape == (128,)
+    np.testing.assert_allclose(ex[fk.POOLED], expected_features(path, preset("seed")).pooled,
+                               rtol=1e-5, atol=1e-4)
+
+    out = str(tmp_path / "cnn")
+    run_featurize("--input", corpus, "--output", out, "--preset", "seed_cnn2d")
+    for ex in read_examples(out):
+        assert ex[fk.N_FRAMES][0] == 128 and ex[fk.FRAMES].shape == (128 * 128,)
+
+
+def test_split_channels_and_split_column_from_a_manifest(tmp_path):
+    data = tmp_path / "calls"
+    for i in range(2):
+        write_audio(str(data / f"call{i}.wav"),
+                    tone(220, seconds=0.8, sample_rate=8000, channels=2, seed=i), 8000)
+    (data / "manifest.txt").write_text("call0.wav\ncall1.wav\n")
+    (data / "labels.csv").write_text("path,label,split\ncall0.wav,a,train\ncall1.wav,b,test\n")
+    out = str(tmp_path / "out")
+    metadata = run_featurize("--input", str(data / "manifest.txt"), "--labels",
+                             str(data / "labels.csv"), "--output", out, "--channels", "split")
+    examples = read_examples(out)
+    assert sorted((os.path.basename(ex[fk.URI][0].decode()), int(ex[fk.CHANNEL][0]),
+                   ex[fk.SPLIT][0].decode()) for ex in examples) == [
+        ("call0.wav", 0, "train"), ("call0.wav", 1, "train"),
+        ("call1.wav", 0, "test"), ("call1.wav", 1, "test")]
+    assert metadata["split_source"] == "column"
+    assert metadata["accounting"] == {"matched": 2, "written": 2, "rejected": 0, "lost": 0}
+    ex = next(e for e in examples if e[fk.CHANNEL][0] == 1)
+    want = expected_features(ex[fk.URI][0].decode(), preset("default"), channel=1)
+    np.testing.assert_allclose(ex[fk.POOLED], want.pooled, rtol=1e-6, atol=1e-5)
+
+
+def test_wrong_arguments_fail_fast_with_one_line(tmp_path, capsys, corpus):
+    with pytest.raises(InputError, match="no audio files matched"):
+        run_featurize("--input", f"{tmp_path}/*.wav", "--output", str(tmp_path / "o"))
+    out = str(tmp_path / "o2")
+    run_featurize("--input", corpus, "--output", out)
+    with pytest.raises(ConfigError, match="--overwrite"):
+        run_featurize("--input", corpus, "--output", out)
+    status = cli.main(["featurize", "--input", str(tmp_path / "missing"), "--output", out])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert err[-1].startswith("audio-sentiment: error: --input") and "Traceback" not in err
+    status = cli.main(["featurize", "--input", corpus, "--output", out, "--set", "n_mfcc=500"])
+    assert status == 2 and "n_mfcc" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="cannot write"):
+        run_featurize("--input", corpus, "--output", str(blocker / "sub"))
+
+
+class _ChannelsMatch:
+    """assert_that matcher: examples are channels 0 and 1 with the expected pooled values."""
+
+    def __init__(self, expected_pooled):
+        self._expected = expected_pooled
+
+    def __call__(self, actual):
+        got = {ex.features[fk.CHANNEL]: ex.features[fk.POOLED] for ex in actual}
+        assert sorted(got) == [0, 1], got.keys()
+        for channel, pooled in got.items():
+            np.testing.assert_allclose(pooled, self._expected[channel], rtol=1e-6, atol=1e-5)
+
+
+def test_extract_mfcc_transform_splits_channels():
+    import apache_beam as beam
+
+    x = tone(300, seconds=0.5, sample_rate=16000, channels=2)
+    cfg = preset("default")
+    item = featurize.DecodedItem(
+        featurize.AudioItem(uri="/x/call.wav", split="train"),
+        audio_lib.DecodedAudio(x, 16000, "WAV", "FLOAT"), "0" * 64)
+    expected = {c: compute_features(x[:, c].copy(), 16000, cfg).pooled for c in (0, 1)}
+    p = make_pipeline()
+    result = (p | beam.Create([item])
+              | "ExtractMfcc" >> beam.ParDo(featurize.ExtractMfccFn(
+                  feature=cfg, channels="split")).with_outputs("errors", main="examples"))
+    assert_that(result.examples, _ChannelsMatch(expected))
+    p.run()

@@ -1,0 +1,90 @@
+import os
+import uuid
+
+import fsspec
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipelines import sources
+from sentiment_model.errors import InputError
+from tests.conftest import make_pipeline, tone, write_audio
+
+
+@pytest.fixture
+def tree(tmp_path):
+    for rel in ("a.wav", "sub/b.flac", "sub/deeper/c.wav"):
+        write_audio(str(tmp_path / rel), tone(300, seconds=0.3, sample_rate=8000), 8000)
+    (tmp_path / "notes.txt").write_text("not audio\n")
+    return tmp_path
+
+
+def test_resolve_input_kinds(tree):
+    assert sources.resolve_input(str(tree)).kind == "directory"
+    assert sources.resolve_input(str(tree)).pattern == f"{tree}/**"
+    assert sources.resolve_input(f"{tree}/**/*.wav").kind == "pattern"
+    assert sources.resolve_input(str(tree / "a.wav")).kind == "pattern"
+    assert sources.resolve_input(str(tree / "notes.txt")).kind == "manifest"
+    with pytest.raises(InputError, match="no such file"):
+        sources.resolve_input(str(tree / "nope"))
+
+
+def test_list_inputs_filters_directories_to_audio_and_fails_on_no_match(tree):
+    found = sources.list_inputs(sources.resolve_input(str(tree)))
+    assert [os.path.relpath(u, tree) for u in found] == ["a.wav", "sub/b.flac",
+                                                         "sub/deeper/c.wav"]
+    with pytest.raises(InputError, match="no audio files matched"):
+        sources.list_inputs(sources.resolve_input(f"{tree}/*.mp3"))
+
+
+def test_manifest_lines_and_csv_resolve_relative_entries_and_flag_duplicates():
+    uris, errors = sources.parse_manifest("# calls\na.wav\nsub/b.wav\n/abs/c.wav\na.wav\n",
+                                          manifest_uri="/m/list.txt")
+    assert uris == ["/m/a.wav", "/m/sub/b.wav", "/abs/c.wav"]
+    assert [(e["uri"], e["error_type"], e["stage"]) for e in errors] == [
+        ("/m/a.wav", "duplicate", "match")]
+    uris, errors = sources.parse_manifest("path,duration\ngs://b/x.wav,3\ny.wav,2\n",
+                                          manifest_uri="gs://b/m.csv")
+    assert uris == ["gs://b/x.wav", "gs://b/y.wav"] and errors == []
+
+
+def _run_match(spec):
+    p = make_pipeline()
+    uris, errors = p | sources.MatchAudio(spec)
+    return p, uris, errors
+
+
+def test_match_audio_directory_glob_and_manifest(tree):
+    expected = [str(tree / r) for r in ("a.wav", "sub/b.flac", "sub/deeper/c.wav")]
+    p, uris, errors = _run_match(sources.resolve_input(str(tree)))
+    assert_that(uris, equal_to(expected), label="Directory")
+    assert_that(errors, equal_to([]), label="NoErrors")
+    p.run()
+
+    p, uris, _ = _run_match(sources.resolve_input(f"{tree}/**/*.wav"))
+    assert_that(uris, equal_to([expected[0], expected[2]]))
+    p.run()
+
+    manifest = tree / "list.txt"
+    manifest.write_text("a.wav\nsub/b.flac\na.wav\n")
+    p, uris, errors = _run_match(sources.resolve_input(str(manifest)))
+    assert_that(uris, equal_to(expected[:2]), label="Manifest")
+    assert_that(errors, equal_to([{"uri": expected[0], "stage": "match",
+                                   "error_type": "duplicate",
+                                   "message": f"listed more than once in {manifest}; read once"}]),
+                label="Duplicates")
+    p.run()
+
+
+def test_match_audio_through_fsspec_memory():
+    root = f"memory://match-{uuid.uuid4().hex}"
+    for name in ("x.wav", "y.wav", "z.txt"):
+        with fsspec.open(f"{root}/{name}", "wb") as f:
+            f.write(b"data")
+    spec = sources.resolve_input(root)
+    assert spec.kind == "directory"
+    # fsspec's canonical form of memory URLs has an absolute path
+    canonical = root.replace("memory://", "memory:///")
+    assert sources.list_inputs(spec) == [f"{canonical}/x.wav", f"{canonical}/y.wav"]
+    p, uris, _ = _run_match(spec)
+    assert_that(uris, equal_to([f"{canonical}/x.wav", f"{canonical}/y.wav"]))
+    p.run()

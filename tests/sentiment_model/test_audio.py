@@ -1,0 +1,116 @@
+import io
+
+import numpy as np
+import pytest
+import soundfile
+
+from sentiment_model import audio
+from sentiment_model.errors import RejectedInput
+from tests.conftest import tone
+
+
+def encode(samples, sample_rate, fmt, subtype=None) -> bytes:
+    buf = io.BytesIO()
+    soundfile.write(buf, samples, sample_rate, format=fmt, subtype=subtype)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype", "tolerance"),
+    [
+        ("WAV", "PCM_U8", 2e-2),
+        ("WAV", "PCM_16", 1e-4),
+        ("WAV", "PCM_24", 1e-6),
+        ("WAV", "PCM_32", 1e-6),
+        ("WAV", "FLOAT", 0.0),
+        ("WAV", "ULAW", 5e-2),
+        ("WAV", "ALAW", 5e-2),
+        ("FLAC", "PCM_16", 1e-4),
+    ],
+)
+def test_lossless_and_companded_formats_decode_to_the_samples(fmt, subtype, tolerance):
+    x = tone(300, seconds=0.5, sample_rate=8000)
+    decoded = audio.decode_audio(encode(x, 8000, fmt, subtype))
+    assert decoded.sample_rate == 8000 and decoded.samples.shape == (4000, 1)
+    assert (decoded.format, decoded.subtype) == (fmt, subtype)
+    np.testing.assert_allclose(decoded.samples[:, 0], x, atol=tolerance)
+
+
+@pytest.mark.parametrize(("fmt", "subtype"), [("OGG", "VORBIS"), ("MP3", "MPEG_LAYER_III")])
+def test_lossy_formats_decode_with_the_same_pitch(fmt, subtype):
+    x = tone(440, seconds=1.0, sample_rate=44100)
+    decoded = audio.decode_audio(encode(x, 44100, fmt, subtype))
+    y = decoded.samples[:, 0]
+    assert decoded.sample_rate == 44100 and abs(y.shape[0] - 44100) < 3000
+    spectrum = np.abs(np.fft.rfft(y))
+    assert abs(np.argmax(spectrum) * 44100 / y.shape[0] - 440) < 3
+
+
+def test_stereo_channels_mix_and_split():
+    x = tone(200, seconds=0.5, sample_rate=16000, channels=2)
+    decoded = audio.decode_audio(encode(x, 16000, "WAV", "FLOAT"))
+    mixed = audio.channel_views(decoded.samples, "mix")
+    assert [c for c, _ in mixed] == [audio.MIX_CHANNEL]
+    np.testing.assert_allclose(mixed[0][1], x.mean(axis=1), atol=1e-7)
+    split = audio.channel_views(decoded.samples, "split")
+    assert [c for c, _ in split] == [0, 1]
+    np.testing.assert_array_equal(split[1][1], x[:, 1])
+
+
+def test_resample_keeps_duration_and_pitch():
+    x = tone(1000, seconds=1.0, sample_rate=48000)
+    y = audio.resample(x, 48000, 16000)
+    assert y.dtype == np.float32 and y.shape == (16000,)
+    assert np.argmax(np.abs(np.fft.rfft(y))) == 1000
+    assert audio.resample(x, 48000, 48000) is x
+
+
+@pytest.mark.parametrize(
+    ("data", "error_type"),
+    [
+        (b"", "empty"),
+        (b"this is not audio at all, just text in a .wav file" * 10, "unreadable"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", "unreadable"),
+    ],
+)
+def test_bad_bytes_are_rejected_with_a_reason(data, error_type):
+    with pytest.raises(RejectedInput) as info:
+        audio.decode_audio(data)
+    assert info.value.error_type == error_type and info.value.stage == "decode"
+
+
+@pytest.mark.parametrize(("fmt", "subtype"), [("WAV", "PCM_16"), ("WAV", "FLOAT"),
+                                             ("FLAC", "PCM_16"), ("MP3", "MPEG_LAYER_III")])
+def test_truncated_files_are_rejected(fmt, subtype):
+    data = encode(tone(300, seconds=1.0, sample_rate=16000), 16000, fmt, subtype)
+    with pytest.raises(RejectedInput) as info:
+        audio.decode_audio(data[: len(data) // 2])
+    assert info.value.error_type in ("truncated", "unreadable")
+    if fmt == "WAV":
+        assert info.value.error_type == "truncated"
+
+
+def test_zero_frames_and_non_finite_samples_are_rejected():
+    with pytest.raises(RejectedInput) as info:
+        audio.decode_audio(encode(np.zeros(0, np.float32), 16000, "WAV", "PCM_16"))
+    assert info.value.error_type == "empty"
+    x = tone(300, seconds=0.5, sample_rate=16000)
+    x[100] = np.nan
+    x[200] = np.inf
+    with pytest.raises(RejectedInput, match="2 samples") as info:
+        audio.decode_audio(encode(x, 16000, "WAV", "FLOAT"))
+    assert info.value.error_type == "non_finite"
+
+
+def test_check_signal_rejects_short_and_silent_audio():
+    ok = tone(300, seconds=0.5, sample_rate=16000)
+    audio.check_signal(ok, 16000, min_duration_s=0.25, silence_dbfs=-70)
+    with pytest.raises(RejectedInput) as info:
+        audio.check_signal(ok[:1000], 16000, min_duration_s=0.25, silence_dbfs=-70)
+    assert info.value.error_type == "too_short"
+    with pytest.raises(RejectedInput) as info:
+        audio.check_signal(np.zeros(8000, np.float32) + 1e-5, 16000, min_duration_s=0.25,
+                           silence_dbfs=-70)
+    assert info.value.error_type == "silent"
+    assert audio.rms_dbfs(np.zeros(10)) == float("-inf")
+    assert audio.rms_dbfs(np.ones(10)) == pytest.approx(0.0)

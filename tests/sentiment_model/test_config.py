@@ -1,0 +1,46 @@
+import pytest
+
+from sentiment_model.config import PRESETS, FeatureConfig, preset
+from sentiment_model.errors import ConfigError
+
+
+def test_presets_validate_and_have_expected_dims():
+    for name in PRESETS:
+        assert preset(name).validate().preset == name
+    seed = preset("seed")
+    assert (seed.sample_rate, seed.n_mfcc, seed.n_fft, seed.hop_length) == (22050, 128, 2048, 512)
+    assert seed.pooled_dims == 128 and seed.frame_dims == 128
+    default = preset("default")
+    assert default.frame_dims == 40 * 3 and default.pooled_dims == 240
+    image = preset("seed_cnn2d")
+    assert (image.kind, image.n_mels, image.image_frames) == ("logmel_image", 128, 128)
+
+
+def test_round_trip_through_dict():
+    cfg = preset("default").with_overrides({"n_mfcc": "20", "fmax": "none", "deltas": "1"})
+    assert (cfg.n_mfcc, cfg.fmax, cfg.deltas) == (20, None, 1)
+    assert FeatureConfig.from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"kind": "wavelet"}, "kind"),
+        ({"n_mfcc": "100"}, "cannot exceed n_mels"),
+        ({"fmax": "9000"}, "fmax"),
+        ({"deltas": "3"}, "deltas"),
+        ({"min_duration_s": "0.05"}, "delta_width"),
+        ({"n_mfcc": "many"}, "not a valid int"),
+        ({"colour": "blue"}, "unknown field"),
+    ],
+)
+def test_invalid_values_raise_config_error(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        preset("default").with_overrides(overrides)
+
+
+def test_from_dict_rejects_unknown_keys_and_unknown_preset():
+    with pytest.raises(ConfigError, match="unknown field"):
+        FeatureConfig.from_dict({**preset("default").to_dict(), "extra": 1})
+    with pytest.raises(ConfigError, match="unknown preset"):
+        preset("bogus")

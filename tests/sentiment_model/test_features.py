@@ -1,0 +1,79 @@
+import librosa
+import numpy as np
+import pytest
+
+from sentiment_model.config import preset
+from sentiment_model.features import (
+    compute_features,
+    compute_logmel_image,
+    compute_mfcc,
+    pool_frames,
+)
+from tests.conftest import tone
+
+
+@pytest.fixture
+def signal_16k():
+    rng = np.random.default_rng(3)
+    return (0.1 * rng.standard_normal(16000) + tone(220, seconds=1.0, sample_rate=16000)).astype(
+        np.float32)
+
+
+def test_mfcc_equals_librosa_on_same_samples(signal_16k):
+    cfg = preset("default").with_overrides({"deltas": "0"})
+    frames = compute_mfcc(signal_16k, 16000, cfg)
+    expected = librosa.feature.mfcc(y=signal_16k, sr=16000, n_mfcc=40, n_fft=512,
+                                     win_length=400, hop_length=160, n_mels=64, fmin=20.0,
+                                     fmax=7600.0).T
+    assert frames.shape == (1 + 16000 // 160, 40)
+    assert frames.dtype == np.float32
+    np.testing.assert_allclose(frames, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_deltas_are_appended_in_order(signal_16k):
+    cfg = preset("default")
+    frames = compute_mfcc(signal_16k, 16000, cfg)
+    base = compute_mfcc(signal_16k, 16000, cfg.with_overrides({"deltas": "0"}))
+    assert frames.shape[1] == 120
+    np.testing.assert_allclose(frames[:, :40], base, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(frames[:, 40:80], librosa.feature.delta(base.T, width=9).T,
+                               rtol=1e-5, atol=1e-4)
+
+
+def test_seed_preset_reproduces_the_study(signal_16k):
+    y = librosa.resample(signal_16k, orig_sr=16000, target_sr=22050)
+    feats = compute_features(y, 22050, preset("seed"))
+    study = np.mean(librosa.feature.mfcc(y=y, sr=22050, n_mfcc=128).T, axis=0)
+    assert feats.pooled.shape == (128,)
+    np.testing.assert_allclose(feats.pooled, study, rtol=1e-5, atol=1e-3)
+
+
+def test_utterance_normalisation_gives_zero_mean_unit_std(signal_16k):
+    cfg = preset("default").with_overrides({"normalize": "utterance"})
+    frames = compute_mfcc(signal_16k, 16000, cfg)
+    np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-3)
+
+
+def test_logmel_image_is_fixed_size_whatever_the_length():
+    cfg = preset("seed_cnn2d")
+    for seconds in (0.5, 3.0):
+        y = tone(440, seconds=seconds, sample_rate=22050)
+        image = compute_logmel_image(y, 22050, cfg)
+        assert image.shape == (128, 128)
+        assert -1.0 < image.max() <= 0.0 and image.min() >= -80.0 - 1e-3
+    # the 440 Hz tone is the loudest mel band
+    band = np.argmax(image.mean(axis=0))
+    centres = librosa.mel_frequencies(n_mels=130, fmin=0, fmax=11025)[1:-1]
+    assert abs(centres[band] - 440) < 80
+
+
+def test_pooling_mean_and_std():
+    frames = np.array([[1.0, 2.0], [3.0, 6.0]], dtype=np.float32)
+    np.testing.assert_allclose(pool_frames(frames, "mean"), [2.0, 4.0])
+    np.testing.assert_allclose(pool_frames(frames, "mean_std"), [2.0, 4.0, 1.0, 2.0])
+
+
+def test_rate_mismatch_is_refused(signal_16k):
+    with pytest.raises(ValueError, match="22050 Hz"):
+        compute_mfcc(signal_16k, 16000, preset("seed"))
