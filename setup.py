@@ -31,6 +31,7 @@ setup(
         "numpy>=1.26",
         "pyarrow>=14",
         "fsspec>=2024.1",
+        "isal>=1.6",
     ],
     extras_require={
         "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9"],

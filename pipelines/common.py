@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import uuid
 
@@ -108,10 +109,11 @@ class Progress:
 
     def log(self) -> None:
         elapsed = max(time.monotonic() - self._start, 1e-9)
-        share = f" of {self._total}" if self._total else ""
-        LOG.info("%s [worker %d]: %d%s files read, %.2f h of audio, %.1f audio-s/s",
-                 self._job, os.getpid(), self._files, share, self._audio_s / 3600,
-                 self._audio_s / elapsed)
+        share = f" by this worker ({self._total} matched in all)" if self._total else ""
+        # stderr, not logging: Beam's worker processes do not forward INFO logs
+        print(f"{time.strftime('%H:%M:%S')} {self._job} [worker {os.getpid()}]: "
+              f"{self._files}{share} files read, {self._audio_s / 3600:.2f} h of audio, "
+              f"{self._audio_s / elapsed:.1f} audio-s/s", file=sys.stderr, flush=True)
 
 
 def format_counts(counts: dict[str, int]) -> str:

@@ -149,8 +149,10 @@ def validate_example(example: Mapping[str, object], schema: schema_pb2.Schema) -
     for feature in schema.feature:
         if feature.name not in example:
             raise fail(f"feature {feature.name!r} is missing")
-        values = _as_list(example[feature.name])
-        n = len(values)
+        value = example[feature.name]
+        array = value if isinstance(value, np.ndarray) else None
+        values = None if array is not None else _as_list(value)
+        n = array.size if array is not None else len(values)
         if feature.HasField("shape"):
             expected = int(np.prod([d.size for d in feature.shape.dim]))
             if n != expected:
@@ -163,19 +165,28 @@ def validate_example(example: Mapping[str, object], schema: schema_pb2.Schema) -
                     f"{vc.min}..{vc.max or 'any'}"
                 )
         if feature.type == schema_pb2.BYTES:
+            values = values if values is not None else array.reshape(-1).tolist()
             if not all(isinstance(v, bytes) for v in values):
                 raise fail(f"feature {feature.name!r} must hold bytes")
             domain = {v.encode() for v in feature.string_domain.value}
             if domain and any(v not in domain for v in values):
                 raise fail(f"feature {feature.name!r} value {values[0]!r} is outside its domain")
         elif feature.type == schema_pb2.INT:
-            if not all(isinstance(v, (int, np.integer)) for v in values):
+            ok = (np.issubdtype(array.dtype, np.integer) if array is not None
+                  else all(isinstance(v, (int, np.integer)) for v in values))
+            if not ok:
                 raise fail(f"feature {feature.name!r} must hold integers")
-        elif not np.isfinite(np.asarray(values, dtype=np.float64)).all():
-            raise fail(f"feature {feature.name!r} holds NaN or infinite values")
+        else:
+            floats = array if array is not None else np.asarray(values, dtype=np.float64)
+            if not np.issubdtype(floats.dtype, np.floating) and not np.issubdtype(
+                    floats.dtype, np.integer):
+                raise fail(f"feature {feature.name!r} must hold numbers")
+            if not np.isfinite(floats).all():
+                raise fail(f"feature {feature.name!r} holds NaN or infinite values")
     frame_dims = frame_dims_of(schema)
     n_frames = _as_list(example[N_FRAMES])[0]
-    n_values = len(_as_list(example[FRAMES]))
+    frames = example[FRAMES]
+    n_values = frames.size if isinstance(frames, np.ndarray) else len(_as_list(frames))
     if n_values != n_frames * frame_dims:
         raise fail(
             f"feature 'frames' has {n_values} values, expected n_frames={n_frames} x {frame_dims}"

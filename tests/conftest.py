@@ -52,7 +52,7 @@ def read_labels(path: str) -> list[dict]:
 
 
 def shard_files(output: str, split: str) -> list[str]:
-    return sorted(glob.glob(os.path.join(output, f"{split}-*-of-*.tfrecord.gz")))
+    return sorted(glob.glob(os.path.join(output, f"{split}-*-of-*.tfrecord*")))
 
 
 def read_examples(output: str, split: str | None = None) -> list[dict]:

@@ -180,7 +180,10 @@ def test_memory_url_input_without_labels(tmp_path):
                             format="FLAC")
     out = str(tmp_path / "out")
     metadata = run_featurize("--input", f"{root}/clips", "--output", out,
-                             "--split-ratios", "1,0,0")
+                             "--split-ratios", "1,0,0", "--compression", "none")
+    assert metadata["shards"] == {"eval": ["eval-00000-of-00001.tfrecord"],
+                                  "test": ["test-00000-of-00001.tfrecord"],
+                                  "train": ["train-00000-of-00001.tfrecord"]}
     assert metadata["accounting"]["written"] == 4 and metadata["label_vocabulary"] == []
     examples = read_examples(out, "train")
     assert len(examples) == 4
@@ -277,3 +280,21 @@ def test_extract_mfcc_transform_splits_channels():
                   feature=cfg, channels="split")).with_outputs("errors", main="examples"))
     assert_that(result.examples, _ChannelsMatch(expected))
     p.run()
+
+
+def test_runs_as_a_module_with_beam_options(corpus, tmp_path):
+    import subprocess
+    import sys
+
+    out = str(tmp_path / "out")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.featurize", "--input", corpus, "--output", out,
+         "--direct_num_workers", "1", "--num-shards", "2"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "18 files matched -> 18 written" in proc.stderr
+    with open(os.path.join(out, "metadata.json")) as f:
+        shards = json.load(f)["shards"]
+    assert shards["train"] == ["train-00000-of-00002.tfrecord.gz",
+                               "train-00001-of-00002.tfrecord.gz"]
+    assert len(read_examples(out)) == 18
