@@ -15,8 +15,11 @@ each, written once under ``build/bench/``) it runs, each in a fresh process:
 
 Wall time is measured from process start to exit (imports included), peak
 memory as the largest sum of RSS over the process and its children (sampled
-every 50 ms). It prints a Markdown table of medians and the ratios the
-feature-pipeline issue sets targets for.
+every 50 ms). The two-worker variants run with one BLAS thread per process.
+Each variant also runs on a single clip; "steady" throughput subtracts that
+start-up time (imports, pipeline construction, runner start). It prints
+Markdown tables of medians and of the ratios the feature-pipeline issue sets
+targets for.
 """
 
 from __future__ import annotations
@@ -89,10 +92,19 @@ def plain_main(data_dir: str, workers: int) -> None:
 
 
 # ---------------------------------------------------------------- measuring
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Runs ``cmd``; returns (wall seconds, peak RSS of the process tree in MiB)."""
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def measure(cmd: list[str], *, one_thread: bool) -> tuple[float, float]:
+    """Runs ``cmd``; returns (wall seconds, peak RSS of the process tree in MiB).
+
+    Two-worker variants run with one BLAS thread per process (both the pool
+    and Beam), so that two processes do not fight over two cores.
+    """
+    env = {**os.environ, **(ONE_THREAD if one_thread else {})}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env)
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
@@ -109,27 +121,28 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     return wall, peak / 2**20
 
 
-def variants(data_dir: str, out_dir: str) -> dict[str, list[str]]:
+def variants(data_dir: str, out_dir: str) -> dict[str, tuple[list[str], bool]]:
+    """name -> (command, one BLAS thread per process)."""
     py = sys.executable
     featurize = [py, "-m", "pipelines.featurize", "--input", data_dir, "--output", out_dir,
                  "--overwrite", "--progress-interval", "3600"]
     two = ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
     raw = ["--compression", "none"]
     return {
-        "plain": [py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "1"],
-        "beam-1": featurize,
-        "beam-1-raw": [*featurize, *raw],
-        "pool-2": [py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "2"],
-        "beam-2": [*featurize, *two],
-        "beam-2-raw": [*featurize, *two, *raw],
+        "plain": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "1"], False),
+        "beam-1": (featurize, False),
+        "beam-1-raw": ([*featurize, *raw], False),
+        "pool-2": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "2"], True),
+        "beam-2": ([*featurize, *two], True),
+        "beam-2-raw": ([*featurize, *two, *raw], True),
     }
 
 
-def run_variants(cmds: dict[str, list[str]], repeats: int) -> dict[str, list[tuple]]:
+def run_variants(cmds: dict[str, tuple[list[str], bool]], repeats: int) -> dict[str, list]:
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
     for _ in range(repeats):  # interleaved, so drifts in machine load hit all alike
-        for name, cmd in cmds.items():
-            runs[name].append(measure(cmd))
+        for name, (cmd, one_thread) in cmds.items():
+            runs[name].append(measure(cmd, one_thread=one_thread))
     return runs
 
 
