@@ -32,6 +32,9 @@ setup(
         "pyarrow>=14",
         "fsspec>=2024.1",
         "isal>=1.6",
+        "tensorboard>=2.21,<2.22",
+        "scikit-learn>=1.4",
+        "matplotlib>=3.8",
     ],
     extras_require={
         "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9"],

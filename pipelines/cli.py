@@ -1,6 +1,7 @@
 """The ``audio-sentiment`` command: one subcommand per job.
 
     audio-sentiment featurize --input ... --output ... [Beam options]
+    audio-sentiment train --features DIR --model-dir DIR [--architecture NAME]
     audio-sentiment make-demo-data --output DIR
     audio-sentiment demo [--workdir build/demo]
 
@@ -18,6 +19,7 @@ from sentiment_model.errors import AudioSentimentError
 
 SUBCOMMANDS = {
     "featurize": ("pipelines.featurize", "MFCC features -> TFRecord shards (Beam job)"),
+    "train": ("sentiment_model.train", "train a model on featurize shards and export it"),
     "make-demo-data": ("pipelines.demo", "write the generated demo corpus"),
     "demo": ("pipelines.demo", "generate demo audio and run the pipeline on it"),
 }

@@ -232,3 +232,25 @@ def record_batch_to_examples(batch: pa.RecordBatch) -> list[dict[str, np.ndarray
             else:
                 out[i][name] = np.asarray(values)
     return out
+
+
+def feature_spec(schema: schema_pb2.Schema) -> dict:
+    """``tf.io.parse_example`` spec derived from the schema (no second feature list).
+
+    Scalars and fixed shapes become ``FixedLenFeature``; ``frames`` (variable
+    length) becomes a ``RaggedFeature``.
+    """
+    import tensorflow as tf
+
+    dtypes = {schema_pb2.BYTES: tf.string, schema_pb2.INT: tf.int64,
+              schema_pb2.FLOAT: tf.float32}
+    spec = {}
+    for feature in schema.feature:
+        dtype = dtypes[feature.type]
+        if feature.HasField("shape"):
+            spec[feature.name] = tf.io.FixedLenFeature([d.size for d in feature.shape.dim], dtype)
+        elif feature.value_count.max == 1:
+            spec[feature.name] = tf.io.FixedLenFeature([], dtype)
+        else:
+            spec[feature.name] = tf.io.RaggedFeature(dtype)
+    return spec

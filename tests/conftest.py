@@ -81,3 +81,19 @@ def read_errors(output: str) -> list[dict]:
 
     table = pq.read_table(os.path.join(output, "errors"))
     return table.to_pylist()
+
+
+def featurize_into(out: str, *args: str) -> dict:
+    from pipelines import featurize
+
+    return featurize.run([*args, "--output", out, "--progress-interval", "0"],
+                         test_pipeline=make_pipeline())
+
+
+@pytest.fixture(scope="session")
+def features_dir(corpus, tmp_path_factory) -> str:
+    """The corpus featurized with the default preset (speaker splits)."""
+    out = str(tmp_path_factory.mktemp("features"))
+    featurize_into(out, "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                   "--overwrite")
+    return out

@@ -1,0 +1,179 @@
+"""tf.data input pipelines over featurize shards, through the schema in schemas/.
+
+Normalisation uses the train statistics from ``metadata.json``; the model
+card carries the same statistics so scoring normalises identically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from schemas import features as fk
+from schemas import metadata as meta
+from sentiment_model import storage
+from sentiment_model.errors import InputError
+
+STD_FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """A featurize output directory, checked and loaded."""
+
+    directory: str
+    metadata: dict
+    schema_text: str
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.metadata["label_vocabulary"])
+
+    @property
+    def feature_config(self) -> dict:
+        return self.metadata["feature_config"]
+
+    def examples(self, split: str) -> int:
+        return int((self.metadata.get("examples") or {}).get(split, 0))
+
+    def shard_files(self, split: str) -> list[str]:
+        names = (self.metadata.get("shards") or {}).get(split, [])
+        return [storage.join(self.directory, name) for name in names]
+
+
+def load_feature_set(directory: str) -> FeatureSet:
+    """Reads ``metadata.json`` and ``schema.pbtxt`` and checks the shards exist.
+
+    Raises:
+        InputError: missing files, another schema version, no shards.
+    """
+    import tensorflow as tf
+
+    metadata_uri = storage.join(directory, meta.METADATA_FILE)
+    if not tf.io.gfile.exists(metadata_uri):
+        raise InputError(f"--features {directory}: no {meta.METADATA_FILE}; "
+                         "is this a featurize output directory?")
+    with tf.io.gfile.GFile(metadata_uri) as f:
+        metadata = meta.loads(f.read(), source=metadata_uri)
+    with tf.io.gfile.GFile(storage.join(directory, meta.SCHEMA_FILE)) as f:
+        schema_text = f.read()
+    features = FeatureSet(directory, metadata, schema_text)
+    missing = [p for split in fk.SPLITS for p in features.shard_files(split)
+               if not tf.io.gfile.exists(p)]
+    if missing:
+        raise InputError(f"--features {directory}: {len(missing)} shard(s) listed in "
+                         f"{meta.METADATA_FILE} are missing, e.g. {missing[0]}")
+    return features
+
+
+def holdout_speakers(speakers: list[str], *, share: float = 0.15, seed: int = 0) -> list[str]:
+    """A deterministic, speaker-disjoint validation slice of the train speakers
+    (at least one, and never all of them)."""
+    if len(speakers) < 2:
+        return []
+    order = sorted(speakers, key=lambda s: hashlib.sha256(f"{seed}:{s}".encode()).hexdigest())
+    n = min(len(speakers) - 1, max(1, round(share * len(speakers))))
+    return sorted(order[:n])
+
+
+def normalization(metadata: dict) -> dict[str, dict[str, list[float]]]:
+    """``{"frames": {"mean", "std"}, "pooled": {...}}`` from the train statistics."""
+    stats = metadata["train_stats"]
+    return {key: {"mean": stats[key]["mean"],
+                  "std": [max(s, STD_FLOOR) for s in stats[key]["std"]]}
+            for key in ("frames", "pooled")}
+
+
+def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
+                   norm: dict) -> np.ndarray:
+    """One example's model input, in numpy (the scoring path).
+
+    Args:
+        frames: ``[n_frames, frame_dims]``; pooled: ``[pooled_dims]``.
+    Returns:
+        ``[1, pooled_dims]`` (pooled_sequence), ``[n, n, 1]`` (image) or
+        ``[n_frames, frame_dims]`` (frames), float32, normalised.
+    """
+    if input_kind == "pooled_sequence":
+        x = (pooled - np.asarray(norm["pooled"]["mean"])) / np.asarray(norm["pooled"]["std"])
+        return x[None, :].astype(np.float32)
+    x = (frames - np.asarray(norm["frames"]["mean"])) / np.asarray(norm["frames"]["std"])
+    if input_kind == "image":
+        return x[:, :, None].astype(np.float32)
+    return x.astype(np.float32)
+
+
+def make_dataset(features: FeatureSet, split: str, *, input_kind: str, batch_size: int,
+                 shuffle: bool = False, seed: int = 0, keep_speakers: list[str] | None = None,
+                 drop_speakers: list[str] | None = None, holdout_hash: str | None = None):
+    """``tf.data.Dataset`` of ``(model input, label_id)`` batches for one split.
+
+    Shards are read in parallel (interleave), parsed with the schema's
+    feature spec, normalised, and batched: the frame sequences are bucketed by
+    length and right-padded with zeros per batch.
+
+    Args:
+        keep_speakers / drop_speakers: restrict to / exclude these speakers.
+        holdout_hash: ``"keep"`` or ``"drop"`` the ~15 % of examples whose
+            recording id hashes into the holdout (when speakers are unknown).
+    """
+    import tensorflow as tf
+
+    files = features.shard_files(split)
+    if not files:
+        raise InputError(f"--features {features.directory}: the {split} split has no shards")
+    compression = "GZIP" if files[0].endswith(".gz") else ""
+    spec = fk.feature_spec(fk.schema_from_text(features.schema_text))
+    norm = normalization(features.metadata)
+    frame_dims = len(norm["frames"]["mean"])
+    f_mean = tf.constant(norm["frames"]["mean"], tf.float32)
+    f_std = tf.constant(norm["frames"]["std"], tf.float32)
+    p_mean = tf.constant(norm["pooled"]["mean"], tf.float32)
+    p_std = tf.constant(norm["pooled"]["std"], tf.float32)
+
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    ds = ds.interleave(lambda f: tf.data.TFRecordDataset(f, compression_type=compression),
+                       cycle_length=min(4, len(files)), num_parallel_calls=tf.data.AUTOTUNE,
+                       deterministic=True)
+    ds = ds.map(lambda record: tf.io.parse_single_example(record, spec),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.filter(lambda ex: ex[fk.LABEL_ID] >= 0)
+    if keep_speakers is not None:
+        keep = tf.constant(keep_speakers or [""], tf.string)
+        ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex[fk.SPEAKER], keep)))
+    if drop_speakers:
+        drop = tf.constant(drop_speakers, tf.string)
+        ds = ds.filter(lambda ex: tf.logical_not(tf.reduce_any(tf.equal(ex[fk.SPEAKER], drop))))
+    if holdout_hash is not None:
+        def in_holdout(ex):
+            return tf.strings.to_hash_bucket_fast(ex[fk.RECORDING_ID], 100) < 15
+        ds = ds.filter(in_holdout if holdout_hash == "keep"
+                       else lambda ex: tf.logical_not(in_holdout(ex)))
+
+    def to_input(ex):
+        label = tf.cast(ex[fk.LABEL_ID], tf.int32)
+        if input_kind == "pooled_sequence":
+            x = ((ex[fk.POOLED] - p_mean) / p_std)[tf.newaxis, :]
+        else:
+            frames = tf.reshape(ex[fk.FRAMES], [-1, frame_dims])
+            x = (frames - f_mean) / f_std
+            if input_kind == "image":
+                x = x[:, :, tf.newaxis]
+        return x, label
+
+    ds = ds.map(to_input, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if shuffle:
+        ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+    if input_kind == "frames":
+        ds = ds.bucket_by_sequence_length(
+            lambda x, y: tf.shape(x)[0],
+            bucket_boundaries=[200, 400, 800, 1600],
+            bucket_batch_sizes=[batch_size] * 5,
+            padded_shapes=([None, frame_dims], []),
+            padding_values=(0.0, 0),
+        )
+    else:
+        ds = ds.batch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,306 @@
+"""train: featurize shards -> a versioned Keras model with its model card.
+
+    audio-sentiment train --features DIR --model-dir DIR [--architecture NAME]
+        [--epochs N] [--batch-size N] [--seed N] [--mixed-precision] ...
+
+Writes ``model.keras``, ``model_card.json``, ``metrics.json``,
+``history.csv``, ``plots/confusion_matrix.png``,
+``plots/learning_curves.png`` and TensorBoard logs under ``logs/``.
+Runs on a CPU; unchanged on one or several GPUs (MirroredStrategy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import datetime
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from sentiment_model import dataset, evaluation, storage
+from sentiment_model.errors import ConfigError, InputError
+
+MODEL_FILE = "model.keras"
+CARD_FILE = "model_card.json"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+CARD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters and paths of one training run (saved in the model card)."""
+
+    features: str
+    model_dir: str
+    architecture: str = "bilstm_attention"
+    epochs: int = 200
+    batch_size: int = 32
+    learning_rate: float | None = None  # None: the architecture's default
+    patience: int = 20
+    class_weights: bool = True
+    seed: int = 0
+    mixed_precision: bool = False
+    verbose: int = 2
+
+    def validate(self) -> TrainConfig:
+        from sentiment_model.models import ARCHITECTURES
+
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(f"--architecture {self.architecture!r}: choose one of "
+                              f"{', '.join(ARCHITECTURES)}")
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
+            raise ConfigError("--epochs, --batch-size and --patience must be positive")
+        return self
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def optimizer_for(architecture: str, learning_rate: float | None):
+    import keras
+
+    if architecture.startswith("seed_"):  # the study used RMSprop
+        return keras.optimizers.RMSprop(learning_rate=learning_rate or 1e-3), "rmsprop"
+    return keras.optimizers.Adam(learning_rate=learning_rate or 1e-3), "adam"
+
+
+def distribution_strategy():
+    """MirroredStrategy over several GPUs, else the default (one GPU or the CPU)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy(), f"{len(gpus)} GPUs (MirroredStrategy)"
+    return tf.distribute.get_strategy(), ("1 GPU" if gpus else "CPU")
+
+
+def _labels_of(ds) -> np.ndarray:
+    return np.concatenate([y.numpy() for _, y in ds]) if ds is not None else np.zeros(0, int)
+
+
+def _class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    weights = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def evaluate(model, ds, labels: list[str]) -> dict | None:
+    """Metrics of ``model`` on a dataset of (input, label) batches, or None if empty."""
+    y_true, y_pred = [], []
+    for x, y in ds:
+        y_true.append(y.numpy())
+        y_pred.append(np.argmax(model.predict_on_batch(x), axis=-1))
+    if not y_true or sum(len(y) for y in y_true) == 0:
+        return None
+    return evaluation.classification_metrics(np.concatenate(y_true), np.concatenate(y_pred),
+                                             labels)
+
+
+def file_sha256(path: str) -> str:
+    import tensorflow as tf
+
+    digest = hashlib.sha256()
+    with tf.io.gfile.GFile(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def train(config: TrainConfig) -> dict:
+    """Trains, evaluates and exports one model; returns the model card."""
+    import keras
+    import tensorflow as tf
+
+    from sentiment_model import models
+
+    config.validate()
+    features = dataset.load_feature_set(config.features)
+    labels = features.labels
+    if features.examples("train") == 0:
+        raise InputError(f"--features {config.features}: the train split has no examples")
+    if len(labels) < 2:
+        raise InputError(f"--features {config.features}: {len(labels)} class(es) in the label "
+                         "vocabulary; training needs at least two (featurize with --labels)")
+    fc = features.feature_config
+    frame_dims = len(features.metadata["train_stats"]["frames"]["mean"])
+    pooled_dims = len(features.metadata["train_stats"]["pooled"]["mean"])
+    input_kind = models.check_features(config.architecture, feature_kind=fc["kind"],
+                                       frame_dims=frame_dims, image_frames=fc["image_frames"])
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+
+    # validation: the eval split, else a speaker-disjoint slice of train
+    common = {"input_kind": input_kind, "batch_size": config.batch_size}
+    if features.examples("eval") > 0:
+        validation = {"source": "eval split"}
+        train_ds = dataset.make_dataset(features, "train", shuffle=True, seed=config.seed,
+                                        **common)
+        val_ds = dataset.make_dataset(features, "eval", **common)
+    else:
+        held = dataset.holdout_speakers(features.metadata.get("speakers", {}).get("train", []),
+                                        seed=config.seed)
+        if held:
+            validation = {"source": "train speakers held out", "speakers": held}
+            train_ds = dataset.make_dataset(features, "train", shuffle=True, seed=config.seed,
+                                            drop_speakers=held, **common)
+            val_ds = dataset.make_dataset(features, "train", keep_speakers=held, **common)
+        else:
+            validation = {"source": "train recordings held out by id hash (15%)"}
+            train_ds = dataset.make_dataset(features, "train", shuffle=True, seed=config.seed,
+                                            holdout_hash="drop", **common)
+            val_ds = dataset.make_dataset(features, "train", holdout_hash="keep", **common)
+    test_ds = (dataset.make_dataset(features, "test", **common)
+               if features.examples("test") > 0 else None)
+
+    y_train = _labels_of(train_ds)
+    if len(np.unique(y_train)) < 2:
+        raise InputError(f"--features {config.features}: the training data holds a single "
+                         "class; training needs at least two")
+    weights = _class_weights(y_train, len(labels)) if config.class_weights else None
+
+    strategy, device = distribution_strategy()
+    with strategy.scope():
+        model = models.build_model(
+            config.architecture, n_classes=len(labels), feature_kind=fc["kind"],
+            frame_dims=frame_dims, pooled_dims=pooled_dims, image_frames=fc["image_frames"])
+        optimizer, optimizer_name = optimizer_for(config.architecture, config.learning_rate)
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+
+    os.makedirs(config.model_dir, exist_ok=True) if "://" not in config.model_dir else None
+    log_dir = storage.join(config.model_dir, "logs")
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                            restore_best_weights=True)
+    started = time.monotonic()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                        class_weight=weights, verbose=config.verbose,
+                        callbacks=[stopper, keras.callbacks.TensorBoard(log_dir=log_dir)])
+    train_seconds = time.monotonic() - started
+    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    epochs_run = len(hist["loss"])
+    best_epoch = int(np.argmin(hist["val_loss"])) + 1
+
+    metrics = {"eval": evaluate(model, val_ds, labels),
+               "test": evaluate(model, test_ds, labels) if test_ds is not None else None}
+    model_path = storage.join(config.model_dir, MODEL_FILE)
+    model.save(model_path)
+    card = {
+        "card_version": CARD_VERSION,
+        "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "model_version": file_sha256(model_path),
+        "architecture": config.architecture,
+        "input_kind": input_kind,
+        "parameters": int(model.count_params()),
+        "label_vocabulary": labels,
+        "feature_config": fc,
+        "normalization": dataset.normalization(features.metadata),
+        "schema_version": features.metadata["schema_version"],
+        "data": {"features": config.features,
+                 "input_fingerprint": features.metadata["input_fingerprint"],
+                 "examples": features.metadata["examples"]},
+        "validation": validation,
+        "hyperparameters": {**config.to_dict(), "optimizer": optimizer_name,
+                            "class_weight_values": weights},
+        "device": device,
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "epochs_run": epochs_run,
+        "best_epoch": best_epoch,
+        "train_seconds": round(train_seconds, 1),
+        "metrics": metrics,
+    }
+    _write_outputs(config.model_dir, card, hist, best_epoch)
+    return card
+
+
+def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int) -> None:
+    import tensorflow as tf
+
+    def write(name: str, text: str) -> None:
+        with tf.io.gfile.GFile(storage.join(model_dir, name), "w") as f:
+            f.write(text)
+
+    write(CARD_FILE, json.dumps(card, indent=2) + "\n")
+    write(METRICS_FILE, json.dumps(card["metrics"], indent=2) + "\n")
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    keys = sorted(hist)
+    writer.writerow(["epoch", *keys])
+    for i in range(len(hist["loss"])):
+        writer.writerow([i + 1, *(f"{hist[k][i]:.6g}" for k in keys)])
+    write(HISTORY_FILE, buf.getvalue())
+    plots = storage.join(model_dir, "plots")
+    tf.io.gfile.makedirs(plots)
+    local = plots if "://" not in plots else None
+    target = local or "/tmp"
+    best = card["metrics"]["test"] or card["metrics"]["eval"]
+    which = "test" if card["metrics"]["test"] else "validation"
+    evaluation.plot_confusion_matrix(
+        best["confusion_matrix"], card["label_vocabulary"],
+        os.path.join(target, "confusion_matrix.png"),
+        title=f"{card['architecture']}: {which} confusion (UAR {best['uar']:.2f})")
+    evaluation.plot_learning_curves(
+        hist, os.path.join(target, "learning_curves.png"), best_epoch=best_epoch,
+        title=f"{card['architecture']}: learning curves")
+    if local is None:
+        for name in ("confusion_matrix.png", "learning_curves.png"):
+            tf.io.gfile.copy(os.path.join(target, name), storage.join(plots, name),
+                             overwrite=True)
+
+
+def summary_line(card: dict) -> str:
+    test = card["metrics"]["test"]
+    evaluated = test or card["metrics"]["eval"]
+    which = "test" if test else "validation"
+    return (f"train: {card['architecture']} ({card['parameters']:,} parameters) stopped after "
+            f"{card['epochs_run']} epochs, best epoch {card['best_epoch']}; {which}: "
+            f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
+            f"macro-F1 {evaluated['macro_f1']:.3f} (n={evaluated['n']})")
+
+
+def parse_known_args(argv):
+    parser = argparse.ArgumentParser(prog="audio-sentiment train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--features", required=True, help="a featurize output directory")
+    parser.add_argument("--model-dir", required=True, help="where the model is exported")
+    parser.add_argument("--architecture", default="bilstm_attention",
+                        help="seed_bilstm, seed_lstm, seed_cnn2d or bilstm_attention "
+                             "(default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--patience", type=int, default=20,
+                        help="early-stopping patience in epochs (default: %(default)s)")
+    parser.add_argument("--no-class-weights", action="store_true",
+                        help="do not weight classes by inverse frequency")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="mixed_float16 (for GPUs with tensor cores)")
+    return parser.parse_known_args(argv)
+
+
+def run(argv=None) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args, unknown = parse_known_args(argv)
+    if unknown:
+        raise ConfigError(f"unknown argument(s): {' '.join(unknown)}")
+    config = TrainConfig(
+        features=args.features, model_dir=args.model_dir, architecture=args.architecture,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        patience=args.patience, class_weights=not args.no_class_weights, seed=args.seed,
+        mixed_precision=args.mixed_precision)
+    card = train(config)
+    print(summary_line(card), file=sys.stderr)
+    print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)
+    return card

@@ -1,0 +1,47 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from sentiment_model import models
+from sentiment_model.errors import ConfigError
+
+
+@pytest.mark.parametrize(("builder", "expected"), [
+    (models.seed_bilstm, 1_467_651),
+    (models.seed_lstm, 645_123),
+    (models.seed_cnn2d, 3_588_803),
+])
+def test_seed_models_have_the_studys_parameter_counts(builder, expected):
+    model = builder(3)
+    assert model.count_params() == expected
+    assert model.output_shape == (None, 3)
+
+
+def test_attention_model_ignores_padding_and_round_trips_with_safe_mode(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = models.bilstm_attention(4, frame_dims=6, units=8)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 20, 6)).astype(np.float32)
+    padded = np.concatenate([x, np.zeros((1, 15, 6), np.float32)], axis=1)
+    a = model.predict_on_batch(x)
+    b = model.predict_on_batch(padded)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.sum(), 1.0, rtol=1e-5)
+    path = os.path.join(tmp_path, "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict_on_batch(padded), b, rtol=1e-6, atol=1e-7)
+
+
+def test_build_model_checks_features_fit_the_architecture():
+    kwargs = {"n_classes": 3, "frame_dims": 120, "pooled_dims": 240, "image_frames": 128}
+    assert models.build_model("seed_bilstm", feature_kind="mfcc", **kwargs).input_shape == (
+        None, 1, 240)
+    assert models.build_model("bilstm_attention", feature_kind="mfcc", **kwargs).input_shape \
+        == (None, None, 120)
+    with pytest.raises(ConfigError, match="seed_cnn2d"):
+        models.build_model("seed_cnn2d", feature_kind="mfcc", **kwargs)
+    with pytest.raises(ConfigError, match="unknown architecture"):
+        models.build_model("transformer", feature_kind="mfcc", **kwargs)

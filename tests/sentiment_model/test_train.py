@@ -1,0 +1,84 @@
+import csv
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from sentiment_model import dataset, train
+from sentiment_model.errors import ConfigError, InputError
+from tests.conftest import featurize_into
+
+
+def run_train(features, model_dir, *extra):
+    return train.run(["--features", features, "--model-dir", str(model_dir), "--epochs", "3",
+                      "--batch-size", "4", "--patience", "2", *extra])
+
+
+def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir, tmp_path):
+    card = run_train(features_dir, tmp_path / "m1")
+    out = tmp_path / "m1"
+    model = keras.saving.load_model(str(out / "model.keras"), safe_mode=True)
+    assert card["parameters"] == model.count_params()
+    assert card["architecture"] == "bilstm_attention"
+    assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
+    assert card["feature_config"]["preset"] == "default"
+    assert card["model_version"] == train.file_sha256(str(out / "model.keras"))
+    assert len(card["normalization"]["frames"]["mean"]) == 120
+    assert card["validation"] == {"source": "eval split"}
+    assert 1 <= card["best_epoch"] <= card["epochs_run"] <= 3
+    with open(out / "metrics.json") as f:
+        assert json.load(f) == card["metrics"]
+    with open(os.path.join(features_dir, "metadata.json")) as f:
+        meta = json.load(f)
+    test = card["metrics"]["test"]
+    assert test["n"] == meta["examples"]["test"] == sum(map(sum, test["confusion_matrix"]))
+    assert test["accuracy"] == pytest.approx(
+        np.trace(test["confusion_matrix"]) / test["n"])
+    with open(out / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == card["epochs_run"] and "val_loss" in rows[0]
+    for name in ("confusion_matrix.png", "learning_curves.png"):
+        assert (out / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+    assert os.listdir(out / "logs")
+
+    again = run_train(features_dir, tmp_path / "m2")
+    assert again["metrics"] == card["metrics"]
+    with open(tmp_path / "m2" / "history.csv") as f:
+        assert list(csv.DictReader(f)) == rows
+
+
+def test_seed_bilstm_on_the_seed_preset_and_holdout_without_eval(corpus, tmp_path):
+    feats = str(tmp_path / "seed")
+    featurize_into(feats, "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                   "--preset", "seed", "--split-ratios", "0.7,0,0.3")
+    card = run_train(feats, tmp_path / "model", "--architecture", "seed_bilstm")
+    assert card["parameters"] == 1_467_651
+    assert card["hyperparameters"]["optimizer"] == "rmsprop"
+    assert card["validation"]["source"] == "train speakers held out"
+    with open(os.path.join(feats, "metadata.json")) as f:
+        train_speakers = json.load(f)["speakers"]["train"]
+    assert set(card["validation"]["speakers"]) < set(train_speakers)
+    assert card["validation"]["speakers"] == dataset.holdout_speakers(train_speakers)
+
+
+def test_clear_errors_for_unusable_features(features_dir, corpus, tmp_path):
+    with pytest.raises(InputError, match=r"no metadata\.json"):
+        run_train(str(tmp_path), tmp_path / "m")
+    with pytest.raises(ConfigError, match="seed_cnn2d"):
+        run_train(features_dir, tmp_path / "m", "--architecture", "seed_cnn2d")
+    unlabelled = str(tmp_path / "unlabelled")
+    featurize_into(unlabelled, "--input", corpus)
+    with pytest.raises(InputError, match="at least two"):
+        run_train(unlabelled, tmp_path / "m")
+    old = str(tmp_path / "old")
+    featurize_into(old, "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"))
+    path = os.path.join(old, "metadata.json")
+    with open(path) as f:
+        meta = json.load(f)
+    meta["schema_version"] = 0
+    with open(path, "w") as f:
+        json.dump(meta, f)
+    with pytest.raises(InputError, match="schema_version=0"):
+        run_train(old, tmp_path / "m")
