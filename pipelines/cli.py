@@ -20,6 +20,7 @@ from sentiment_model.errors import AudioSentimentError
 SUBCOMMANDS = {
     "featurize": ("pipelines.featurize", "MFCC features -> TFRecord shards (Beam job)"),
     "train": ("sentiment_model.train", "train a model on featurize shards and export it"),
+    "compare": ("sentiment_model.compare", "train several architectures, one comparison table"),
     "make-demo-data": ("pipelines.demo", "write the generated demo corpus"),
     "demo": ("pipelines.demo", "generate demo audio and run the pipeline on it"),
 }

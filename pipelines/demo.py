@@ -3,8 +3,9 @@
     audio-sentiment demo [--workdir build/demo]
 
 Writes ``WORKDIR/audio`` (generated speech of 6 synthetic speakers in three
-sentiments, plus two deliberately broken files to show the errors output)
-and ``WORKDIR/features`` (the featurize output).
+sentiments, plus two deliberately broken files to show the errors output),
+``WORKDIR/features`` (the featurize output) and ``WORKDIR/model`` (a trained
+model with its model card and plots).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import sys
 
 from pipelines import featurize
-from sentiment_model import synth
+from sentiment_model import synth, train
 
 
 def write_demo_audio(out_dir: str, *, seed: int = 0) -> str:
@@ -36,6 +37,7 @@ def parse_known_args(argv):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", default="build/demo")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=40, help="training epochs at most")
     return parser.parse_known_args(argv)
 
 
@@ -60,4 +62,10 @@ def run(argv=None) -> dict:
         "--overwrite", *beam_args,
     ])
     print(f"demo: shards, schema.pbtxt and metadata.json in {features_dir}", file=sys.stderr)
-    return metadata
+    model_dir = os.path.join(args.workdir, "model")
+    card = train.run(["--features", features_dir, "--model-dir", model_dir,
+                      "--epochs", str(args.epochs), "--patience", "10", "--seed", str(args.seed)])
+    print(f"demo: model card {os.path.join(model_dir, train.CARD_FILE)}", file=sys.stderr)
+    print(f"demo: plots {os.path.join(model_dir, 'plots', 'confusion_matrix.png')} and "
+          f"{os.path.join(model_dir, 'plots', 'learning_curves.png')}", file=sys.stderr)
+    return {"features": metadata, "model_card": card}

@@ -4,8 +4,11 @@ from pipelines import demo
 from tests.conftest import read_errors, read_examples
 
 
-def test_demo_featurizes_generated_speech_and_reports_the_broken_files(tmp_path):
-    metadata = demo.run(["--workdir", str(tmp_path)])
+def test_demo_featurizes_reports_the_broken_files_and_trains(tmp_path):
+    result = demo.run(["--workdir", str(tmp_path), "--epochs", "2"])
+    metadata, card = result["features"], result["model_card"]
+    assert card["epochs_run"] <= 2 and card["metrics"]["test"]["n"] == metadata["examples"]["test"]
+    assert os.path.exists(os.path.join(tmp_path, "model", "model.keras"))
     features = os.path.join(tmp_path, "features")
     assert metadata["accounting"] == {"matched": 92, "written": 90, "rejected": 2, "lost": 0}
     assert metadata["label_vocabulary"] == ["negative", "neutral", "positive"]

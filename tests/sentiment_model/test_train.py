@@ -82,3 +82,19 @@ def test_clear_errors_for_unusable_features(features_dir, corpus, tmp_path):
         json.dump(meta, f)
     with pytest.raises(InputError, match="schema_version=0"):
         run_train(old, tmp_path / "m")
+
+
+def test_compare_trains_each_compatible_architecture(features_dir, tmp_path):
+    from sentiment_model import compare
+
+    rows = compare.run(["--features", features_dir, "--out", str(tmp_path), "--epochs", "1",
+                        "--architectures", "seed_lstm,seed_cnn2d,bilstm_attention"])
+    assert sorted(r["architecture"] for r in rows) == ["bilstm_attention", "seed_lstm"]
+    with open(tmp_path / "comparison.json") as f:
+        assert json.load(f) == rows
+    table = (tmp_path / "comparison.md").read_text().splitlines()
+    assert table[0].startswith("| architecture | preset | evaluated_on | accuracy | uar")
+    assert len(table) == 4
+    seed_lstm = next(r for r in rows if r["architecture"] == "seed_lstm")
+    assert seed_lstm["parameters"] == keras.saving.load_model(
+        os.path.join(seed_lstm["model_dir"], "model.keras")).count_params()

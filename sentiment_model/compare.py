@@ -1,0 +1,93 @@
+"""compare: the study's CNN2D vs LSTM vs BiLSTM comparison, on your own data.
+
+    audio-sentiment compare --features DIR [--features DIR2 ...] --out DIR
+        [--architectures seed_bilstm,seed_lstm,seed_cnn2d,bilstm_attention] [--epochs N]
+
+Trains every listed architecture on every features directory it can read
+(the seed models read any MFCC features' pooled vector, ``seed_cnn2d`` needs
+``--preset seed_cnn2d`` features), all with the same seed, and writes
+``comparison.md`` and ``comparison.json`` plus each model under ``models/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from sentiment_model import dataset, models, train
+from sentiment_model.errors import ConfigError
+
+COLUMNS = ("architecture", "preset", "evaluated_on", "accuracy", "uar", "macro_f1",
+           "parameters", "epochs_run", "train_seconds")
+
+
+def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str], epochs: int,
+            batch_size: int, patience: int, seed: int) -> list[dict]:
+    """Trains each compatible (architecture, features) pair; returns the table rows."""
+    rows = []
+    for features_dir in features_dirs:
+        fs = dataset.load_feature_set(features_dir)
+        fc = fs.feature_config
+        frame_dims = len(fs.metadata["train_stats"]["frames"]["mean"])
+        for arch in architectures:
+            try:
+                models.check_features(arch, feature_kind=fc["kind"], frame_dims=frame_dims,
+                                      image_frames=fc["image_frames"])
+            except ConfigError:
+                continue
+            model_dir = os.path.join(out_dir, "models", f"{arch}-{fc['preset']}")
+            card = train.train(train.TrainConfig(
+                features=features_dir, model_dir=model_dir, architecture=arch, epochs=epochs,
+                batch_size=batch_size, patience=patience, seed=seed))
+            print(train.summary_line(card), file=sys.stderr)
+            which = "test" if card["metrics"]["test"] else "eval"
+            m = card["metrics"][which]
+            rows.append({"architecture": arch, "preset": fc["preset"], "evaluated_on": which,
+                         "accuracy": m["accuracy"], "uar": m["uar"], "macro_f1": m["macro_f1"],
+                         "parameters": card["parameters"], "epochs_run": card["epochs_run"],
+                         "train_seconds": card["train_seconds"], "model_dir": model_dir})
+    if not rows:
+        raise ConfigError("no architecture can read these features; see --help")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "comparison.json"), "w") as f:
+        json.dump(rows, f, indent=2)
+    with open(os.path.join(out_dir, "comparison.md"), "w") as f:
+        f.write(markdown_table(rows))
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in sorted(rows, key=lambda r: -(r["uar"] or 0)):
+        cells = []
+        for col in COLUMNS:
+            value = row[col]
+            cells.append(f"{value:.3f}" if isinstance(value, float) and col != "train_seconds"
+                         else f"{value:,}" if col == "parameters" else str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(prog="audio-sentiment compare", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--features", action="append", required=True,
+                        help="a featurize output directory (repeatable)")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--architectures", default=",".join(models.ARCHITECTURES))
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    archs = [a.strip() for a in args.architectures.split(",") if a.strip()]
+    unknown = [a for a in archs if a not in models.ARCHITECTURES]
+    if unknown:
+        raise ConfigError(f"--architectures: unknown {', '.join(unknown)}")
+    rows = compare(args.features, args.out, architectures=archs, epochs=args.epochs,
+                   batch_size=args.batch_size, patience=args.patience, seed=args.seed)
+    print(markdown_table(rows), file=sys.stderr)
+    print(f"compare: comparison.md and comparison.json in {args.out}", file=sys.stderr)
+    return rows
