@@ -208,15 +208,18 @@ def to_record_batch(examples: Sequence[Mapping[str, object]],
     columns = []
     for field in target:
         value_type = field.type.value_type
-        rows = []
-        for example in examples:
-            value = example[field.name]
-            if isinstance(value, np.ndarray):
-                rows.append(pa.array(value.reshape(-1), type=value_type))
-            else:
-                rows.append(pa.array(_as_list(value), type=value_type))
-        offsets = np.cumsum([0, *(len(r) for r in rows)], dtype=np.int64)
-        flat = pa.concat_arrays(rows) if rows else pa.array([], type=value_type)
+        parts = [example[field.name] for example in examples]
+        if all(isinstance(v, np.ndarray) for v in parts):
+            flat_np = [v.reshape(-1) for v in parts]
+            lengths = [v.size for v in flat_np]
+            flat = pa.array(np.concatenate(flat_np) if len(flat_np) > 1 else flat_np[0],
+                            type=value_type)
+        else:
+            lists = [_as_list(v) for v in parts]
+            lengths = [len(v) for v in lists]
+            flat = pa.array([x for values in lists for x in values], type=value_type)
+        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
         columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
     return pa.RecordBatch.from_arrays(columns, schema=target)
 

@@ -1,0 +1,46 @@
+import os
+import shutil
+
+import numpy as np
+import pytest
+import soundfile
+
+from schemas import features as fk
+from sentiment_model import inference, train
+from sentiment_model.errors import InputError
+from tests.conftest import read_examples
+
+
+@pytest.fixture(scope="module")
+def model_dir(features_dir, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("model"))
+    train.run(["--features", features_dir, "--model-dir", out, "--epochs", "1",
+               "--batch-size", "8"])
+    return out
+
+
+def test_serving_features_equal_the_featurized_ones(model_dir, features_dir):
+    loaded = inference.load_model_dir(model_dir)
+    assert loaded.labels == ("negative", "neutral", "positive")
+    assert loaded.input_kind == "frames"
+    norm = loaded.card["normalization"]["frames"]
+    for ex in read_examples(features_dir, "test")[:3]:
+        samples, rate = soundfile.read(ex[fk.URI][0].decode(), dtype="float32")
+        x = inference.model_input(loaded, samples, rate)
+        frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], -1)
+        expected = (frames - np.asarray(norm["mean"])) / np.asarray(norm["std"])
+        np.testing.assert_allclose(x, expected, rtol=1e-5, atol=1e-4)
+        p = inference.predict_proba(loaded, samples, rate)
+        assert p.shape == (3,) and p.sum() == pytest.approx(1.0, abs=1e-5)
+        np.testing.assert_allclose(p, loaded.model.predict_on_batch(x[None])[0], rtol=1e-6)
+
+
+def test_incomplete_model_dirs_fail_with_a_clear_message(model_dir, tmp_path):
+    broken = shutil.copytree(model_dir, str(tmp_path / "broken"))
+    os.remove(os.path.join(broken, train.CARD_FILE))
+    with pytest.raises(InputError, match=r"model_card\.json is missing"):
+        inference.load_model_dir(broken)
+    with open(os.path.join(broken, train.CARD_FILE), "w") as f:
+        f.write("{not json")
+    with pytest.raises(InputError, match="not JSON"):
+        inference.load_model_dir(broken)
