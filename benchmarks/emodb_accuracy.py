@@ -11,7 +11,8 @@ the eval set for early stopping, the others train. Recipes:
    regression (scikit-learn);
 3. ``default``: featurize ``--preset default`` + ``bilstm_attention``;
 4. ``default_cmvn``: the same with per-utterance mean/variance normalisation;
-5. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
+5. ``default_specaug``: ``default`` with SpecAugment masking while training;
+6. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
 
 Test audio is also scored with white and babble-like noise (a mix of five
 utterances of training speakers) at 20, 10 and 5 dB SNR, through the same
@@ -34,13 +35,15 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONDITIONS = ("clean", "white_20", "white_10", "white_5", "babble_20", "babble_10", "babble_5")
 SENTIMENTS = ["negative", "neutral", "positive"]
-# name -> (name, preset plus --set overrides, architecture, label column)
+# name -> (name, preset plus --set overrides, architecture, label column, train options)
 RECIPES = {
-    "seed": ("seed", ("seed",), "seed_bilstm", "label"),
-    "default": ("default", ("default",), "bilstm_attention", "label"),
+    "seed": ("seed", ("seed",), "seed_bilstm", "label", {}),
+    "default": ("default", ("default",), "bilstm_attention", "label", {}),
     "default_cmvn": ("default_cmvn", ("default", "normalize=utterance"), "bilstm_attention",
-                     "label"),
-    "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion"),
+                     "label", {}),
+    "default_specaug": ("default_specaug", ("default",), "bilstm_attention", "label",
+                        {"spec_augment": True}),
+    "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion", {}),
 }
 
 
@@ -199,7 +202,7 @@ def main() -> None:
         for cond, p in got.items():
             preds.setdefault("classical", {}).setdefault(cond, []).extend(p)
 
-        for name, preset, arch, label_col in recipes:
+        for name, preset, arch, label_col, options in recipes:
             feats = featurize_fold(rows, fold_dir, data=args.data, preset=preset,
                                    label_col=label_col, test_spk=test_spk, eval_spk=eval_spk)
             seed_recipe = arch.startswith("seed_")
@@ -207,7 +210,8 @@ def main() -> None:
             card = train.train(train.TrainConfig(
                 features=feats, model_dir=model_dir, architecture=arch,
                 epochs=args.seed_epochs if seed_recipe else args.epochs,
-                patience=args.seed_patience if seed_recipe else args.patience, verbose=0))
+                patience=args.seed_patience if seed_recipe else args.patience, verbose=0,
+                **options))
             train_seconds[name] = train_seconds.get(name, 0.0) + card["train_seconds"]
             print(f"fold {test_spk}: {train.summary_line(card)}", file=sys.stderr)
             loaded = inference.load_model_dir(model_dir)

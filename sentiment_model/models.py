@@ -112,16 +112,73 @@ class MaskedAttentionPooling(layers.Layer):
         return (input_shape[0], input_shape[-1])
 
 
+@keras.saving.register_keras_serializable(package="audio_sentiment")
+class SpecAugment(layers.Layer):
+    """SpecAugment-style masking of ``[batch, time, features]``, in training only.
+
+    Zeroes ``time_masks`` runs of up to ``time_width`` frames (zeroed frames
+    are then masked like padding) and ``feature_masks`` runs of up to
+    ``feature_width`` coefficients, at random positions per example.
+    """
+
+    def __init__(self, time_masks: int = 2, time_width: int = 20, feature_masks: int = 2,
+                 feature_width: int = 8, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.time_masks, self.time_width = time_masks, time_width
+        self.feature_masks, self.feature_width = feature_masks, feature_width
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _runs(self, batch, length, n, max_width, axis_shape):
+        from keras import ops
+
+        positions = ops.reshape(ops.arange(length), axis_shape)
+        keep = None
+        for _ in range(n):
+            width = ops.floor(keras.random.uniform((batch, 1, 1), 0, max_width + 1,
+                                                   seed=self.seed_generator))
+            room = ops.maximum(ops.cast(length, "float32") - width, 1.0)
+            start = ops.floor(keras.random.uniform((batch, 1, 1), seed=self.seed_generator)
+                              * room)
+            pos = ops.cast(positions, "float32")
+            hit = ops.logical_and(pos >= start, pos < start + width)
+            keep = ops.logical_not(hit) if keep is None else ops.logical_and(
+                keep, ops.logical_not(hit))
+        return keep
+
+    def call(self, inputs, training=False):
+        from keras import ops
+
+        if not training:
+            return inputs
+        shape = ops.shape(inputs)
+        batch, time, feats = shape[0], shape[1], shape[2]
+        keep = ops.ones_like(inputs, dtype="bool")
+        if self.time_masks:
+            keep = ops.logical_and(keep, self._runs(batch, time, self.time_masks,
+                                                    self.time_width, (1, -1, 1)))
+        if self.feature_masks:
+            keep = ops.logical_and(keep, self._runs(batch, feats, self.feature_masks,
+                                                    self.feature_width, (1, 1, -1)))
+        return ops.where(keep, inputs, ops.zeros_like(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "time_masks": self.time_masks,
+                "time_width": self.time_width, "feature_masks": self.feature_masks,
+                "feature_width": self.feature_width, "seed": self.seed}
+
+
 def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
-                     dropout: float = 0.3) -> keras.Model:
+                     dropout: float = 0.3, spec_augment: bool = False) -> keras.Model:
     """The product's default: masked BiLSTMs over the MFCC frame sequence with
-    attention pooling.
+    attention pooling (optionally SpecAugment masking while training).
 
     Input ``frames`` ``[batch, time, frame_dims]``, normalised, right-padded
     with exact zeros (the padding is masked).
     """
     inputs = keras.Input(shape=(None, frame_dims), name="frames")
-    x = layers.Masking(mask_value=0.0)(inputs)
+    x = SpecAugment(name="spec_augment")(inputs) if spec_augment else inputs
+    x = layers.Masking(mask_value=0.0)(x)
     x = layers.Bidirectional(layers.LSTM(units, return_sequences=True))(x)
     x = layers.Dropout(dropout)(x)
     x = layers.Bidirectional(layers.LSTM(units // 2, return_sequences=True))(x)
@@ -167,7 +224,7 @@ def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
 
 
 def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_dims: int,
-                pooled_dims: int, image_frames: int) -> keras.Model:
+                pooled_dims: int, image_frames: int, spec_augment: bool = False) -> keras.Model:
     """Builds ``architecture`` for features of the given shape (see check_features)."""
     kind = check_features(architecture, feature_kind=feature_kind, frame_dims=frame_dims,
                           image_frames=image_frames)
@@ -176,4 +233,4 @@ def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_d
         return builder(n_classes, image_size=frame_dims)
     if kind == "pooled_sequence":
         return builder(n_classes, input_dims=pooled_dims)
-    return builder(n_classes, frame_dims=frame_dims)
+    return builder(n_classes, frame_dims=frame_dims, spec_augment=spec_augment)

@@ -49,6 +49,7 @@ class TrainConfig:
     class_weights: bool = True
     seed: int = 0
     mixed_precision: bool = False
+    spec_augment: bool = False
     verbose: int = 2
 
     def validate(self) -> TrainConfig:
@@ -57,6 +58,9 @@ class TrainConfig:
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(f"--architecture {self.architecture!r}: choose one of "
                               f"{', '.join(ARCHITECTURES)}")
+        if self.spec_augment and ARCHITECTURES[self.architecture][1] != "frames":
+            raise ConfigError("--spec-augment needs a frame-sequence architecture "
+                              "(bilstm_attention)")
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
             raise ConfigError("--epochs, --batch-size and --patience must be positive")
         return self
@@ -174,7 +178,8 @@ def train(config: TrainConfig) -> dict:
     with strategy.scope():
         model = models.build_model(
             config.architecture, n_classes=len(labels), feature_kind=fc["kind"],
-            frame_dims=frame_dims, pooled_dims=pooled_dims, image_frames=fc["image_frames"])
+            frame_dims=frame_dims, pooled_dims=pooled_dims, image_frames=fc["image_frames"],
+            spec_augment=config.spec_augment)
         optimizer, optimizer_name = optimizer_for(config.architecture, config.learning_rate)
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
@@ -287,6 +292,9 @@ def parse_known_args(argv):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_float16 (for GPUs with tensor cores)")
+    parser.add_argument("--spec-augment", action="store_true",
+                        help="SpecAugment time/coefficient masking while training "
+                             "(bilstm_attention)")
     return parser.parse_known_args(argv)
 
 
@@ -299,7 +307,7 @@ def run(argv=None) -> dict:
         features=args.features, model_dir=args.model_dir, architecture=args.architecture,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         patience=args.patience, class_weights=not args.no_class_weights, seed=args.seed,
-        mixed_precision=args.mixed_precision)
+        mixed_precision=args.mixed_precision, spec_augment=args.spec_augment)
     card = train(config)
     print(summary_line(card), file=sys.stderr)
     print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)

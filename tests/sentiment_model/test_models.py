@@ -45,3 +45,22 @@ def test_build_model_checks_features_fit_the_architecture():
         models.build_model("seed_cnn2d", feature_kind="mfcc", **kwargs)
     with pytest.raises(ConfigError, match="unknown architecture"):
         models.build_model("transformer", feature_kind="mfcc", **kwargs)
+
+
+def test_spec_augment_masks_only_in_training_and_serialises(tmp_path):
+    layer = models.SpecAugment(time_masks=2, time_width=5, feature_masks=1, feature_width=3,
+                               seed=1)
+    x = np.ones((4, 50, 12), np.float32)
+    np.testing.assert_array_equal(layer(x, training=False), x)
+    y = np.asarray(layer(x, training=True))
+    assert set(np.unique(y)) <= {0.0, 1.0}
+    zero_frames = (y == 0).all(axis=2).sum(axis=1)
+    assert (zero_frames <= 10).all() and zero_frames.sum() > 0
+    zero_cols = (y == 0).all(axis=1).sum(axis=1)
+    assert (zero_cols <= 3).all()
+    model = models.bilstm_attention(3, frame_dims=12, units=8, spec_augment=True)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x),
+                               rtol=1e-6)
