@@ -86,7 +86,7 @@ class WriteErrors(beam.PTransform):
 
 
 class Progress:
-    """Per-worker progress lines on the log, at most one every ``interval_s``.
+    """Per-worker progress lines on stderr, at most one every ``interval_s``.
 
     Each worker process counts what it did itself; with several workers each
     prints its own share.
@@ -109,11 +109,12 @@ class Progress:
 
     def log(self) -> None:
         elapsed = max(time.monotonic() - self._start, 1e-9)
-        share = f" by this worker ({self._total} matched in all)" if self._total else ""
+        total = f" (of {self._total} matched in all)" if self._total else ""
         # stderr, not logging: Beam's worker processes do not forward INFO logs
         print(f"{time.strftime('%H:%M:%S')} {self._job} [worker {os.getpid()}]: "
-              f"{self._files}{share} files read, {self._audio_s / 3600:.2f} h of audio, "
-              f"{self._audio_s / elapsed:.1f} audio-s/s", file=sys.stderr, flush=True)
+              f"{self._files} files read by this worker{total}, "
+              f"{self._audio_s / 3600:.2f} h of audio, {self._audio_s / elapsed:.1f} audio-s/s",
+              file=sys.stderr, flush=True)
 
 
 def format_counts(counts: dict[str, int]) -> str:

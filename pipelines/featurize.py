@@ -16,7 +16,6 @@ import argparse
 import dataclasses
 import datetime
 import hashlib
-import logging
 import sys
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -626,7 +625,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     """
     args, pipeline_args = parse_known_args(argv)
     plan = prepare(config_from_args(args))
-    logging.getLogger(common.LOG.name).info(
+    common.LOG.info(
         "featurize: %d input files matched by %s", plan.n_inputs, plan.input_spec.source)
     p = test_pipeline or common.make_pipeline(pipeline_args)
     build_pipeline(p, plan)
