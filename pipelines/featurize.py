@@ -239,6 +239,10 @@ class ReadAudioFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("errors", labels.error_row(
                 item.uri, "decode", exc.error_type, exc.message))
             return
+        except Exception as exc:  # never lose the record, whatever the decoder raises
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                item.uri, "decode", "decode_failed", f"{type(exc).__name__}: {exc}"[:500]))
+            return
         self._progress.update(audio_s=decoded.duration_s)
         yield DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
 
@@ -322,6 +326,10 @@ class EncodeExampleFn(beam.DoFn):
         except RejectedInput as exc:
             yield beam.pvalue.TaggedOutput("errors", labels.error_row(
                 uri, exc.stage, exc.error_type, exc.message))
+            return
+        except Exception as exc:  # never lose the record
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                uri, "encode", "encode_failed", f"{type(exc).__name__}: {exc}"[:500]))
             return
         split = f[fk.SPLIT].decode()
         yield split, serialized

@@ -298,3 +298,20 @@ def test_runs_as_a_module_with_beam_options(corpus, tmp_path):
     assert shards["train"] == ["train-00000-of-00002.tfrecord.gz",
                                "train-00001-of-00002.tfrecord.gz"]
     assert len(read_examples(out)) == 18
+
+
+class _ExplodingDecoder:
+    def __call__(self, data):
+        raise MemoryError("simulated decoder failure")
+
+
+def test_unexpected_decoder_failure_is_an_error_row_not_a_crash(monkeypatch, tmp_path):
+    data = tmp_path / "data"
+    write_audio(str(data / "a.wav"), tone(300, seconds=0.5, sample_rate=16000), 16000)
+    monkeypatch.setattr(audio_lib, "decode_audio", _ExplodingDecoder())
+    out = str(tmp_path / "out")
+    metadata = run_featurize("--input", str(data), "--output", out)
+    assert metadata["accounting"] == {"matched": 1, "written": 0, "rejected": 1, "lost": 0}
+    [row] = read_errors(out)
+    assert (row["stage"], row["error_type"]) == ("decode", "decode_failed")
+    assert "simulated decoder failure" in row["message"]
