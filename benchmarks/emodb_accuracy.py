@@ -12,6 +12,7 @@ the eval set for early stopping, the others train. Recipes:
 3. ``default``: featurize ``--preset default`` + ``bilstm_attention``;
 4. ``default_cmvn``: the same with per-utterance mean/variance normalisation;
 5. ``default_specaug``: ``default`` with SpecAugment masking while training;
+   ``default_nodelta``: ``default`` without delta coefficients (40 per frame);
 6. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
 
 Test audio is also scored with white and babble-like noise (a mix of five
@@ -43,6 +44,8 @@ RECIPES = {
                      "label", {}),
     "default_specaug": ("default_specaug", ("default",), "bilstm_attention", "label",
                         {"spec_augment": True}),
+    "default_nodelta": ("default_nodelta", ("default", "deltas=0"), "bilstm_attention",
+                        "label", {}),
     "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion", {}),
 }
 
@@ -156,6 +159,8 @@ def main() -> None:
     parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data",
                                                        "emodb-dev"))
     parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "emodb"))
+    parser.add_argument("--results", default="results.json",
+                        help="file name of the results in --workdir")
     parser.add_argument("--folds", type=int, default=0, help="run only the first N folds")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--patience", type=int, default=10)
@@ -243,7 +248,7 @@ def main() -> None:
                for cond, m in by_cond.items()}
         for name, by_cond in results.items()}
     os.makedirs(args.workdir, exist_ok=True)
-    with open(os.path.join(args.workdir, "results.json"), "w") as f:
+    with open(os.path.join(args.workdir, args.results), "w") as f:
         json.dump({"summary": summary, "train_seconds": train_seconds,
                    "folds": folds, "full": results}, f, indent=1)
     print(json.dumps({"summary": summary, "train_seconds": train_seconds}, indent=1))
