@@ -13,6 +13,8 @@ the eval set for early stopping, the others train. Recipes:
 4. ``default_cmvn``: the same with per-utterance mean/variance normalisation;
 5. ``default_specaug``: ``default`` with SpecAugment masking while training;
    ``default_nodelta``: ``default`` without delta coefficients (40 per frame);
+   ``default_aug``: ``default`` with a white-noise copy (5-20 dB SNR) of each
+   training clip (featurize ``--augment``);
 6. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
 
 Test audio is also scored with white and babble-like noise (a mix of five
@@ -46,6 +48,8 @@ RECIPES = {
                         {"spec_augment": True}),
     "default_nodelta": ("default_nodelta", ("default", "deltas=0"), "bilstm_attention",
                         "label", {}),
+    "default_aug": ("default_aug", ("default",), "bilstm_attention", "label",
+                    {"featurize_args": ("--augment", "noise=1,snr=5/20")}),
     "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion", {}),
 }
 
@@ -133,7 +137,7 @@ def classical_fold(train_x, train_y, test_x_by_cond):
 
 # ----------------------------------------------------------------- NN recipes
 def featurize_fold(rows, fold_dir: str, *, data: str, preset: tuple[str, ...], label_col: str,
-                   test_spk: str, eval_spk: str) -> str:
+                   test_spk: str, eval_spk: str, extra: tuple[str, ...] = ()) -> str:
     from pipelines import featurize
 
     csv_path = os.path.join(fold_dir, f"labels-{label_col}.csv")
@@ -145,10 +149,10 @@ def featurize_fold(rows, fold_dir: str, *, data: str, preset: tuple[str, ...], l
             split = ("test" if r["speaker"] == test_spk
                      else "eval" if r["speaker"] == eval_spk else "train")
             w.writerow([r["abs"], r[label_col], r["speaker"], split])
-    out = os.path.join(fold_dir, f"features-{'-'.join(preset)}-{label_col}")
+    out = os.path.join(fold_dir, f"features-{'-'.join(preset + extra)}-{label_col}")
     overrides = [arg for item in preset[1:] for arg in ("--set", item)]
     featurize.run(["--input", os.path.join(os.path.abspath(data), "wav"), "--labels", csv_path,
-                   "--output", out, "--preset", preset[0], *overrides, "--overwrite",
+                   "--output", out, "--preset", preset[0], *overrides, *extra, "--overwrite",
                    "--progress-interval", "3600"])
     return out
 
@@ -208,8 +212,10 @@ def main() -> None:
             preds.setdefault("classical", {}).setdefault(cond, []).extend(p)
 
         for name, preset, arch, label_col, options in recipes:
+            options = dict(options)
             feats = featurize_fold(rows, fold_dir, data=args.data, preset=preset,
-                                   label_col=label_col, test_spk=test_spk, eval_spk=eval_spk)
+                                   label_col=label_col, test_spk=test_spk, eval_spk=eval_spk,
+                                   extra=options.pop("featurize_args", ()))
             seed_recipe = arch.startswith("seed_")
             model_dir = os.path.join(fold_dir, f"model-{name}")
             card = train.train(train.TrainConfig(

@@ -28,12 +28,14 @@ from schemas import features as fk
 from schemas import metadata as meta
 from sentiment_model import audio as audio_lib
 from sentiment_model import storage
+from sentiment_model.augment import AugmentConfig, augmentations
 from sentiment_model.config import PRESETS, FeatureConfig, preset
 from sentiment_model.errors import ConfigError, RejectedInput
 from sentiment_model.features import compute_features
 
 JOB = "featurize"
 SHARD_SUFFIXES = {"gzip": ".tfrecord.gz", "none": ".tfrecord"}
+NO_AUGMENTATION = AugmentConfig()
 OWNED_OUTPUTS = ("*.tfrecord", "*.tfrecord.gz", meta.METADATA_FILE, meta.SCHEMA_FILE,
                  meta.FEATURE_CONFIG_FILE, f"{meta.ERRORS_DIR}/*")
 
@@ -55,6 +57,7 @@ class FeaturizeConfig:
     split_seed: int = 0
     num_shards: int = 0
     compression: str = "gzip"
+    augment: AugmentConfig = NO_AUGMENTATION
     overwrite: bool = False
     progress_interval_s: float = 10.0
 
@@ -66,11 +69,13 @@ class FeaturizeConfig:
         if self.num_shards < 0:
             raise ConfigError("--num-shards must be >= 0 (0 lets the runner decide)")
         self.feature.validate()
+        self.augment.validate()
         return self
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["feature"] = self.feature.to_dict()
+        data["augment"] = self.augment.to_dict()
         data["classes"] = list(self.classes) if self.classes else None
         return data
 
@@ -78,6 +83,7 @@ class FeaturizeConfig:
     def from_dict(cls, data: dict[str, Any]) -> FeaturizeConfig:
         data = dict(data)
         data["feature"] = FeatureConfig.from_dict(data["feature"])
+        data["augment"] = AugmentConfig.from_dict(data.get("augment") or {})
         if data.get("classes"):
             data["classes"] = tuple(data["classes"])
         return cls(**data).validate()
@@ -253,10 +259,12 @@ class ReadAudioFn(beam.DoFn):
 
 
 class ExtractMfccFn(beam.DoFn):
-    """DecodedItem -> FeatureExample per channel (mix-down or each channel)."""
+    """DecodedItem -> FeatureExample per channel (mix-down or each channel), plus
+    augmented copies of train-split examples when augmentation is configured."""
 
-    def __init__(self, *, feature: FeatureConfig, channels: str) -> None:
-        self._feature, self._channels = feature, channels
+    def __init__(self, *, feature: FeatureConfig, channels: str,
+                 augment: AugmentConfig = NO_AUGMENTATION) -> None:
+        self._feature, self._channels, self._augment = feature, channels, augment
 
     def process(self, decoded: DecodedItem):
         item, audio = decoded.item, decoded.audio
@@ -268,34 +276,42 @@ class ExtractMfccFn(beam.DoFn):
                 audio_lib.check_signal(mono, audio.sample_rate, min_duration_s=cfg.min_duration_s,
                                        silence_dbfs=cfg.silence_dbfs)
                 y = audio_lib.resample(mono, audio.sample_rate, cfg.sample_rate)
-                feats = compute_features(y, cfg.sample_rate, cfg)
+                versions = [("", y)]
+                if self._augment.enabled and item.split == "train":
+                    versions += augmentations(y, cfg.sample_rate, self._augment,
+                                              key=f"{item.uri}#{channel}")
+                examples = []
+                for name, signal in versions:
+                    feats = compute_features(signal, cfg.sample_rate, cfg)
+                    examples.append(FeatureExample(
+                        features={
+                            fk.RECORDING_ID: (f"{rec_id}#{name}" if name else rec_id).encode(),
+                            fk.URI: item.uri.encode(),
+                            fk.CHANNEL: channel,
+                            fk.START_S: 0.0,
+                            fk.DURATION_S: float(signal.shape[0] / cfg.sample_rate),
+                            fk.SOURCE_SAMPLE_RATE: audio.sample_rate,
+                            fk.SPEAKER: item.speaker.encode(),
+                            fk.SPLIT: item.split.encode(),
+                            fk.LABEL: item.label.encode(),
+                            fk.LABEL_ID: item.label_id,
+                            fk.AUGMENTATION: name.encode(),
+                            fk.FRAMES: feats.frames,
+                            fk.N_FRAMES: int(feats.frames.shape[0]),
+                            fk.POOLED: feats.pooled,
+                        },
+                        fingerprint="" if name else fingerprint,
+                    ))
             except RejectedInput as exc:
                 yield beam.pvalue.TaggedOutput("errors", labels.error_row(
                     item.uri, "features", exc.error_type, _with_channel(exc.message, channel)))
                 continue
-            except Exception as exc:
+            except Exception as exc:  # never lose the record
                 yield beam.pvalue.TaggedOutput("errors", labels.error_row(
                     item.uri, "features", "feature_failed",
                     _with_channel(f"{type(exc).__name__}: {exc}"[:500], channel)))
                 continue
-            yield FeatureExample(
-                features={
-                    fk.RECORDING_ID: rec_id.encode(),
-                    fk.URI: item.uri.encode(),
-                    fk.CHANNEL: channel,
-                    fk.START_S: 0.0,
-                    fk.DURATION_S: float(mono.shape[0] / audio.sample_rate),
-                    fk.SOURCE_SAMPLE_RATE: audio.sample_rate,
-                    fk.SPEAKER: item.speaker.encode(),
-                    fk.SPLIT: item.split.encode(),
-                    fk.LABEL: item.label.encode(),
-                    fk.LABEL_ID: item.label_id,
-                    fk.FRAMES: feats.frames,
-                    fk.N_FRAMES: int(feats.frames.shape[0]),
-                    fk.POOLED: feats.pooled,
-                },
-                fingerprint=fingerprint,
-            )
+            yield from examples
             fingerprint = ""  # count each file once in the input fingerprint
 
 
@@ -337,7 +353,8 @@ class EncodeExampleFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput("summary", stats.ExampleSummary(
             split=split, label=f[fk.LABEL].decode(), speaker=f[fk.SPEAKER].decode(),
             duration_s=f[fk.DURATION_S],
-            frames=f[fk.FRAMES], pooled=f[fk.POOLED], fingerprint=example.fingerprint))
+            frames=f[fk.FRAMES], pooled=f[fk.POOLED], fingerprint=example.fingerprint,
+            augmented=bool(f[fk.AUGMENTATION])))
 
 
 def split_index(element: tuple[str, bytes], num_partitions: int) -> int:
@@ -459,7 +476,8 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
         total=plan.n_inputs, interval_s=config.progress_interval_s,
     )).with_outputs("errors", main="decoded")
     extracted = decoded.decoded | "ExtractMfcc" >> beam.ParDo(ExtractMfccFn(
-        feature=cfg, channels=config.channels)).with_outputs("errors", main="examples")
+        feature=cfg, channels=config.channels, augment=config.augment,
+    )).with_outputs("errors", main="examples")
     encoded = extracted.examples | "EncodeExamples" >> beam.ParDo(
         EncodeExampleFn(schema_text=schema_text)
     ).with_outputs("errors", "written", "summary", main="records")
@@ -522,6 +540,7 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
         "label_map": config.label_map,
         "split_source": plan.split_source,
         "split_ratios": config.split_ratios,
+        "augment": config.augment.to_dict(),
     }
     return (
         p
@@ -564,6 +583,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compression", default="gzip", choices=sorted(SHARD_SUFFIXES),
                         help="shard compression (default: %(default)s, by ISA-L; float "
                              "features shrink only ~6%% under gzip)")
+    parser.add_argument("--augment", metavar="SPEC",
+                        help="augment the train split, e.g. 'noise=2,speed=0.9/1.1,snr=5/20': "
+                             "N white-noise copies at an SNR in [LO, HI] dB and one "
+                             "speed-perturbed copy per factor")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the outputs of an earlier run in --output")
     parser.add_argument("--progress-interval", type=float, default=10.0,
@@ -601,6 +624,7 @@ def config_from_args(args: argparse.Namespace) -> FeaturizeConfig:
         split_seed=args.split_seed,
         num_shards=args.num_shards,
         compression=args.compression,
+        augment=AugmentConfig.parse(args.augment, seed=args.split_seed),
         overwrite=args.overwrite,
         progress_interval_s=args.progress_interval,
     ).validate()

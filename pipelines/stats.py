@@ -69,6 +69,7 @@ class ExampleSummary(NamedTuple):
     frames: np.ndarray
     pooled: np.ndarray
     fingerprint: str
+    augmented: bool = False
 
 
 def input_fingerprint_part(uri: str, content_sha256: str) -> str:
@@ -78,6 +79,7 @@ def input_fingerprint_part(uri: str, content_sha256: str) -> str:
 class _StatsAccumulator:
     def __init__(self, frame_dims: int, pooled_dims: int) -> None:
         self.counts: dict[str, dict[str, int]] = {}
+        self.augmented: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.speakers: dict[str, set[str]] = {}
         self.frames = Moments(frame_dims)
@@ -100,6 +102,8 @@ class DatasetStatsFn(beam.CombineFn):
         by_label = acc.counts.setdefault(item.split, {})
         by_label[item.label] = by_label.get(item.label, 0) + 1
         acc.seconds[item.split] = acc.seconds.get(item.split, 0.0) + item.duration_s
+        if item.augmented:
+            acc.augmented[item.split] = acc.augmented.get(item.split, 0) + 1
         if item.speaker:
             acc.speakers.setdefault(item.split, set()).add(item.speaker)
         if item.split == "train":
@@ -118,6 +122,8 @@ class DatasetStatsFn(beam.CombineFn):
                 mine = out.counts.setdefault(split, {})
                 for label, n in by_label.items():
                     mine[label] = mine.get(label, 0) + n
+            for split, n in acc.augmented.items():
+                out.augmented[split] = out.augmented.get(split, 0) + n
             for split, s in acc.seconds.items():
                 out.seconds[split] = out.seconds.get(split, 0.0) + s
             for split, names in acc.speakers.items():
@@ -132,6 +138,7 @@ class DatasetStatsFn(beam.CombineFn):
         return {
             "counts": {s: dict(sorted(c.items())) for s, c in sorted(acc.counts.items())},
             "examples": {s: sum(c.values()) for s, c in sorted(acc.counts.items())},
+            "augmented_examples": dict(sorted(acc.augmented.items())),
             "audio_seconds": {s: round(v, 3) for s, v in sorted(acc.seconds.items())},
             "total_audio_seconds": round(sum(acc.seconds.values()), 3),
             "speakers": {s: sorted(v) for s, v in sorted(acc.speakers.items())},

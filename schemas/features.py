@@ -34,6 +34,7 @@ SPEAKER = "speaker"  # bytes: speaker id, empty when unknown
 SPLIT = "split"  # bytes: train / eval / test
 LABEL = "label"  # bytes: class name after the label map, empty if unlabelled
 LABEL_ID = "label_id"  # int: index in the label vocabulary, -1 if unlabelled
+AUGMENTATION = "augmentation"  # bytes: "" for original audio, else e.g. "noise1@12dB"
 FRAMES = "frames"  # float: [n_frames * frame_dims], time-major frame sequence
 N_FRAMES = "n_frames"  # int: number of frames
 POOLED = "pooled"  # float: [pooled_dims] time-pooled vector
@@ -52,6 +53,7 @@ _SCALARS: tuple[tuple[str, int], ...] = (
     (SPLIT, schema_pb2.BYTES),
     (LABEL, schema_pb2.BYTES),
     (LABEL_ID, schema_pb2.INT),
+    (AUGMENTATION, schema_pb2.BYTES),
     (N_FRAMES, schema_pb2.INT),
 )
 FEATURE_KEYS: tuple[str, ...] = (*(k for k, _ in _SCALARS), FRAMES, POOLED)

@@ -31,7 +31,9 @@ METADATA_KEYS = (
     "split_source",  # "column" | "speaker" | "file_hash"
     "split_ratios",  # {"train": r, "eval": r, "test": r}
     "accounting",  # {matched, written, rejected, lost}: files
-    "examples",  # {split: number of examples}
+    "augment",  # AugmentConfig.to_dict(): augmentation of the train split
+    "examples",  # {split: number of examples, augmented copies included}
+    "augmented_examples",  # {split: augmented copies among the examples}
     "counts",  # {split: {label: number of examples}}
     "audio_seconds",  # {split: seconds of audio in the examples}
     "total_audio_seconds",  # float

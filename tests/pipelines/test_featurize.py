@@ -315,3 +315,24 @@ def test_unexpected_decoder_failure_is_an_error_row_not_a_crash(monkeypatch, tmp
     [row] = read_errors(out)
     assert (row["stage"], row["error_type"]) == ("decode", "decode_failed")
     assert "simulated decoder failure" in row["message"]
+
+
+def test_augment_adds_copies_to_the_train_split_only(corpus, tmp_path):
+    out = str(tmp_path / "aug")
+    metadata = run_featurize("--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                             "--output", out, "--augment", "noise=1,speed=0.9")
+    n_train = metadata["examples"]["train"] // 3
+    assert metadata["augmented_examples"] == {"train": 2 * n_train}
+    assert metadata["augment"]["speed_factors"] == [0.9]
+    assert metadata["accounting"]["written"] == 18
+    train = read_examples(out, "train")
+    kinds = sorted({ex[fk.AUGMENTATION][0].decode().split("@")[0] for ex in train})
+    assert kinds == ["", "noise1", "speed0.9"]
+    originals = {ex[fk.RECORDING_ID][0]: ex for ex in train if not ex[fk.AUGMENTATION][0]}
+    for ex in train:
+        name = ex[fk.AUGMENTATION][0].decode()
+        if name.startswith("speed"):
+            base = originals[ex[fk.RECORDING_ID][0].decode().split("#")[0].encode()]
+            assert ex[fk.DURATION_S][0] == pytest.approx(base[fk.DURATION_S][0] / 0.9, rel=1e-3)
+    for split in ("eval", "test"):
+        assert all(not ex[fk.AUGMENTATION][0] for ex in read_examples(out, split))

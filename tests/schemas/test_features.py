@@ -10,7 +10,7 @@ def example(length=3, dims=2, **changes):
     base = {
         fk.RECORDING_ID: b"rec-1", fk.URI: b"/a/rec.wav", fk.CHANNEL: -1, fk.START_S: 0.0,
         fk.DURATION_S: 1.5, fk.SOURCE_SAMPLE_RATE: 16000, fk.SPEAKER: b"s1",
-        fk.SPLIT: b"train", fk.LABEL: b"positive", fk.LABEL_ID: 2,
+        fk.SPLIT: b"train", fk.LABEL: b"positive", fk.LABEL_ID: 2, fk.AUGMENTATION: b"",
         fk.FRAMES: np.arange(length * dims, dtype=np.float32).reshape(length, dims),
         fk.N_FRAMES: length, fk.POOLED: np.array([0.5, 1.5, 2.5, 3.5], np.float32),
     }

@@ -1,0 +1,104 @@
+"""Training-data augmentation: added noise and speed perturbation.
+
+featurize applies it to train-split examples only (``--augment``); each
+augmented copy is an extra example whose ``augmentation`` feature names it.
+Deterministic: the same key and seed give the same copies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import soxr
+
+from sentiment_model.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Attributes:
+        noise_copies: copies with white noise added at an SNR drawn uniformly
+            from [snr_db_min, snr_db_max] dB.
+        speed_factors: one copy per factor (Kaldi-style speed perturbation:
+            tempo and pitch change together), e.g. (0.9, 1.1).
+        seed: mixes into every copy's random stream.
+    """
+
+    noise_copies: int = 0
+    snr_db_min: float = 5.0
+    snr_db_max: float = 20.0
+    speed_factors: tuple[float, ...] = ()
+    seed: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.noise_copies > 0 or bool(self.speed_factors)
+
+    def validate(self) -> AugmentConfig:
+        if self.noise_copies < 0:
+            raise ConfigError("--augment noise=N needs N >= 0")
+        if not self.snr_db_min <= self.snr_db_max:
+            raise ConfigError("--augment snr=LO/HI needs LO <= HI")
+        if any(not 0.5 <= f <= 2.0 for f in self.speed_factors):
+            raise ConfigError("--augment speed factors must be between 0.5 and 2.0")
+        return self
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["speed_factors"] = list(self.speed_factors)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AugmentConfig:
+        return cls(**{**data, "speed_factors": tuple(data.get("speed_factors", ()))}).validate()
+
+    @classmethod
+    def parse(cls, spec: str | None, *, seed: int = 0) -> AugmentConfig:
+        """``"noise=2,speed=0.9/1.1,snr=5/20"`` -> AugmentConfig."""
+        if not spec:
+            return cls(seed=seed)
+        values: dict = {"seed": seed}
+        try:
+            for item in spec.split(","):
+                key, _, value = item.strip().partition("=")
+                if key == "noise":
+                    values["noise_copies"] = int(value)
+                elif key == "speed":
+                    values["speed_factors"] = tuple(float(v) for v in value.split("/"))
+                elif key == "snr":
+                    lo, hi = (float(v) for v in value.split("/"))
+                    values["snr_db_min"], values["snr_db_max"] = lo, hi
+                else:
+                    raise ConfigError(f"--augment {spec!r}: unknown item {key!r} "
+                                      "(use noise=N, speed=F1/F2, snr=LO/HI)")
+        except ValueError:
+            raise ConfigError(f"--augment {spec!r}: expected e.g. noise=2,speed=0.9/1.1") \
+                from None
+        return cls(**values).validate()
+
+
+def augmentations(samples: np.ndarray, sample_rate: int, config: AugmentConfig, *,
+                  key: str) -> list[tuple[str, np.ndarray]]:
+    """Augmented copies of a mono signal ``[n_samples]``.
+
+    Returns:
+        ``[(name, float32 samples at sample_rate), ...]``, e.g. ``"noise1@12dB"``,
+        ``"speed0.9"``.
+    """
+    digest = hashlib.sha256(f"{config.seed}:{key}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+    out = []
+    power = float(np.mean(np.square(samples, dtype=np.float64)))
+    for k in range(config.noise_copies):
+        snr = rng.uniform(config.snr_db_min, config.snr_db_max)
+        noise = rng.standard_normal(samples.shape[0])
+        noisy = samples + noise * np.sqrt(power / 10 ** (snr / 10))
+        out.append((f"noise{k + 1}@{snr:.0f}dB", np.clip(noisy, -1, 1).astype(np.float32)))
+    for factor in config.speed_factors:
+        # play the signal `factor` times faster: fewer samples at the same rate
+        y = soxr.resample(samples, sample_rate, round(sample_rate / factor), quality="HQ")
+        out.append((f"speed{factor:g}", np.asarray(y, dtype=np.float32)))
+    return out

@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from sentiment_model.augment import AugmentConfig, augmentations
+from sentiment_model.errors import ConfigError
+from tests.conftest import tone
+
+
+def test_parse_and_round_trip():
+    cfg = AugmentConfig.parse("noise=2,speed=0.9/1.1,snr=10/15", seed=3)
+    assert (cfg.noise_copies, cfg.speed_factors, cfg.snr_db_min, cfg.snr_db_max, cfg.seed) == (
+        2, (0.9, 1.1), 10.0, 15.0, 3)
+    assert AugmentConfig.from_dict(cfg.to_dict()) == cfg
+    assert not AugmentConfig.parse(None).enabled
+    for bad in ("noise=x", "speed=3", "pitch=2", "snr=20/5"):
+        with pytest.raises(ConfigError):
+            AugmentConfig.parse(bad)
+
+
+def test_noise_copies_hit_their_snr_and_speed_changes_length_and_pitch():
+    x = tone(400, seconds=1.0, sample_rate=16000, amplitude=0.3)
+    cfg = AugmentConfig(noise_copies=2, snr_db_min=10, snr_db_max=10, speed_factors=(0.8,))
+    copies = augmentations(x, 16000, cfg, key="a.wav")
+    assert [name for name, _ in copies] == ["noise1@10dB", "noise2@10dB", "speed0.8"]
+    for _, y in copies[:2]:
+        noise = y - x
+        snr = 10 * np.log10(np.mean(x.astype(np.float64) ** 2) / np.mean(noise**2))
+        assert snr == pytest.approx(10, abs=0.3)
+    slow = copies[2][1]
+    assert slow.shape[0] == 20000
+    peak = np.argmax(np.abs(np.fft.rfft(slow))) * 16000 / slow.shape[0]
+    assert peak == pytest.approx(320, abs=2)
+    again = augmentations(x, 16000, cfg, key="a.wav")
+    np.testing.assert_array_equal(again[0][1], copies[0][1])
+    other = augmentations(x, 16000, cfg, key="b.wav")
+    assert not np.array_equal(other[0][1], copies[0][1])
