@@ -184,14 +184,18 @@ def train(config: TrainConfig) -> dict:
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
 
-    os.makedirs(config.model_dir, exist_ok=True) if "://" not in config.model_dir else None
+    tf.io.gfile.makedirs(config.model_dir)
     log_dir = storage.join(config.model_dir, "logs")
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                             restore_best_weights=True)
     started = time.monotonic()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                        class_weight=weights, verbose=config.verbose,
-                        callbacks=[stopper, keras.callbacks.TensorBoard(log_dir=log_dir)])
+    try:
+        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                            class_weight=weights, verbose=config.verbose,
+                            callbacks=[stopper, keras.callbacks.TensorBoard(log_dir=log_dir)])
+    finally:
+        if config.mixed_precision:  # do not leak the policy into later models
+            keras.mixed_precision.set_global_policy("float32")
     train_seconds = time.monotonic() - started
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     epochs_run = len(hist["loss"])
