@@ -98,3 +98,14 @@ def test_compare_trains_each_compatible_architecture(features_dir, tmp_path):
     seed_lstm = next(r for r in rows if r["architecture"] == "seed_lstm")
     assert seed_lstm["parameters"] == keras.saving.load_model(
         os.path.join(seed_lstm["model_dir"], "model.keras")).count_params()
+
+
+def test_mixed_precision_runs_on_cpu_and_resets_the_policy(features_dir, tmp_path):
+    card = train.run(["--features", features_dir, "--model-dir", str(tmp_path), "--epochs", "1",
+                      "--mixed-precision", "--spec-augment"])
+    assert card["hyperparameters"]["mixed_precision"] is True
+    assert card["hyperparameters"]["spec_augment"] is True
+    assert keras.mixed_precision.global_policy().name == "float32"
+    model = keras.saving.load_model(str(tmp_path / "model.keras"), safe_mode=True)
+    assert model.get_layer("probabilities").dtype_policy.compute_dtype == "float32"
+    assert model.get_layer("attention").dtype_policy.compute_dtype == "float16"
