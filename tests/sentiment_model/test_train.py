@@ -82,6 +82,12 @@ def test_clear_errors_for_unusable_features(features_dir, corpus, tmp_path):
         json.dump(meta, f)
     with pytest.raises(InputError, match="schema_version=0"):
         run_train(old, tmp_path / "m")
+    meta["schema_version"] = 1
+    with open(path, "w") as f:
+        json.dump(meta, f)
+    os.remove(os.path.join(old, meta["shards"]["train"][0]))
+    with pytest.raises(InputError, match="shard.*missing"):
+        run_train(old, tmp_path / "m")
 
 
 def test_compare_trains_each_compatible_architecture(features_dir, tmp_path):
