@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from schemas.features import SCHEMA_VERSION
 from sentiment_model import dataset, train
 from sentiment_model.errors import ConfigError, InputError
 from tests.conftest import featurize_into
@@ -82,11 +83,11 @@ def test_clear_errors_for_unusable_features(features_dir, corpus, tmp_path):
         json.dump(meta, f)
     with pytest.raises(InputError, match="schema_version=0"):
         run_train(old, tmp_path / "m")
-    meta["schema_version"] = 1
+    meta["schema_version"] = SCHEMA_VERSION
     with open(path, "w") as f:
         json.dump(meta, f)
     os.remove(os.path.join(old, meta["shards"]["train"][0]))
-    with pytest.raises(InputError, match="shard.*missing"):
+    with pytest.raises(InputError, match=r"shard.*missing"):
         run_train(old, tmp_path / "m")
 
 
