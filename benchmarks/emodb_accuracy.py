@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import sys
@@ -60,6 +61,11 @@ def load_rows(data: str) -> list[dict]:
     for row in rows:
         row["abs"] = os.path.join(os.path.abspath(data), row["path"])
     return rows
+
+
+def stable_seed(text: str) -> int:
+    """A seed that does not change between processes (unlike hash())."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
 def read_mono(path: str) -> tuple[np.ndarray, int]:
@@ -197,7 +203,7 @@ def main() -> None:
         test_rows = [r for r in rows if r["speaker"] == test_spk]
         babble_pool = [audio[r["abs"]][0] for r in rows
                        if r["speaker"] not in (test_spk, eval_spk)][::7]
-        noisy = {r["abs"]: dict(conditions(audio[r["abs"]][0], seed=hash(r["path"]) % 2**31,
+        noisy = {r["abs"]: dict(conditions(audio[r["abs"]][0], seed=stable_seed(r["path"]),
                                            babble_pool=babble_pool)) for r in test_rows}
         for label_col in ("label", "emotion"):
             truth.setdefault(label_col, []).extend(r[label_col] for r in test_rows)

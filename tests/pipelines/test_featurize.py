@@ -102,7 +102,7 @@ def test_round_trip_arrays_labels_counts_and_stats(corpus, tmp_path):
         assert FeatureConfig.from_dict(json.load(f)) == cfg
     with open(os.path.join(out, SCHEMA_FILE)) as f:
         assert fk.schema_from_text(f.read()) == fk.build_schema(
-            frame_dims=120, pooled_dims=240, labels=["negative", "neutral", "positive"])
+            frame_dims=40, pooled_dims=80, labels=["negative", "neutral", "positive"])
 
     # same inputs -> same fingerprint; a changed file -> another one
     again = run_featurize("--input", corpus, "--labels", labels_csv, "--output", out,
@@ -190,7 +190,7 @@ def test_memory_url_input_without_labels(tmp_path):
     for ex in examples:
         assert ex[fk.URI][0].decode().startswith("memory:///featurize-")
         assert ex[fk.LABEL][0] == b"" and ex[fk.LABEL_ID][0] == fk.UNLABELLED_ID
-        assert ex[fk.SOURCE_SAMPLE_RATE][0] == 8000 and ex[fk.POOLED].shape == (240,)
+        assert ex[fk.SOURCE_SAMPLE_RATE][0] == 8000 and ex[fk.POOLED].shape == (80,)
 
 
 def test_seed_presets_give_the_study_shapes(corpus, tmp_path):

@@ -11,7 +11,8 @@ def test_presets_validate_and_have_expected_dims():
     assert (seed.sample_rate, seed.n_mfcc, seed.n_fft, seed.hop_length) == (22050, 128, 2048, 512)
     assert seed.pooled_dims == 128 and seed.frame_dims == 128
     default = preset("default")
-    assert default.frame_dims == 40 * 3 and default.pooled_dims == 240
+    assert default.frame_dims == 40 and default.pooled_dims == 80
+    assert default.with_overrides({"deltas": "2"}).frame_dims == 120
     image = preset("seed_cnn2d")
     assert (image.kind, image.n_mels, image.image_frames) == ("logmel_image", 128, 128)
 
@@ -29,7 +30,7 @@ def test_round_trip_through_dict():
         ({"n_mfcc": "100"}, "cannot exceed n_mels"),
         ({"fmax": "9000"}, "fmax"),
         ({"deltas": "3"}, "deltas"),
-        ({"min_duration_s": "0.05"}, "delta_width"),
+        ({"deltas": "2", "min_duration_s": "0.05"}, "delta_width"),
         ({"n_mfcc": "many"}, "not a valid int"),
         ({"colour": "blue"}, "unknown field"),
     ],

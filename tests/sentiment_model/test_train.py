@@ -26,7 +26,7 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert card["feature_config"]["preset"] == "default"
     assert card["model_version"] == train.file_sha256(str(out / "model.keras"))
-    assert len(card["normalization"]["frames"]["mean"]) == 120
+    assert len(card["normalization"]["frames"]["mean"]) == 40
     assert card["validation"] == {"source": "eval split"}
     assert 1 <= card["best_epoch"] <= card["epochs_run"] <= 3
     with open(out / "metrics.json") as f:
