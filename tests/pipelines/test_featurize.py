@@ -13,7 +13,7 @@ import pytest
 import soundfile
 from apache_beam.testing.util import assert_that
 
-from pipelines import cli, featurize
+from pipelines import cli, featurize, featurize_fns
 from schemas import features as fk
 from schemas.metadata import FEATURE_CONFIG_FILE, SCHEMA_FILE
 from sentiment_model import audio as audio_lib
@@ -270,13 +270,13 @@ def test_extract_mfcc_transform_splits_channels():
 
     x = tone(300, seconds=0.5, sample_rate=16000, channels=2)
     cfg = preset("default")
-    item = featurize.DecodedItem(
-        featurize.AudioItem(uri="/x/call.wav", split="train"),
+    item = featurize_fns.DecodedItem(
+        featurize_fns.AudioItem(uri="/x/call.wav", split="train"),
         audio_lib.DecodedAudio(x, 16000, "WAV", "FLOAT"), "0" * 64)
     expected = {c: compute_features(x[:, c].copy(), 16000, cfg).pooled for c in (0, 1)}
     p = make_pipeline()
     result = (p | beam.Create([item])
-              | "ExtractMfcc" >> beam.ParDo(featurize.ExtractMfccFn(
+              | "ExtractMfcc" >> beam.ParDo(featurize_fns.ExtractMfccFn(
                   feature=cfg, channels="split")).with_outputs("errors", main="examples"))
     assert_that(result.examples, _ChannelsMatch(expected))
     p.run()

@@ -1,0 +1,325 @@
+"""The featurize job's elements, DoFns and combiners (wired up in featurize.py).
+
+Module-level classes only, so that they pickle by name on every runner.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import apache_beam as beam
+
+from pipelines import labels, stats
+from pipelines.common import Progress
+from schemas import features as fk
+from schemas import metadata as meta
+from sentiment_model import audio as audio_lib
+from sentiment_model import storage
+from sentiment_model.augment import AugmentConfig, augmentations
+from sentiment_model.config import FeatureConfig
+from sentiment_model.errors import RejectedInput
+from sentiment_model.features import compute_features
+
+JOB = "featurize"
+NO_AUGMENTATION = AugmentConfig()
+
+
+# ================================================================== elements
+@dataclass(frozen=True)
+class AudioItem:
+    """One input file on its way to features."""
+
+    uri: str
+    split: str
+    label: str = ""
+    label_id: int = fk.UNLABELLED_ID
+    speaker: str = ""
+
+
+class DecodedItem(NamedTuple):
+    item: AudioItem
+    audio: audio_lib.DecodedAudio
+    content_sha256: str
+
+
+class FeatureExample(NamedTuple):
+    """Feature values keyed as in the schema, plus the input fingerprint part."""
+
+    features: dict[str, Any]
+    fingerprint: str
+
+
+def recording_id(uri: str) -> str:
+    """Stable recording id: the file stem plus a short hash of the full URI."""
+    stem = storage.basename(uri).rsplit(".", 1)[0]
+    return f"{stem}-{hashlib.sha1(uri.encode()).hexdigest()[:10]}"
+
+
+# ==================================================================== DoFns
+class KeyByName(beam.DoFn):
+    """uri -> (base name, uri): the join key with label rows."""
+
+    def process(self, uri: str):
+        yield storage.basename(uri), uri
+
+
+class KeyRowByName(beam.DoFn):
+    def process(self, row: labels.LabelRow):
+        yield row.name, row
+
+
+class JoinLabelsFn(beam.DoFn):
+    """(name, {"files", "rows"}) -> AudioItem per labelled file; errors tagged."""
+
+    def __init__(self, *, vocabulary: tuple[str, ...], speaker_splits: dict[str, str],
+                 ratios: dict[str, float], seed: int) -> None:
+        self._vocabulary = vocabulary
+        self._speaker_splits = speaker_splits
+        self._ratios, self._seed = ratios, seed
+
+    def setup(self):
+        self._ids = {name: i for i, name in enumerate(self._vocabulary)}
+
+    def process(self, element):
+        name, groups = element
+        pairs, errors = labels.match_rows_to_files(name, groups["files"], groups["rows"])
+        for row in errors:
+            yield beam.pvalue.TaggedOutput("errors", row)
+        for uri, row in pairs:
+            if row.split:
+                split = row.split
+            elif row.speaker and row.speaker in self._speaker_splits:
+                split = self._speaker_splits[row.speaker]
+            else:
+                split = labels.hash_split(row.name, self._ratios, self._seed)
+            yield AudioItem(uri=uri, split=split, label=row.label,
+                            label_id=self._ids[row.label], speaker=row.speaker)
+
+
+class UnlabelledItemFn(beam.DoFn):
+    def __init__(self, *, ratios: dict[str, float], seed: int) -> None:
+        self._ratios, self._seed = ratios, seed
+
+    def process(self, uri: str):
+        yield AudioItem(uri=uri, split=labels.hash_split(storage.basename(uri), self._ratios,
+                                                         self._seed))
+
+
+class ReadAudioFn(beam.DoFn):
+    """AudioItem -> DecodedItem: reads the bytes and decodes the whole file."""
+
+    def __init__(self, *, total: int, interval_s: float) -> None:
+        self._total, self._interval = total, interval_s
+
+    def setup(self):
+        self._progress = Progress(JOB, self._total, interval_s=self._interval)
+
+    def process(self, item: AudioItem):
+        try:
+            data = storage.read_bytes(item.uri)
+        except Exception as exc:
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                item.uri, "read", "read_failed", f"{type(exc).__name__}: {exc}"[:500]))
+            return
+        try:
+            decoded = audio_lib.decode_audio(data)
+        except RejectedInput as exc:
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                item.uri, "decode", exc.error_type, exc.message))
+            return
+        except Exception as exc:  # never lose the record, whatever the decoder raises
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                item.uri, "decode", "decode_failed", f"{type(exc).__name__}: {exc}"[:500]))
+            return
+        self._progress.update(audio_s=decoded.duration_s)
+        yield DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
+
+    def teardown(self):
+        progress = getattr(self, "_progress", None)
+        if progress is not None:
+            progress.log()
+
+
+class ExtractMfccFn(beam.DoFn):
+    """DecodedItem -> FeatureExample per channel (mix-down or each channel), plus
+    augmented copies of train-split examples when augmentation is configured."""
+
+    def __init__(self, *, feature: FeatureConfig, channels: str,
+                 augment: AugmentConfig = NO_AUGMENTATION) -> None:
+        self._feature, self._channels, self._augment = feature, channels, augment
+
+    def process(self, decoded: DecodedItem):
+        item, audio = decoded.item, decoded.audio
+        cfg = self._feature
+        rec_id = recording_id(item.uri)
+        fingerprint = stats.input_fingerprint_part(item.uri, decoded.content_sha256)
+        for channel, mono in audio_lib.channel_views(audio.samples, self._channels):
+            try:
+                audio_lib.check_signal(mono, audio.sample_rate, min_duration_s=cfg.min_duration_s,
+                                       silence_dbfs=cfg.silence_dbfs)
+                y = audio_lib.resample(mono, audio.sample_rate, cfg.sample_rate)
+                versions = [("", y)]
+                if self._augment.enabled and item.split == "train":
+                    versions += augmentations(y, cfg.sample_rate, self._augment,
+                                              key=f"{item.uri}#{channel}")
+                examples = []
+                for name, signal in versions:
+                    feats = compute_features(signal, cfg.sample_rate, cfg)
+                    examples.append(FeatureExample(
+                        features={
+                            fk.RECORDING_ID: (f"{rec_id}#{name}" if name else rec_id).encode(),
+                            fk.URI: item.uri.encode(),
+                            fk.CHANNEL: channel,
+                            fk.START_S: 0.0,
+                            fk.DURATION_S: float(signal.shape[0] / cfg.sample_rate),
+                            fk.SOURCE_SAMPLE_RATE: audio.sample_rate,
+                            fk.SPEAKER: item.speaker.encode(),
+                            fk.SPLIT: item.split.encode(),
+                            fk.LABEL: item.label.encode(),
+                            fk.LABEL_ID: item.label_id,
+                            fk.AUGMENTATION: name.encode(),
+                            fk.FRAMES: feats.frames,
+                            fk.N_FRAMES: int(feats.frames.shape[0]),
+                            fk.POOLED: feats.pooled,
+                        },
+                        fingerprint="" if name else fingerprint,
+                    ))
+            except RejectedInput as exc:
+                yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                    item.uri, "features", exc.error_type, _with_channel(exc.message, channel)))
+                continue
+            except Exception as exc:  # never lose the record
+                yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                    item.uri, "features", "feature_failed",
+                    _with_channel(f"{type(exc).__name__}: {exc}"[:500], channel)))
+                continue
+            yield from examples
+            fingerprint = ""  # count each file once in the input fingerprint
+
+
+def _with_channel(message: str, channel: int) -> str:
+    return message if channel == audio_lib.MIX_CHANNEL else f"channel {channel}: {message}"
+
+
+class EncodeExampleFn(beam.DoFn):
+    """FeatureExample -> (split, serialized tf.train.Example), validated against
+    the schema and encoded by tfx-bsl. Tagged outputs: ``summary``
+    (stats.ExampleSummary), ``written`` (uri), ``errors``."""
+
+    def __init__(self, *, schema_text: str) -> None:
+        self._schema_text = schema_text
+
+    def setup(self):
+        from tfx_bsl.coders import example_coder
+
+        self._schema = fk.schema_from_text(self._schema_text)
+        self._encoder = example_coder.RecordBatchToExamplesEncoder(self._schema)
+
+    def process(self, example: FeatureExample):
+        f = example.features
+        uri = f[fk.URI].decode()
+        try:
+            fk.validate_example(f, self._schema)
+            serialized = self._encoder.encode(fk.to_record_batch([f], self._schema))[0]
+        except RejectedInput as exc:
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                uri, exc.stage, exc.error_type, exc.message))
+            return
+        except Exception as exc:  # never lose the record
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                uri, "encode", "encode_failed", f"{type(exc).__name__}: {exc}"[:500]))
+            return
+        split = f[fk.SPLIT].decode()
+        yield split, serialized
+        yield beam.pvalue.TaggedOutput("written", uri)
+        yield beam.pvalue.TaggedOutput("summary", stats.ExampleSummary(
+            split=split, label=f[fk.LABEL].decode(), speaker=f[fk.SPEAKER].decode(),
+            duration_s=f[fk.DURATION_S],
+            frames=f[fk.FRAMES], pooled=f[fk.POOLED], fingerprint=example.fingerprint,
+            augmented=bool(f[fk.AUGMENTATION])))
+
+
+def split_index(element: tuple[str, bytes], num_partitions: int) -> int:
+    return fk.SPLITS.index(element[0])
+
+
+class DropKey(beam.DoFn):
+    def process(self, element):
+        yield element[1]
+
+
+class KeyedOne(beam.DoFn):
+    """uri -> (uri, None), or error row -> (its uri, None), for the accounting join."""
+
+    def process(self, element):
+        yield (element["uri"] if isinstance(element, dict) else element), None
+
+
+class ShardName(beam.DoFn):
+    def process(self, path: str):
+        yield storage.basename(path)
+
+
+class ErrorType(beam.DoFn):
+    def process(self, row: dict):
+        yield row["error_type"]
+
+
+class WriteMetadataFn(beam.DoFn):
+    """Writes metadata.json, schema.pbtxt and feature_config.json once."""
+
+    def __init__(self, *, output: str, static: dict, schema_text: str,
+                 feature_config: dict) -> None:
+        self._output, self._static = output, static
+        self._schema_text, self._feature_config = schema_text, feature_config
+
+    def process(self, _, dataset_stats, accounting, error_counts, shards):
+        data = dict(self._static)
+        data.update(dataset_stats)
+        data["created_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        data["accounting"] = {key: int(accounting.get(key, 0))
+                              for key in ("matched", "written", "rejected", "lost")}
+        data["errors"] = dict(sorted(error_counts.items()))
+        by_split: dict[str, list[str]] = {}
+        for split, name in sorted(shards):
+            by_split.setdefault(split, []).append(name)
+        data["shards"] = by_split
+        storage.write_text(storage.join(self._output, meta.SCHEMA_FILE), self._schema_text)
+        storage.write_text(storage.join(self._output, meta.FEATURE_CONFIG_FILE),
+                           json.dumps(self._feature_config, indent=2) + "\n")
+        storage.write_text(storage.join(self._output, meta.METADATA_FILE), meta.dumps(data))
+        yield data
+
+
+class AccountingFn(beam.CombineFn):
+    """Counts outcomes from stats.classify_input into {"matched", "written", ...}."""
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, outcome: str):
+        acc[outcome] = acc.get(outcome, 0) + 1
+        if outcome != "label_only":
+            acc["matched"] = acc.get("matched", 0) + 1
+        return acc
+
+    def merge_accumulators(self, accumulators):
+        out: dict[str, int] = {}
+        for acc in accumulators:
+            for key, n in acc.items():
+                out[key] = out.get(key, 0) + n
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+class Classify(beam.DoFn):
+    def process(self, element):
+        yield stats.classify_input(element)
+
+
