@@ -123,7 +123,7 @@ class ReadAudioFn(beam.DoFn):
             data = storage.read_bytes(item.uri)
         except Exception as exc:
             yield beam.pvalue.TaggedOutput("errors", labels.error_row(
-                item.uri, "read", "read_failed", f"{type(exc).__name__}: {exc}"[:500]))
+                item.uri, "read", "read_failed", describe(exc)))
             return
         try:
             decoded = audio_lib.decode_audio(data)
@@ -133,7 +133,7 @@ class ReadAudioFn(beam.DoFn):
             return
         except Exception as exc:  # never lose the record, whatever the decoder raises
             yield beam.pvalue.TaggedOutput("errors", labels.error_row(
-                item.uri, "decode", "decode_failed", f"{type(exc).__name__}: {exc}"[:500]))
+                item.uri, "decode", "decode_failed", describe(exc)))
             return
         self._progress.update(audio_s=decoded.duration_s)
         yield DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
@@ -195,10 +195,15 @@ class ExtractMfccFn(beam.DoFn):
             except Exception as exc:  # never lose the record
                 yield beam.pvalue.TaggedOutput("errors", labels.error_row(
                     item.uri, "features", "feature_failed",
-                    _with_channel(f"{type(exc).__name__}: {exc}"[:500], channel)))
+                    _with_channel(describe(exc), channel)))
                 continue
             yield from examples
             fingerprint = ""  # count each file once in the input fingerprint
+
+
+def describe(exc: BaseException) -> str:
+    """An unexpected exception as an error-row message (type and text, 500 chars)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _with_channel(message: str, channel: int) -> str:
@@ -231,7 +236,7 @@ class EncodeExampleFn(beam.DoFn):
             return
         except Exception as exc:  # never lose the record
             yield beam.pvalue.TaggedOutput("errors", labels.error_row(
-                uri, "encode", "encode_failed", f"{type(exc).__name__}: {exc}"[:500]))
+                uri, "encode", "encode_failed", describe(exc)))
             return
         split = f[fk.SPLIT].decode()
         yield split, serialized
