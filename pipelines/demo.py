@@ -2,7 +2,7 @@
 
     audio-sentiment demo [--workdir build/demo]
 
-Writes ``WORKDIR/audio`` (generated speech of 6 synthetic speakers in three
+Writes ``WORKDIR/audio`` (generated speech of 10 synthetic speakers in three
 sentiments, plus two deliberately broken files to show the errors output),
 ``WORKDIR/features`` (the featurize output) and ``WORKDIR/model`` (a trained
 model with its model card and plots).
@@ -20,7 +20,7 @@ from sentiment_model import synth, train
 
 def write_demo_audio(out_dir: str, *, seed: int = 0) -> str:
     """Generates the demo corpus and two bad inputs; returns labels.csv's path."""
-    labels_csv = synth.write_corpus(out_dir, n_speakers=6, per_class=5, seed=seed)
+    labels_csv = synth.write_corpus(out_dir, n_speakers=10, per_class=5, seed=seed)
     with open(os.path.join(out_dir, "wav", "not_audio.wav"), "w") as f:
         f.write("this is a text file with an audio extension\n")
     with open(os.path.join(out_dir, "wav", "empty.wav"), "wb"):

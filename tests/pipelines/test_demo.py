@@ -10,13 +10,13 @@ def test_demo_featurizes_reports_the_broken_files_and_trains(tmp_path):
     assert card["epochs_run"] <= 2 and card["metrics"]["test"]["n"] == metadata["examples"]["test"]
     assert os.path.exists(os.path.join(tmp_path, "model", "model.keras"))
     features = os.path.join(tmp_path, "features")
-    assert metadata["accounting"] == {"matched": 92, "written": 90, "rejected": 2, "lost": 0}
+    assert metadata["accounting"] == {"matched": 152, "written": 150, "rejected": 2, "lost": 0}
     assert metadata["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert metadata["split_source"] == "speaker"
     assert {(os.path.basename(e["uri"]), e["error_type"]) for e in read_errors(features)} == {
         ("not_audio.wav", "unreadable"), ("empty.wav", "empty"),
         ("missing_file.wav", "missing_file")}
     examples = read_examples(features)
-    assert len(examples) == 90
+    assert len(examples) == 150
     assert sorted(metadata["speakers"]["train"] + metadata["speakers"]["eval"]
-                  + metadata["speakers"]["test"]) == [f"spk{i:02d}" for i in range(6)]
+                  + metadata["speakers"]["test"]) == [f"spk{i:02d}" for i in range(10)]
