@@ -42,8 +42,7 @@ def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str],
                 features=features_dir, model_dir=model_dir, architecture=arch, epochs=epochs,
                 batch_size=batch_size, patience=patience, seed=seed))
             print(train.summary_line(card), file=sys.stderr)
-            which = "test" if card["metrics"]["test"] else "eval"
-            m = card["metrics"][which]
+            which, m = train.headline_metrics(card)
             rows.append({"architecture": arch, "preset": fc["preset"], "evaluated_on": which,
                          "accuracy": m["accuracy"], "uar": m["uar"], "macro_f1": m["macro_f1"],
                          "parameters": card["parameters"], "epochs_run": card["epochs_run"],

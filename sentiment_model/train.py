@@ -20,6 +20,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -251,27 +252,34 @@ def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int) -> N
     write(HISTORY_FILE, buf.getvalue())
     plots = storage.join(model_dir, "plots")
     tf.io.gfile.makedirs(plots)
-    local = plots if "://" not in plots else None
-    target = local or "/tmp"
-    best = card["metrics"]["test"] or card["metrics"]["eval"]
-    which = "test" if card["metrics"]["test"] else "validation"
-    evaluation.plot_confusion_matrix(
-        best["confusion_matrix"], card["label_vocabulary"],
-        os.path.join(target, "confusion_matrix.png"),
-        title=f"{card['architecture']}: {which} confusion (UAR {best['uar']:.2f})")
-    evaluation.plot_learning_curves(
-        hist, os.path.join(target, "learning_curves.png"), best_epoch=best_epoch,
-        title=f"{card['architecture']}: learning curves")
-    if local is None:
+    split, best = headline_metrics(card)
+    # matplotlib writes local files; render in a scratch folder, copy anywhere gfile reaches
+    with tempfile.TemporaryDirectory() as scratch:
+        evaluation.plot_confusion_matrix(
+            best["confusion_matrix"], card["label_vocabulary"],
+            os.path.join(scratch, "confusion_matrix.png"),
+            title=f"{card['architecture']}: {SPLIT_NAMES[split]} confusion "
+                  f"(UAR {best['uar']:.2f})")
+        evaluation.plot_learning_curves(
+            hist, os.path.join(scratch, "learning_curves.png"), best_epoch=best_epoch,
+            title=f"{card['architecture']}: learning curves")
         for name in ("confusion_matrix.png", "learning_curves.png"):
-            tf.io.gfile.copy(os.path.join(target, name), storage.join(plots, name),
+            tf.io.gfile.copy(os.path.join(scratch, name), storage.join(plots, name),
                              overwrite=True)
 
 
-def summary_line(card: dict) -> str:
+SPLIT_NAMES = {"test": "test", "eval": "validation"}
+
+
+def headline_metrics(card: dict) -> tuple[str, dict]:
+    """``("test", metrics)`` when there is a test split, else ``("eval", metrics)``."""
     test = card["metrics"]["test"]
-    evaluated = test or card["metrics"]["eval"]
-    which = "test" if test else "validation"
+    return ("test", test) if test else ("eval", card["metrics"]["eval"])
+
+
+def summary_line(card: dict) -> str:
+    split, evaluated = headline_metrics(card)
+    which = SPLIT_NAMES[split]
     return (f"train: {card['architecture']} ({card['parameters']:,} parameters) stopped after "
             f"{card['epochs_run']} epochs, best epoch {card['best_epoch']}; {which}: "
             f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
