@@ -36,6 +36,8 @@ import time
 
 import numpy as np
 
+from sentiment_model.augment import add_noise
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONDITIONS = ("clean", "white_20", "white_10", "white_5", "babble_20", "babble_10", "babble_5")
 SENTIMENTS = ["negative", "neutral", "positive"]
@@ -73,14 +75,6 @@ def read_mono(path: str) -> tuple[np.ndarray, int]:
 
     y, sr = soundfile.read(path, dtype="float32", always_2d=True)
     return y.mean(axis=1), sr
-
-
-def add_noise(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    """``clean + g * noise`` with ``g`` giving the requested SNR (dB)."""
-    p_clean = np.mean(clean.astype(np.float64) ** 2)
-    p_noise = np.mean(noise.astype(np.float64) ** 2) + 1e-12
-    gain = np.sqrt(p_clean / (p_noise * 10 ** (snr_db / 10)))
-    return (clean + gain * noise).astype(np.float32)
 
 
 def noise_for(kind: str, n: int, *, rng: np.random.Generator, babble_pool: list[np.ndarray]):

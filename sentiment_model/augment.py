@@ -80,6 +80,15 @@ class AugmentConfig:
         return cls(**values).validate()
 
 
+def add_noise(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``clean + g * noise`` (float32), ``g`` chosen so that the ratio of their
+    powers is ``snr_db`` dB. Both ``[n_samples]``."""
+    p_clean = np.mean(np.square(clean, dtype=np.float64))
+    p_noise = np.mean(np.square(noise, dtype=np.float64)) + 1e-12
+    gain = np.sqrt(p_clean / (p_noise * 10 ** (snr_db / 10)))
+    return (clean + gain * noise).astype(np.float32)
+
+
 def augmentations(samples: np.ndarray, sample_rate: int, config: AugmentConfig, *,
                   key: str) -> list[tuple[str, np.ndarray]]:
     """Augmented copies of a mono signal ``[n_samples]``.
@@ -91,12 +100,10 @@ def augmentations(samples: np.ndarray, sample_rate: int, config: AugmentConfig, 
     digest = hashlib.sha256(f"{config.seed}:{key}".encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
     out = []
-    power = float(np.mean(np.square(samples, dtype=np.float64)))
     for k in range(config.noise_copies):
         snr = rng.uniform(config.snr_db_min, config.snr_db_max)
-        noise = rng.standard_normal(samples.shape[0])
-        noisy = samples + noise * np.sqrt(power / 10 ** (snr / 10))
-        out.append((f"noise{k + 1}@{snr:.0f}dB", np.clip(noisy, -1, 1).astype(np.float32)))
+        noisy = add_noise(samples, rng.standard_normal(samples.shape[0]), snr)
+        out.append((f"noise{k + 1}@{snr:.0f}dB", np.clip(noisy, -1, 1)))
     for factor in config.speed_factors:
         # play the signal `factor` times faster: fewer samples at the same rate
         y = soxr.resample(samples, sample_rate, round(sample_rate / factor), quality="HQ")

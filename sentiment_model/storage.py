@@ -8,6 +8,7 @@ any fsspec protocol) goes through fsspec.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from typing import NamedTuple
 
@@ -77,8 +78,6 @@ def is_dir(uri: str) -> bool:
     """True for an existing directory (or a non-empty prefix on object stores)."""
     if is_beam_path(uri):
         if "://" not in uri:
-            import os
-
             return os.path.isdir(uri)
         prefix = uri.rstrip("/") + "/"
         return bool(FileSystems.match([prefix + "*"], limits=[1])[0].metadata_list)
