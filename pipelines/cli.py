@@ -2,6 +2,9 @@
 
     audio-sentiment featurize --input ... --output ... [Beam options]
     audio-sentiment train --features DIR --model-dir DIR [--architecture NAME]
+    audio-sentiment score --input ... --model-dir DIR --output DIR [--run-date D]
+    audio-sentiment report --scores DIR --out DIR
+    audio-sentiment evaluate --scores DIR --labels labels.csv [--out DIR]
     audio-sentiment make-demo-data --output DIR
     audio-sentiment demo [--workdir build/demo]
 
@@ -20,6 +23,9 @@ from sentiment_model.errors import AudioSentimentError
 SUBCOMMANDS = {
     "featurize": ("pipelines.featurize", "MFCC features -> TFRecord shards (Beam job)"),
     "train": ("sentiment_model.train", "train a model on featurize shards and export it"),
+    "score": ("pipelines.score", "score recordings with a model -> Parquet (Beam job)"),
+    "report": ("pipelines.report", "HTML report with charts from score outputs"),
+    "evaluate": ("pipelines.evaluate", "scores against ground-truth labels"),
     "compare": ("sentiment_model.compare", "train several architectures, one comparison table"),
     "make-demo-data": ("pipelines.demo", "write the generated demo corpus"),
     "demo": ("pipelines.demo", "generate demo audio and run the pipeline on it"),

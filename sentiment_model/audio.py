@@ -75,7 +75,7 @@ def decode_audio(data: bytes) -> DecodedAudio:
             f"file ends after {samples.shape[0]} of {declared} declared frames",
         )
     if fmt in ("WAV", "WAVEX"):
-        missing = _wav_missing_bytes(data)
+        missing = _wav_missing_bytes(data, len(data))
         if missing > 0:
             raise RejectedInput(
                 "truncated", f"WAV data chunk is {missing} bytes shorter than its header says"
@@ -91,8 +91,13 @@ def _short(exc: Exception) -> str:
     return text[:200]
 
 
-def _wav_missing_bytes(data: bytes) -> int:
-    """Bytes by which a RIFF/WAVE ``data`` chunk falls short of its header."""
+def _wav_missing_bytes(data: bytes, file_size: int) -> int:
+    """Bytes by which a RIFF/WAVE ``data`` chunk falls short of its header.
+
+    Args:
+        data: the file, or at least its first bytes up to the data chunk header.
+        file_size: the whole file's size in bytes.
+    """
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return 0
     pos = 12
@@ -100,9 +105,71 @@ def _wav_missing_bytes(data: bytes) -> int:
         chunk_id = data[pos : pos + 4]
         (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
         if chunk_id == b"data":
-            return max(0, size - (len(data) - pos - 8))
+            return max(0, size - (file_size - pos - 8))
         pos += 8 + size + (size & 1)
     return 0
+
+
+class AudioStream:
+    """An audio file read block by block, with the checks of :func:`decode_audio`.
+
+    Memory stays at one block however long the file is. Open it from a
+    seekable binary file object; :meth:`blocks` raises ``truncated`` or
+    ``non_finite`` when it reaches the problem.
+
+    Raises:
+        RejectedInput: ``empty``, ``unreadable`` or ``truncated`` (a WAV
+            whose data chunk is shorter than its header says) on opening.
+    """
+
+    def __init__(self, fileobj) -> None:
+        head = fileobj.read(1 << 16)
+        if not head:
+            raise RejectedInput("empty", "file is empty (0 bytes)")
+        fileobj.seek(0, io.SEEK_END)
+        size = fileobj.tell()
+        fileobj.seek(0)
+        try:
+            self._file = soundfile.SoundFile(fileobj)
+        except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+            raise RejectedInput("unreadable", f"not decodable audio: {_short(exc)}") from None
+        self.sample_rate = int(self._file.samplerate)
+        self.channels = int(self._file.channels)
+        self.declared_frames = int(self._file.frames)
+        self.format, self.subtype = self._file.format, self._file.subtype
+        if self.declared_frames == 0:
+            raise RejectedInput("empty", "audio has no samples")
+        if self.format in ("WAV", "WAVEX"):
+            missing = _wav_missing_bytes(head, size)
+            if missing > 0:
+                raise RejectedInput("truncated", f"WAV data chunk is {missing} bytes shorter "
+                                                 "than its header says")
+
+    def blocks(self, block_frames: int):
+        """Yields float32 ``[n, channels]`` blocks of at most ``block_frames``."""
+        read = 0
+        while True:
+            try:
+                block = self._file.read(block_frames, dtype="float32", always_2d=True)
+            except (soundfile.LibsndfileError, RuntimeError) as exc:
+                raise RejectedInput("unreadable", f"decoding failed after {read} frames: "
+                                                  f"{_short(exc)}") from None
+            if block.shape[0] == 0:
+                break
+            if not np.isfinite(block).all():
+                bad = int((~np.isfinite(block)).sum())
+                raise RejectedInput("non_finite", f"{bad} samples are NaN or infinite "
+                                                  f"(in the block at {read} frames)")
+            read += block.shape[0]
+            yield block
+        if read == 0:
+            raise RejectedInput("empty", "audio has no samples")
+        if read < self.declared_frames:
+            raise RejectedInput("truncated", f"file ends after {read} of "
+                                             f"{self.declared_frames} declared frames")
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def channel_views(samples: np.ndarray, mode: str) -> list[tuple[int, np.ndarray]]:

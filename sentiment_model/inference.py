@@ -28,27 +28,72 @@ class LoadedModel:
     input_kind: str
 
 
-def load_model_dir(model_dir: str) -> LoadedModel:
-    """Loads ``model.keras`` with ``safe_mode=True`` and its model card.
+CARD_KEYS = ("card_version", "model_version", "architecture", "input_kind",
+             "label_vocabulary", "feature_config", "normalization", "schema_version")
+
+
+def read_model_card(model_dir: str) -> dict:
+    """Checks an exported model directory without loading the model.
+
+    Returns:
+        the model card.
 
     Raises:
-        InputError: a file is missing or the card is unreadable.
+        InputError: a file is missing, the card is unreadable or incomplete,
+            it comes from another schema or card version, or ``model.keras``
+            is not the file the card describes (changed after export).
     """
-    import keras
     import tensorflow as tf
 
-    from sentiment_model import models  # noqa: F401  (registers the custom layer)
-    from sentiment_model.train import CARD_FILE, MODEL_FILE
+    from schemas.features import SCHEMA_VERSION
+    from sentiment_model.train import CARD_FILE, CARD_VERSION, MODEL_FILE, file_sha256
 
+    where = f"--model-dir {model_dir}"
     for name in (MODEL_FILE, CARD_FILE):
         if not tf.io.gfile.exists(storage.join(model_dir, name)):
-            raise InputError(f"--model-dir {model_dir}: {name} is missing")
+            raise InputError(f"{where}: {name} is missing (is this a directory written by "
+                             "`audio-sentiment train`?)")
     with tf.io.gfile.GFile(storage.join(model_dir, CARD_FILE)) as f:
         try:
             card = json.load(f)
         except json.JSONDecodeError as exc:
-            raise InputError(f"--model-dir {model_dir}: {CARD_FILE} is not JSON: {exc}") from None
-    model = keras.saving.load_model(storage.join(model_dir, MODEL_FILE), safe_mode=True)
+            raise InputError(f"{where}: {CARD_FILE} is not JSON: {exc}") from None
+    missing = [key for key in CARD_KEYS if key not in card]
+    if missing:
+        raise InputError(f"{where}: {CARD_FILE} lacks {', '.join(missing)}")
+    if card["card_version"] != CARD_VERSION:
+        raise InputError(f"{where}: model card version {card['card_version']}, this release "
+                         f"reads version {CARD_VERSION}; retrain or use a matching release")
+    if card["schema_version"] != SCHEMA_VERSION:
+        raise InputError(f"{where}: trained on feature schema version {card['schema_version']},"
+                         f" this release computes version {SCHEMA_VERSION}; retrain the model")
+    digest = file_sha256(storage.join(model_dir, MODEL_FILE))
+    if digest != card["model_version"]:
+        raise InputError(f"{where}: {MODEL_FILE} does not match its model card (sha256 "
+                         f"{digest[:12]}..., card says {str(card['model_version'])[:12]}...); "
+                         "the file was changed after export - re-export or restore it")
+    FeatureConfig.from_dict(card["feature_config"]).validate()
+    return card
+
+
+def load_model_dir(model_dir: str) -> LoadedModel:
+    """Checks the directory (:func:`read_model_card`) and loads ``model.keras``
+    with ``safe_mode=True``: no code from the file is ever run.
+
+    Raises:
+        InputError: see :func:`read_model_card`, or Keras refuses the file.
+    """
+    import keras
+
+    from sentiment_model import models  # noqa: F401  (registers the custom layers)
+    from sentiment_model.train import MODEL_FILE
+
+    card = read_model_card(model_dir)
+    try:
+        model = keras.saving.load_model(storage.join(model_dir, MODEL_FILE), safe_mode=True)
+    except Exception as exc:  # Keras raises ValueError/TypeError/... for unsafe or bad files
+        raise InputError(f"--model-dir {model_dir}: cannot load {MODEL_FILE} safely: "
+                         f"{str(exc)[:300]}") from None
     return LoadedModel(model, card, FeatureConfig.from_dict(card["feature_config"]),
                        tuple(card["label_vocabulary"]), card["input_kind"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 from typing import NamedTuple
 
 import fsspec
@@ -51,6 +52,13 @@ def read_bytes(uri: str) -> bytes:
             return f.read()
     with fsspec.open(uri, "rb") as f:
         return f.read()
+
+
+def open_read(uri: str):
+    """A seekable binary file object for reading ``uri`` in pieces (close it)."""
+    if is_beam_path(uri):
+        return FileSystems.open(uri, compression_type="uncompressed")
+    return fsspec.open(uri, "rb").open()
 
 
 def read_text(uri: str, encoding: str = "utf-8-sig") -> str:
@@ -126,3 +134,54 @@ def match(pattern: str) -> list[FileInfo]:
             if d.get("type", "file") != "directory"
         ]
     return sorted(found)
+
+
+# ------------------------------------------------- directories (Beam paths)
+def _is_local(uri: str) -> bool:
+    return "://" not in uri
+
+
+def makedirs(uri: str) -> None:
+    """Creates a local directory; object stores need none."""
+    if _is_local(uri):
+        os.makedirs(uri, exist_ok=True)
+
+
+def delete(uris: list[str]) -> None:
+    FileSystems.delete(list(uris))
+
+
+def delete_tree(uri: str) -> None:
+    """Deletes a directory (a prefix on object stores) and everything in it."""
+    if _is_local(uri):
+        shutil.rmtree(uri, ignore_errors=True)
+    elif FileSystems.match([uri.rstrip("/") + "/**"], limits=[1])[0].metadata_list:
+        FileSystems.delete([uri.rstrip("/") + "/"])
+
+
+def replace_dir(src: str, dst: str, *, trash: str) -> None:
+    """Puts directory ``src`` in the place of ``dst``, replacing it whole.
+
+    Locally the old ``dst`` is first renamed to ``trash`` and ``src`` renamed
+    into place (two atomic renames; a reader sees the old or the new
+    directory, never a mix), then ``trash`` is deleted. On object stores,
+    which have no directories, the old files are deleted and the new ones
+    renamed (copied) one by one. A missing ``src`` leaves an empty ``dst``.
+    """
+    if _is_local(dst):
+        os.makedirs(os.path.dirname(dst.rstrip("/")), exist_ok=True)
+        if os.path.exists(dst):
+            os.makedirs(os.path.dirname(trash.rstrip("/")), exist_ok=True)
+            os.replace(dst, trash)
+        if os.path.exists(src):
+            os.replace(src, dst)
+        else:
+            os.makedirs(dst)
+        shutil.rmtree(trash, ignore_errors=True)
+        return
+    delete_tree(dst)
+    found = FileSystems.match([src.rstrip("/") + "/**"])[0].metadata_list
+    sources = [m.path for m in found]
+    if sources:
+        prefix = src.rstrip("/") + "/"
+        FileSystems.rename(sources, [dst.rstrip("/") + "/" + p[len(prefix):] for p in sources])

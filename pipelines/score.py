@@ -1,0 +1,372 @@
+"""score: recordings -> per-file and per-window sentiment in Parquet.
+
+    python -m pipelines.score --input DIR_GLOB_URL_OR_MANIFEST --model-dir MODEL \\
+        --output OUT_DIR [--run-date YYYY-MM-DD] [--segment-seconds 3]
+        [--hop-seconds 1.5] [--channels auto|mix|split] [Beam options]
+
+Each recording (each channel with ``--channels split``, the default for
+2-channel files) is read block by block, cut into overlapping windows; an
+energy voice-activity detector picks the speech windows, which are scored by
+Beam's RunInference with the model, and the windows are aggregated per
+recording channel. Features come from the feature config stored with the
+model, computed by the same code as featurize.
+
+Writes ``OUT_DIR/files/``, ``OUT_DIR/segments/`` and ``OUT_DIR/errors/``
+(Parquet; with ``--run-date`` as Hive partitions ``run_date=YYYY-MM-DD/``).
+Outputs are staged under ``OUT_DIR/_staging/`` and moved into place only when
+the run has succeeded, replacing that date's partition whole. Every matched
+input ends up in ``files/`` or ``errors/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+
+from pipelines import common, sources
+from pipelines import score_fns as fns
+from schemas import tables
+from sentiment_model import audio as audio_lib
+from sentiment_model import segments as seg
+from sentiment_model import storage
+from sentiment_model.config import FeatureConfig
+from sentiment_model.errors import ConfigError
+
+CHANNEL_MODES = ("auto", *audio_lib.CHANNEL_MODES)
+STAGING_DIR = "_staging"
+RUNS_DIR = "_runs"
+TABLES = (tables.FILES_TABLE, tables.SEGMENTS_TABLE, tables.ERRORS_TABLE)
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """Everything a score run was asked to do (saved in ``_runs/<run_id>.json``)."""
+
+    input: str
+    model_dir: str
+    output: str
+    segment: seg.SegmentConfig = seg.SegmentConfig()
+    channels: str = "auto"
+    run_date: str | None = None
+    run_id: str = ""
+    batch_size: int = 64
+    overwrite: bool = False
+    progress_interval_s: float = 10.0
+
+    def validate(self) -> ScoreConfig:
+        if self.channels not in CHANNEL_MODES:
+            raise ConfigError(f"--channels {self.channels!r}: choose auto, mix or split")
+        if self.run_date is not None:
+            try:
+                datetime.date.fromisoformat(self.run_date)
+            except ValueError:
+                raise ConfigError(f"--run-date {self.run_date!r}: expected YYYY-MM-DD") from None
+        if self.batch_size < 1:
+            raise ConfigError("--batch-size must be positive")
+        self.segment.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["segment"] = self.segment.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoreConfig:
+        data = dict(data)
+        data["segment"] = seg.SegmentConfig.from_dict(data["segment"])
+        return cls(**data).validate()
+
+    def table_dir(self, table: str, *, staged: bool = False) -> str:
+        """Where a table's files go: its partition, or the staging copy of it."""
+        root = storage.join(self.output, STAGING_DIR, self.run_id) if staged else self.output
+        path = storage.join(root, table)
+        if self.run_date and not staged:
+            path = storage.join(path, f"{tables.PARTITION_KEY}={self.run_date}")
+        return path
+
+
+@dataclass(frozen=True)
+class ScorePlan:
+    """A validated config plus what start-up found (inputs, the model card)."""
+
+    config: ScoreConfig
+    input_spec: sources.InputSpec
+    uris: tuple[str, ...]
+    card: dict
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.card["label_vocabulary"])
+
+    @property
+    def feature(self) -> FeatureConfig:
+        return FeatureConfig.from_dict(self.card["feature_config"])
+
+
+def input_shape(card: dict) -> tuple[int | None, ...]:
+    """Shape of one model input (``None``: any length)."""
+    fc = FeatureConfig.from_dict(card["feature_config"])
+    kind = card["input_kind"]
+    if kind == "pooled_sequence":
+        return (1, fc.pooled_dims)
+    if kind == "image":
+        return (fc.image_frames, fc.frame_dims, 1)
+    return (None, fc.frame_dims)
+
+
+def prepare(config: ScoreConfig) -> ScorePlan:
+    """Start-up checks, before any work: inputs, model directory, output.
+
+    Raises:
+        AudioSentimentError: nothing matched, a missing/incomplete/foreign or
+            changed model, an output that holds other outputs.
+    """
+    from sentiment_model.inference import read_model_card
+
+    config.validate()
+    spec = sources.resolve_input(config.input)
+    uris = tuple(sources.list_inputs(spec))
+    card = read_model_card(config.model_dir)
+    _check_output(config)
+    return ScorePlan(config, spec, uris, card)
+
+
+def _check_output(config: ScoreConfig) -> None:
+    if not storage.is_beam_path(config.output):
+        raise ConfigError(f"--output {config.output}: Beam cannot write there; use a local "
+                          "path, gs:// or s3://")
+    for table in TABLES:
+        root = storage.join(config.output, table)
+        if not storage.exists(root):
+            continue
+        parquet = [f.uri for f in storage.match(storage.join(root, "*.parquet"))]
+        partitions = storage.match(storage.join(root, f"{tables.PARTITION_KEY}=*", "*"))
+        if config.run_date and parquet:
+            raise ConfigError(f"--output {config.output}: {table}/ holds unpartitioned files of "
+                              "a run without --run-date; use another --output for nightly runs")
+        if not config.run_date and partitions:
+            raise ConfigError(f"--output {config.output}: {table}/ holds run_date partitions; "
+                              "pass --run-date or use another --output")
+        if not config.run_date and parquet and not config.overwrite:
+            raise ConfigError(f"--output {config.output} already holds scores; pass "
+                              "--overwrite to replace them (or --run-date for partitions)")
+    probe = storage.join(config.output, STAGING_DIR, config.run_id, ".write-check")
+    try:
+        storage.makedirs(storage.dirname(probe))
+        storage.write_text(probe, "ok")
+        storage.delete([probe])
+    except Exception as exc:
+        raise ConfigError(f"--output {config.output}: cannot write there ({exc})") from None
+
+
+# ================================================================= pipeline
+def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollection]:
+    """Attaches the score transforms to ``p``; they write the staged tables.
+
+    Returns:
+        the ``files``, ``segments`` and ``errors`` row PCollections.
+    """
+    config, card = plan.config, plan.card
+    labels = plan.labels
+
+    uris, match_errors = p | "MatchAudio" >> sources.MatchAudio(plan.input_spec)
+    read = (
+        uris
+        | "ReshuffleFiles" >> beam.Reshuffle()
+        | "SegmentAudio" >> beam.ParDo(fns.SegmentAudioFn(
+            feature=plan.feature, segment=config.segment, channels=config.channels,
+            input_kind=card["input_kind"], norm=card["normalization"],
+            total=len(plan.uris), interval_s=config.progress_interval_s,
+        )).with_outputs("skipped", "summaries", "errors", main="inputs")
+    )
+    valid = read.inputs | "ValidateInputs" >> beam.ParDo(
+        fns.ValidateInputFn(input_shape=input_shape(card))
+    ).with_outputs("errors", "rejected", main="valid")
+    handler = KeyedModelHandler(fns.SentimentModelHandler(config.model_dir,
+                                                          max_batch_size=config.batch_size))
+    predictions, dlq = valid.valid | "RunInference" >> RunInference(
+        handler).with_exception_handling()
+    scored = predictions | "ToScoredSegments" >> beam.ParDo(fns.ToScoredSegmentFn())
+    failed = dlq.failed_inferences | "FailedBatches" >> beam.ParDo(
+        fns.FailedBatchFn()).with_outputs("rejected", main="errors")
+
+    segments = (
+        [scored, read.skipped, valid.rejected, failed.rejected]
+        | "FlattenSegments" >> beam.Flatten()
+    )
+    grouped = (
+        {"summary": read.summaries, "segments": segments}
+        | "GroupByChannel" >> beam.CoGroupByKey()
+        | "AggregateChannels" >> beam.ParDo(fns.AggregateChannelFn(
+            labels=labels, model_version=card["model_version"],
+            architecture=card["architecture"], run_id=config.run_id,
+        )).with_outputs("segments", "errors", main="files")
+    )
+    errors = (
+        [match_errors, read.errors, valid.errors, failed.errors, grouped.errors]
+        | "FlattenErrors" >> beam.Flatten()
+    )
+    outputs = {tables.FILES_TABLE: grouped.files, tables.SEGMENTS_TABLE: grouped.segments,
+               tables.ERRORS_TABLE: errors}
+    schemas = {tables.FILES_TABLE: tables.files_schema(labels),
+               tables.SEGMENTS_TABLE: tables.segments_schema(labels),
+               tables.ERRORS_TABLE: tables.ERRORS_SCHEMA}
+    for table, rows in outputs.items():
+        rows | f"Write{table.title()}" >> beam.io.WriteToParquet(
+            storage.join(config.table_dir(table, staged=True), "part"),
+            schema=schemas[table],
+            shard_name_template="-SSSSS-of-NNNNN",
+            file_name_suffix=".parquet",
+        )
+    return outputs
+
+
+# ================================================================== commit
+def count_rows(directory: str) -> tuple[int, set[str]]:
+    """Rows and distinct URIs of the Parquet files in ``directory``."""
+    import pyarrow.parquet as pq
+
+    rows, uris = 0, set()
+    for info in storage.match(storage.join(directory, "*.parquet")):
+        with storage.open_read(info.uri) as f:
+            table = pq.read_table(f, columns=["uri"])
+        rows += table.num_rows
+        uris.update(table.column("uri").to_pylist())
+    return rows, uris
+
+
+def commit(plan: ScorePlan) -> dict:
+    """Moves the staged tables into place and writes the run record.
+
+    Each table's partition (or the whole table without ``--run-date``) is
+    replaced whole: the old one is moved aside, the staged one renamed in,
+    the old one deleted. Readers never see a half-written partition.
+
+    Returns:
+        the run record (counts and accounting).
+    """
+    config = plan.config
+    counts, seen = {}, {}
+    for table in TABLES:
+        counts[table], seen[table] = count_rows(config.table_dir(table, staged=True))
+    matched = set(plan.uris)
+    scored_uris = seen[tables.FILES_TABLE]
+    rejected_uris = seen[tables.ERRORS_TABLE] - scored_uris
+    lost = sorted(matched - scored_uris - rejected_uris)
+    record = {
+        "run_id": config.run_id,
+        "run_date": config.run_date,
+        "finished_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "config": config.to_dict(),
+        "model_version": plan.card["model_version"],
+        "model_architecture": plan.card["architecture"],
+        "rows": counts,
+        "accounting": {"matched": len(matched), "scored": len(scored_uris & matched),
+                       "rejected_only": len(rejected_uris & matched), "lost": len(lost)},
+        "lost": lost[:100],
+    }
+    for table in TABLES:
+        storage.replace_dir(config.table_dir(table, staged=True), config.table_dir(table),
+                            trash=storage.join(config.output, STAGING_DIR, config.run_id,
+                                               "_old", table))
+    storage.delete_tree(storage.join(config.output, STAGING_DIR, config.run_id))
+    storage.makedirs(storage.join(config.output, RUNS_DIR))
+    storage.write_text(storage.join(config.output, RUNS_DIR, f"{config.run_id}.json"),
+                       json.dumps(record, indent=2) + "\n")
+    return record
+
+
+# ====================================================================== CLI
+def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="audio-sentiment score", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = seg.SegmentConfig()
+    parser.add_argument("--input", required=True,
+                        help="directory (recursive), glob, gs:// / s3:// URI, fsspec URL or "
+                             "manifest (.txt or .csv with a 'path' column)")
+    parser.add_argument("--model-dir", required=True,
+                        help="a model exported by `audio-sentiment train` (local or cloud)")
+    parser.add_argument("--output", required=True, help="output root (local, gs://, s3://)")
+    parser.add_argument("--run-date", help="YYYY-MM-DD: write (replace) the run_date=... "
+                                           "partition of each table")
+    parser.add_argument("--segment-seconds", type=float, default=d.segment_s,
+                        help="window length in seconds (default: %(default)s)")
+    parser.add_argument("--hop-seconds", type=float, default=d.hop_s,
+                        help="step between windows in seconds (default: %(default)s)")
+    parser.add_argument("--channels", default="auto", choices=CHANNEL_MODES,
+                        help="auto (default): each channel of 2-channel files (agent and "
+                             "customer), a mono mix otherwise; mix; split")
+    parser.add_argument("--vad-margin-db", type=float, default=d.vad_margin_db,
+                        help="speech is this many dB above the noise floor "
+                             "(default: %(default)s)")
+    parser.add_argument("--vad-min-dbfs", type=float, default=d.vad_min_dbfs,
+                        help="and above this level in dBFS (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="windows per model call, at most (default: %(default)s)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="without --run-date: replace the scores already in --output")
+    parser.add_argument("--progress-interval", type=float, default=10.0,
+                        help="seconds between progress lines (default: %(default)s)")
+    return parser.parse_known_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> ScoreConfig:
+    segment = dataclasses.replace(seg.SegmentConfig(), segment_s=args.segment_seconds,
+                                  hop_s=args.hop_seconds, vad_margin_db=args.vad_margin_db,
+                                  vad_min_dbfs=args.vad_min_dbfs)
+    segment = dataclasses.replace(segment, min_segment_s=min(segment.min_segment_s,
+                                                             segment.segment_s),
+                                  block_s=max(segment.block_s, segment.segment_s))
+    return ScoreConfig(
+        input=args.input, model_dir=sources.absolute(args.model_dir),
+        output=sources.absolute(args.output), segment=segment, channels=args.channels,
+        run_date=args.run_date, run_id=uuid.uuid4().hex[:16], batch_size=args.batch_size,
+        overwrite=args.overwrite, progress_interval_s=args.progress_interval,
+    ).validate()
+
+
+def summarize(record: dict, config: ScoreConfig) -> str:
+    acc, rows = record["accounting"], record["rows"]
+    where = f" (run_date={config.run_date})" if config.run_date else ""
+    return "\n".join([
+        f"score: {acc['matched']} files matched -> {acc['scored']} scored, "
+        f"{acc['rejected_only']} rejected, {acc['lost']} unaccounted",
+        f"score: {rows['files']} file rows, {rows['segments']} segment rows, "
+        f"{rows['errors']} error rows in {config.output}/{{files,segments,errors}}{where}",
+    ])
+
+
+def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> dict:
+    """Runs score; returns the run record.
+
+    Raises:
+        AudioSentimentError: on bad arguments, inputs or model, before any work.
+    """
+    args, pipeline_args = parse_known_args(argv)
+    plan = prepare(config_from_args(args))
+    common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),
+                    plan.input_spec.source, plan.card["architecture"],
+                    plan.card["model_version"][:12])
+    p = test_pipeline or common.make_pipeline(pipeline_args)
+    build_pipeline(p, plan)
+    p.run().wait_until_finish()
+    record = commit(plan)
+    print(summarize(record, plan.config), file=sys.stderr)
+    return record
+
+
+if __name__ == "__main__":
+    # Run the imported module, not this __main__ copy (DoFns must pickle by name).
+    from pipelines.cli import main
+
+    sys.exit(main(["score", *sys.argv[1:]]))

@@ -1,0 +1,389 @@
+"""The score job's elements, DoFns and model handler (wired up in score.py).
+
+Module-level classes only, so that they pickle by name on every runner.
+A recording channel is keyed ``(uri, channel)`` from the reader to the
+Parquet rows; a window adds its index and its start and end in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult
+
+from pipelines.common import Progress
+from pipelines.featurize_fns import describe
+from pipelines.labels import error_row
+from schemas import tables
+from sentiment_model import audio as audio_lib
+from sentiment_model import dataset, storage
+from sentiment_model import segments as seg
+from sentiment_model.config import FeatureConfig
+from sentiment_model.errors import RejectedInput
+from sentiment_model.features import compute_features
+
+JOB = "score"
+
+
+# ================================================================== elements
+class SegmentKey(NamedTuple):
+    uri: str
+    channel: int  # audio.MIX_CHANNEL (-1) for a mono mix-down
+    index: int
+    start_s: float
+    end_s: float
+
+
+class ChannelSummary(NamedTuple):
+    """What the reader learnt about one recording channel.
+
+    ``failed``: the file broke part-way (its error row is already out; the
+    channel's windows are dropped). ``error``: ``(error_type, message)`` when
+    the channel cannot be scored (too short, silent, no speech).
+    """
+
+    uri: str
+    channel: int
+    sample_rate: int
+    duration_s: float
+    speech_s: float
+    loudness_dbfs: float
+    n_segments: int
+    failed: bool = False
+    error: tuple[str, str] | None = None
+
+
+def channel_key(uri: str, channel: int) -> tuple[str, int]:
+    return (uri, channel)
+
+
+def _channel_text(channel: int) -> str:
+    return "" if channel == audio_lib.MIX_CHANNEL else f"channel {channel}: "
+
+
+class _ChannelState:
+    """Streaming state of one channel inside SegmentAudioFn."""
+
+    def __init__(self, *, source_rate: int, feature: FeatureConfig,
+                 segment: seg.SegmentConfig) -> None:
+        import soxr
+
+        rate = feature.sample_rate
+        self.resampler = (None if source_rate == rate else
+                          soxr.ResampleStream(source_rate, rate, 1, dtype="float32",
+                                              quality="HQ"))
+        self.vad = seg.EnergyVad(segment, rate)
+        self.cutter = seg.WindowCutter.for_config(segment, rate)
+        self.sum_squares = 0.0
+        self.n_source = 0
+        self.n_segments = 0
+        self.n_speech = 0
+
+
+# ==================================================================== DoFns
+class SegmentAudioFn(beam.DoFn):
+    """uri -> model inputs of its speech windows, streamed block by block.
+
+    Main output: ``(SegmentKey, ndarray)`` — the normalised model input of
+    one speech window (``[n_frames, frame_dims]`` for frame models).
+    Tagged outputs: ``skipped`` (``((uri, channel), ScoredSegment)`` of
+    non-speech windows), ``summaries`` (``((uri, channel), ChannelSummary)``)
+    and ``errors`` (error rows).
+    """
+
+    def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
+                 input_kind: str, norm: dict, total: int, interval_s: float) -> None:
+        self._feature, self._segment, self._channels = feature, segment, channels
+        self._input_kind, self._norm = input_kind, norm
+        self._total, self._interval = total, interval_s
+
+    def setup(self):
+        self._progress = Progress(JOB, self._total, interval_s=self._interval)
+
+    def teardown(self):
+        progress = getattr(self, "_progress", None)
+        if progress is not None:
+            progress.log()
+
+    def process(self, uri: str):
+        try:
+            fileobj = storage.open_read(uri)
+        except Exception as exc:
+            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", "read_failed",
+                                                               describe(exc)))
+            return
+        with fileobj:
+            yield from self._process_file(uri, fileobj)
+
+    def _process_file(self, uri: str, fileobj):
+        try:
+            stream = audio_lib.AudioStream(fileobj)
+        except RejectedInput as exc:
+            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", exc.error_type,
+                                                               exc.message))
+            return
+        except Exception as exc:  # never lose the record, whatever the decoder raises
+            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", "decode_failed",
+                                                               describe(exc)))
+            return
+        mode = self._channels
+        if mode == "auto":
+            mode = "split" if stream.channels == 2 else "mix"
+        ids = list(range(stream.channels)) if mode == "split" else [audio_lib.MIX_CHANNEL]
+        states = {c: _ChannelState(source_rate=stream.sample_rate, feature=self._feature,
+                                   segment=self._segment) for c in ids}
+        block = max(1, round(self._segment.block_s * stream.sample_rate))
+        try:
+            for samples in stream.blocks(block):
+                for channel, mono in audio_lib.channel_views(samples, mode):
+                    yield from self._push(uri, channel, states[channel], mono, last=False)
+            for channel in ids:
+                yield from self._push(uri, channel, states[channel],
+                                      np.zeros(0, np.float32), last=True)
+        except RejectedInput as exc:
+            yield from self._fail(uri, states, exc.error_type, exc.message)
+            return
+        except Exception as exc:  # never lose the record
+            yield from self._fail(uri, states, "score_failed", describe(exc))
+            return
+        finally:
+            stream.close()
+        for channel in ids:
+            yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel),
+                                                         self._summary(uri, channel,
+                                                                       states[channel],
+                                                                       stream.sample_rate)))
+        self._progress.update(audio_s=states[ids[0]].n_source / stream.sample_rate)
+
+    def _fail(self, uri, states, error_type, message):
+        yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", error_type, message))
+        for channel in states:  # tells the aggregation to drop windows already sent
+            yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel), ChannelSummary(
+                uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)))
+
+    def _push(self, uri: str, channel: int, state: _ChannelState, mono: np.ndarray, *,
+              last: bool):
+        cfg, rate = self._feature, self._feature.sample_rate
+        state.n_source += len(mono)
+        state.sum_squares += float(np.square(mono, dtype=np.float64).sum())
+        y = mono if state.resampler is None else state.resampler.resample_chunk(mono, last=last)
+        y = np.asarray(y, np.float32)
+        state.vad.push(y, last=last)
+        windows = state.cutter.push(y)
+        if last:
+            windows += state.cutter.finish()
+        for w in windows:
+            end = w.start + len(w.samples)
+            key = SegmentKey(uri, channel, w.index, w.start / rate, end / rate)
+            flags = state.vad.flags(w.start, end)
+            speech = seg.is_speech_window(flags, self._segment.vad_min_speech_ratio)
+            state.n_segments += 1
+            if speech:
+                state.n_speech += 1
+                samples = w.samples
+                if self._segment.trim_to_speech:
+                    a, b = seg.speech_span(flags, window_start=w.start,
+                                           window_len=len(samples), frame=state.vad.frame)
+                    samples = samples[a:b]
+                feats = compute_features(samples, rate, cfg)
+                yield key, dataset.to_model_input(feats.frames, feats.pooled,
+                                                  input_kind=self._input_kind, norm=self._norm)
+            else:
+                yield beam.pvalue.TaggedOutput("skipped", (
+                    channel_key(uri, channel),
+                    seg.ScoredSegment(w.index, key.start_s, key.end_s, False, None)))
+        state.vad.forget_before(state.cutter.next_start)
+
+    def _summary(self, uri: str, channel: int, state: _ChannelState,
+                 source_rate: int) -> ChannelSummary:
+        cfg = self._feature
+        duration = state.n_source / source_rate
+        rms = np.sqrt(state.sum_squares / max(state.n_source, 1))
+        loudness = 20.0 * np.log10(rms) if rms > 0 else -200.0
+        error = None
+        if duration < cfg.min_duration_s:
+            error = ("too_short", f"{duration:.3f} s of audio, the minimum is "
+                                  f"{cfg.min_duration_s:g} s")
+        elif loudness < cfg.silence_dbfs:
+            error = ("silent", f"RMS level {loudness:.1f} dBFS is below the "
+                               f"{cfg.silence_dbfs:g} dBFS threshold")
+        elif state.n_speech == 0:
+            error = ("no_speech", f"none of {state.n_segments} windows holds speech by the "
+                                  "energy detector")
+        return ChannelSummary(uri, channel, source_rate, duration,
+                              state.vad.speech_samples / cfg.sample_rate, float(loudness),
+                              state.n_segments, error=error)
+
+
+class ValidateInputFn(beam.DoFn):
+    """Checks every model input before batching, so that one bad window
+    cannot take a batch down. Bad ones become error rows and a speech
+    segment without probabilities (tagged ``rejected``)."""
+
+    def __init__(self, *, input_shape: tuple[int | None, ...]) -> None:
+        self._shape = input_shape
+
+    def process(self, element):
+        key, x = element
+        problem = None
+        if not isinstance(x, np.ndarray) or x.ndim != len(self._shape):
+            problem = f"expected a {len(self._shape)}-D array, got {getattr(x, 'shape', x)!r}"
+        elif any(want is not None and got != want
+                 for want, got in zip(self._shape, x.shape, strict=True)):
+            problem = f"expected shape {self._shape}, got {x.shape}"
+        elif x.shape[0] == 0:
+            problem = "no frames"
+        elif not np.isfinite(x).all():
+            problem = "non-finite feature values"
+        if problem is None:
+            yield key, x
+            return
+        yield beam.pvalue.TaggedOutput("errors", error_row(
+            key.uri, "inference", "invalid_input",
+            f"{_channel_text(key.channel)}window {key.index} "
+            f"({key.start_s:.2f}-{key.end_s:.2f} s): {problem}"))
+        yield beam.pvalue.TaggedOutput("rejected", (
+            channel_key(key.uri, key.channel),
+            seg.ScoredSegment(key.index, key.start_s, key.end_s, True, None)))
+
+
+class SentimentModelHandler(ModelHandler):
+    """Beam RunInference handler for an exported model directory.
+
+    The model is loaded once per worker process (Beam's shared model
+    manager), with ``safe_mode=True`` and its content hash checked. A batch
+    of ``[n_frames, dims]`` inputs is right-padded with zeros to its longest
+    member (the padding is masked by the model) and predicted in one call.
+    """
+
+    def __init__(self, model_dir: str, *, max_batch_size: int = 64) -> None:
+        super().__init__(min_batch_size=1, max_batch_size=max_batch_size)
+        self._model_dir = model_dir
+
+    def load_model(self):
+        from sentiment_model.inference import load_model_dir
+
+        return load_model_dir(self._model_dir)
+
+    def run_inference(self, batch: Sequence[np.ndarray], model, inference_args=None
+                      ) -> Iterable[PredictionResult]:
+        probs = predict_batch(model.model, list(batch))
+        return [PredictionResult(example=None, inference=p) for p in probs]
+
+    def get_num_bytes(self, batch: Sequence[np.ndarray]) -> int:
+        return int(sum(x.nbytes for x in batch))
+
+    def get_metrics_namespace(self) -> str:
+        return "AudioSentiment"
+
+
+def pad_batch(inputs: list[np.ndarray]) -> np.ndarray:
+    """Stacks ``[t_i, ...]`` arrays into ``[batch, max t_i, ...]``, zero-padded."""
+    longest = max(x.shape[0] for x in inputs)
+    out = np.zeros((len(inputs), longest, *inputs[0].shape[1:]), np.float32)
+    for i, x in enumerate(inputs):
+        out[i, : x.shape[0]] = x
+    return out
+
+
+def predict_batch(model, inputs: list[np.ndarray]) -> np.ndarray:
+    """Class probabilities ``[batch, n_classes]`` (float64) of a list of inputs."""
+    return np.asarray(model.predict_on_batch(pad_batch(inputs)), np.float64)
+
+
+class ToScoredSegmentFn(beam.DoFn):
+    """(SegmentKey, PredictionResult) -> ((uri, channel), ScoredSegment)."""
+
+    def process(self, element):
+        key, result = element
+        probs = tuple(float(p) for p in np.asarray(result.inference).ravel())
+        yield channel_key(key.uri, key.channel), seg.ScoredSegment(
+            key.index, key.start_s, key.end_s, True, probs)
+
+
+class FailedBatchFn(beam.DoFn):
+    """RunInference's failed batches -> one error row and one unscored speech
+    segment per window (tagged ``rejected``)."""
+
+    def process(self, element):
+        batch, failure = element
+        message = failure[1] if isinstance(failure, tuple) and len(failure) > 1 else failure
+        for key, _ in batch:
+            yield error_row(key.uri, "inference", "inference_failed",
+                            f"{_channel_text(key.channel)}window {key.index}: "
+                            f"{str(message)[:300]}")
+            yield beam.pvalue.TaggedOutput("rejected", (
+                channel_key(key.uri, key.channel),
+                seg.ScoredSegment(key.index, key.start_s, key.end_s, True, None)))
+
+
+class AggregateChannelFn(beam.DoFn):
+    """((uri, channel), {"summary": [...], "segments": [...]}) -> a files row
+    (main), segment rows (tagged ``segments``) or an error row (``errors``)."""
+
+    def __init__(self, *, labels: tuple[str, ...], model_version: str, architecture: str,
+                 run_id: str) -> None:
+        self._labels, self._version = labels, model_version
+        self._architecture, self._run_id = architecture, run_id
+
+    def process(self, element):
+        (uri, channel), groups = element
+        summaries = list(groups["summary"])
+        scored = sorted(groups["segments"], key=lambda s: s.index)
+        if not summaries:  # cannot happen unless a reader died without a trace
+            yield beam.pvalue.TaggedOutput("errors", error_row(
+                uri, "aggregate", "incomplete", f"{_channel_text(channel)}windows without a "
+                                                "channel summary"))
+            return
+        summary = summaries[0]
+        if summary.failed:
+            return  # the reader already wrote this file's error row
+        if summary.error is not None:
+            yield beam.pvalue.TaggedOutput("errors", error_row(
+                uri, "segment", summary.error[0], _channel_text(channel) + summary.error[1]))
+            return
+        agg = seg.aggregate(scored, duration_s=summary.duration_s, labels=self._labels)
+        if agg["probs"] is None:
+            yield beam.pvalue.TaggedOutput("errors", error_row(
+                uri, "inference", "not_scored", f"{_channel_text(channel)}no speech window "
+                                                "could be scored (see its other error rows)"))
+            return
+        out_channel = None if channel == audio_lib.MIX_CHANNEL else channel
+        row: dict[str, Any] = {
+            "uri": uri,
+            "channel": out_channel,
+            "duration_s": summary.duration_s,
+            "sample_rate": summary.sample_rate,
+            "speech_s": summary.speech_s,
+            "silence_ratio": max(0.0, 1.0 - summary.speech_s / summary.duration_s),
+            "loudness_dbfs": summary.loudness_dbfs,
+            "label": agg["label"],
+            "confidence": agg["confidence"],
+        }
+        row.update(zip(tables.prob_columns(self._labels), agg["probs"], strict=True))
+        row["n_segments"] = len(scored)
+        row["n_speech_segments"] = agg["n_speech_segments"]
+        row.update(zip(tables.share_columns(self._labels), agg["share"], strict=True))
+        row.update({
+            "first_quarter_label": agg["first_quarter"],
+            "last_quarter_label": agg["last_quarter"],
+            "n_changes": agg["changes"],
+            "model_version": self._version,
+            "model_architecture": self._architecture,
+            "run_id": self._run_id,
+            "scored_at": datetime.datetime.now(datetime.UTC),
+        })
+        yield row
+        for s in scored:
+            seg_row = {"uri": uri, "channel": out_channel, "index": s.index,
+                       "start_s": s.start_s, "end_s": s.end_s, "is_speech": s.is_speech,
+                       "label": (self._labels[int(np.argmax(s.probs))]
+                                 if s.probs is not None else None),
+                       "run_id": self._run_id}
+            values = s.probs if s.probs is not None else [None] * len(self._labels)
+            seg_row.update(zip(tables.prob_columns(self._labels), values, strict=True))
+            yield beam.pvalue.TaggedOutput("segments", seg_row)
