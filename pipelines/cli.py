@@ -15,6 +15,7 @@ Arguments a subcommand does not know are passed to Beam's PipelineOptions
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -33,6 +34,7 @@ SUBCOMMANDS = {
 
 
 def configure_logging() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
     for noisy in ("apache_beam", "absl", "tensorflow", "numba"):

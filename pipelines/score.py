@@ -54,7 +54,7 @@ class ScoreConfig:
     input: str
     model_dir: str
     output: str
-    segment: seg.SegmentConfig = seg.SegmentConfig()
+    segment: seg.SegmentConfig = dataclasses.field(default_factory=seg.SegmentConfig)
     channels: str = "auto"
     run_date: str | None = None
     run_id: str = ""
@@ -280,6 +280,7 @@ def commit(plan: ScorePlan) -> dict:
                             trash=storage.join(config.output, STAGING_DIR, config.run_id,
                                                "_old", table))
     storage.delete_tree(storage.join(config.output, STAGING_DIR, config.run_id))
+    storage.remove_empty_dir(storage.join(config.output, STAGING_DIR))
     storage.makedirs(storage.join(config.output, RUNS_DIR))
     storage.write_text(storage.join(config.output, RUNS_DIR, f"{config.run_id}.json"),
                        json.dumps(record, indent=2) + "\n")
@@ -328,7 +329,7 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
                                                              segment.segment_s),
                                   block_s=max(segment.block_s, segment.segment_s))
     return ScoreConfig(
-        input=args.input, model_dir=sources.absolute(args.model_dir),
+        input=sources.absolute(args.input), model_dir=sources.absolute(args.model_dir),
         output=sources.absolute(args.output), segment=segment, channels=args.channels,
         run_date=args.run_date, run_id=uuid.uuid4().hex[:16], batch_size=args.batch_size,
         overwrite=args.overwrite, progress_interval_s=args.progress_interval,

@@ -310,7 +310,7 @@ class FailedBatchFn(beam.DoFn):
     segment per window (tagged ``rejected``)."""
 
     def process(self, element):
-        batch, failure = element
+        batch, failure = element  # failure: (exception type, repr(exception), traceback)
         message = failure[1] if isinstance(failure, tuple) and len(failure) > 1 else failure
         for key, _ in batch:
             yield error_row(key.uri, "inference", "inference_failed",
@@ -338,14 +338,17 @@ class AggregateChannelFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("errors", error_row(
                 uri, "aggregate", "incomplete", f"{_channel_text(channel)}windows without a "
                                                 "channel summary"))
-            return
+            summaries = [ChannelSummary(uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)]
         summary = summaries[0]
         if summary.failed:
-            return  # the reader already wrote this file's error row
-        if summary.error is not None:
+            pass  # the reader already wrote this file's error row
+        elif summary.error is not None:
             yield beam.pvalue.TaggedOutput("errors", error_row(
                 uri, "segment", summary.error[0], _channel_text(channel) + summary.error[1]))
-            return
+        else:
+            yield from self._rows(uri, channel, summary, scored)
+
+    def _rows(self, uri, channel, summary, scored):
         agg = seg.aggregate(scored, duration_s=summary.duration_s, labels=self._labels)
         if agg["probs"] is None:
             yield beam.pvalue.TaggedOutput("errors", error_row(

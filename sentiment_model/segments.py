@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -287,7 +288,7 @@ def smooth_labels(labels: list[int], min_run: int = 2) -> list[int]:
 
 
 def count_changes(labels: list[int]) -> int:
-    return sum(1 for a, b in zip(labels, labels[1:], strict=False) if a != b)
+    return sum(1 for a, b in itertools.pairwise(labels) if a != b)
 
 
 def aggregate(segments: list[ScoredSegment], *, duration_s: float,

@@ -8,6 +8,7 @@ any fsspec protocol) goes through fsspec.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
@@ -65,14 +66,19 @@ def read_text(uri: str, encoding: str = "utf-8-sig") -> str:
     return read_bytes(uri).decode(encoding)
 
 
-def write_text(uri: str, text: str) -> None:
-    """Writes (replaces) a whole text file."""
+def write_bytes(uri: str, data: bytes, *, mime_type: str = "application/octet-stream") -> None:
+    """Writes (replaces) a whole file."""
     if is_beam_path(uri):
-        with FileSystems.create(uri, mime_type="text/plain") as f:
-            f.write(text.encode("utf-8"))
+        with FileSystems.create(uri, mime_type=mime_type) as f:
+            f.write(data)
         return
     with fsspec.open(uri, "wb") as f:
-        f.write(text.encode("utf-8"))
+        f.write(data)
+
+
+def write_text(uri: str, text: str) -> None:
+    """Writes (replaces) a whole text file."""
+    write_bytes(uri, text.encode("utf-8"), mime_type="text/plain")
 
 
 def exists(uri: str) -> bool:
@@ -157,6 +163,13 @@ def delete_tree(uri: str) -> None:
         shutil.rmtree(uri, ignore_errors=True)
     elif FileSystems.match([uri.rstrip("/") + "/**"], limits=[1])[0].metadata_list:
         FileSystems.delete([uri.rstrip("/") + "/"])
+
+
+def remove_empty_dir(uri: str) -> None:
+    """Removes a local directory if it is empty (object stores need nothing)."""
+    if _is_local(uri):
+        with contextlib.suppress(OSError):
+            os.rmdir(uri)
 
 
 def replace_dir(src: str, dst: str, *, trash: str) -> None:

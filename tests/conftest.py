@@ -97,3 +97,51 @@ def features_dir(corpus, tmp_path_factory) -> str:
     featurize_into(out, "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
                    "--overwrite")
     return out
+
+
+@pytest.fixture(scope="session")
+def scoring_model(tmp_path_factory) -> str:
+    """A bilstm_attention model trained on 6 generated voices (2-s utterances)."""
+    from sentiment_model import train
+
+    root = tmp_path_factory.mktemp("scoring")
+    audio = str(root / "audio")
+    labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
+    features = str(root / "features")
+    featurize_into(features, "--input", audio, "--labels", labels)
+    model_dir = str(root / "model")
+    train.run(["--features", features, "--model-dir", model_dir, "--epochs", "30",
+               "--patience", "8", "--batch-size", "16", "--seed", "0"])
+    return model_dir
+
+
+@pytest.fixture(scope="session")
+def calls_dir(tmp_path_factory) -> str:
+    """3 stereo calls (4 x 8 s) spoken by the scoring model's voices, with
+    ``expected.csv``."""
+    from sentiment_model import calls
+
+    root = str(tmp_path_factory.mktemp("calls"))
+    voices = synth.make_voices(6, seed=11)
+    calls.write_calls(root, n_calls=3, agent=voices[4], customers=voices[:3], section_s=8.0,
+                      seed=2)
+    return root
+
+
+def score_into(out: str, *args: str) -> dict:
+    from pipelines import score
+
+    return score.run([*args, "--output", out, "--progress-interval", "0"],
+                     test_pipeline=make_pipeline())
+
+
+SCORE_ARGS = ("--segment-seconds", "2", "--hop-seconds", "1")
+
+
+@pytest.fixture(scope="session")
+def scored_calls(scoring_model, calls_dir, tmp_path_factory) -> str:
+    """The calls scored into the run_date=2026-11-23 partition."""
+    out = str(tmp_path_factory.mktemp("scores"))
+    score_into(out, "--input", os.path.join(calls_dir, "calls"), "--model-dir", scoring_model,
+               "--run-date", "2026-11-23", *SCORE_ARGS)
+    return out

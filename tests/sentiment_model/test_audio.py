@@ -114,3 +114,46 @@ def test_check_signal_rejects_short_and_silent_audio():
     assert info.value.error_type == "silent"
     assert audio.rms_dbfs(np.zeros(10)) == float("-inf")
     assert audio.rms_dbfs(np.ones(10)) == pytest.approx(0.0)
+
+
+def stream_all(data: bytes, block: int) -> np.ndarray:
+    stream = audio.AudioStream(io.BytesIO(data))
+    try:
+        return np.concatenate(list(stream.blocks(block)))
+    finally:
+        stream.close()
+
+
+@pytest.mark.parametrize(("fmt", "subtype"), [("WAV", "PCM_16"), ("WAV", "FLOAT"),
+                                             ("FLAC", "PCM_24"), ("OGG", "VORBIS")])
+def test_stream_blocks_equal_the_whole_file_decode(fmt, subtype):
+    data = encode(tone(440, seconds=1.3, sample_rate=16000, channels=2), 16000, fmt, subtype)
+    whole = audio.decode_audio(data)
+    stream = audio.AudioStream(io.BytesIO(data))
+    assert (stream.sample_rate, stream.channels) == (16000, 2)
+    stream.close()
+    for block in (1000, 4096, 100_000):
+        np.testing.assert_array_equal(stream_all(data, block), whole.samples)
+
+
+def test_stream_rejects_what_decode_rejects():
+    cases = [
+        (b"", "empty"),
+        (b"definitely not audio" * 50, "unreadable"),
+        (encode(np.zeros(0, np.float32), 16000, "WAV", "PCM_16"), "empty"),
+    ]
+    wav = encode(tone(300, seconds=1.0, sample_rate=16000), 16000, "WAV", "PCM_16")
+    cases.append((wav[: len(wav) // 2], "truncated"))
+    for data, error_type in cases:
+        with pytest.raises(RejectedInput) as info:
+            stream_all(data, 4096)
+        assert info.value.error_type == error_type, data[:20]
+    x = tone(300, seconds=1.0, sample_rate=16000)
+    x[12_000] = np.nan
+    with pytest.raises(RejectedInput, match="block at 8000 frames") as info:
+        stream_all(encode(x, 16000, "WAV", "FLOAT"), 8000)
+    assert info.value.error_type == "non_finite"
+    flac = encode(tone(300, seconds=1.0, sample_rate=16000), 16000, "FLAC", "PCM_16")
+    with pytest.raises(RejectedInput) as info:
+        stream_all(flac[: len(flac) // 2], 4096)
+    assert info.value.error_type in ("truncated", "unreadable")

@@ -44,3 +44,39 @@ def test_incomplete_model_dirs_fail_with_a_clear_message(model_dir, tmp_path):
         f.write("{not json")
     with pytest.raises(InputError, match="not JSON"):
         inference.load_model_dir(broken)
+
+
+def test_changed_foreign_or_unsafe_models_are_refused(model_dir, tmp_path):
+    import json
+
+    import keras
+
+    tampered = shutil.copytree(model_dir, str(tmp_path / "tampered"))
+    with open(os.path.join(tampered, train.MODEL_FILE), "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(InputError, match="does not match its model card"):
+        inference.read_model_card(tampered)
+
+    foreign = shutil.copytree(model_dir, str(tmp_path / "foreign"))
+    card_path = os.path.join(foreign, train.CARD_FILE)
+    with open(card_path) as f:
+        card = json.load(f)
+    with open(card_path, "w") as f:
+        json.dump({**card, "schema_version": fk.SCHEMA_VERSION + 1}, f)
+    with pytest.raises(InputError, match="feature schema version"):
+        inference.read_model_card(foreign)
+    with open(card_path, "w") as f:
+        json.dump({k: v for k, v in card.items() if k != "normalization"}, f)
+    with pytest.raises(InputError, match="lacks normalization"):
+        inference.read_model_card(foreign)
+
+    # a model holding a Lambda layer (arbitrary code) is never deserialised
+    unsafe = shutil.copytree(model_dir, str(tmp_path / "unsafe"))
+    inputs = keras.Input(shape=(None, 40))
+    outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
+    keras.Model(inputs, outputs).save(os.path.join(unsafe, train.MODEL_FILE))
+    with open(os.path.join(unsafe, train.CARD_FILE), "w") as f:
+        json.dump({**card, "model_version": train.file_sha256(
+            os.path.join(unsafe, train.MODEL_FILE))}, f)
+    with pytest.raises(InputError, match=r"cannot load model\.keras safely"):
+        inference.load_model_dir(unsafe)

@@ -1,0 +1,334 @@
+import csv
+import glob
+import json
+import os
+
+import apache_beam as beam
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipelines import cli, score
+from pipelines import score_fns as fns
+from schemas import features as fk
+from schemas import tables
+from sentiment_model import dataset, segments, synth
+from sentiment_model.config import FeatureConfig
+from sentiment_model.inference import read_model_card
+from sentiment_model.train import CARD_FILE, MODEL_FILE
+from tests.conftest import (
+    SCORE_ARGS,
+    featurize_into,
+    make_pipeline,
+    read_examples,
+    score_into,
+    write_audio,
+)
+
+RATE = 16000
+
+
+def files_table(out: str) -> pd.DataFrame:
+    return ds.dataset(os.path.join(out, "files"), format="parquet",
+                      partitioning="hive").to_table().to_pandas()
+
+
+def run_record(out: str) -> dict:
+    (path,) = glob.glob(os.path.join(out, "_runs", "*.json"))[-1:]
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_score_recovers_the_scripted_trajectory_of_each_call(scored_calls, calls_dir,
+                                                             scoring_model):
+    files = files_table(scored_calls)
+    with open(os.path.join(calls_dir, "expected.csv"), newline="") as f:
+        expected = list(csv.DictReader(f))
+    assert len(files) == len(expected) == 6
+    card = read_model_card(scoring_model)
+    for row in expected:
+        uri = os.path.join(calls_dir, row["path"])
+        got = files[(files.uri == uri) & (files.channel == int(row["channel"]))]
+        assert len(got) == 1, row
+        got = got.iloc[0]
+        arc = row["arc"].split("/")
+        assert got.first_quarter_label == row["first_quarter"], row
+        assert got.last_quarter_label == row["last_quarter"], row
+        assert got.label == row["label"], row
+        assert got.n_changes == segments.count_changes(arc), row
+        assert got.duration_s == pytest.approx(32.0)
+        assert got.sample_rate == RATE
+        assert 0.2 < got.silence_ratio < 0.8
+        assert got.speech_s == pytest.approx(32.0 * (1 - got.silence_ratio))
+        assert got.n_segments == 31  # 2-s windows every second over 32 s
+        assert got.p_negative + got.p_neutral + got.p_positive == pytest.approx(1.0)
+        assert got.confidence == max(got.p_negative, got.p_neutral, got.p_positive)
+        assert got.share_negative + got.share_neutral + got.share_positive == pytest.approx(1)
+        assert got.model_version == card["model_version"]
+        assert got.model_architecture == "bilstm_attention"
+        assert got.run_date == "2026-11-23"
+    seg = pd.read_parquet(os.path.join(scored_calls, "segments"))
+    assert len(seg) == 6 * 31
+    assert list(seg.columns[:7]) == ["uri", "channel", "index", "start_s", "end_s",
+                                     "is_speech", "label"]
+    speech = seg[seg.is_speech]
+    np.testing.assert_allclose(speech[["p_negative", "p_neutral", "p_positive"]].sum(axis=1), 1,
+                               atol=1e-5)
+    assert seg[~seg.is_speech][["label", "p_negative"]].isna().all().all()
+    one = seg[(seg.uri == files.uri.iloc[0]) & (seg.channel == files.channel.iloc[0])]
+    assert sorted(one["index"]) == list(range(31))
+    np.testing.assert_allclose(sorted(one.start_s), np.arange(31.0))
+    record = run_record(scored_calls)
+    assert record["accounting"] == {"matched": 3, "scored": 3, "rejected_only": 0, "lost": 0}
+    assert record["rows"] == {"files": 6, "segments": 186, "errors": 0}
+    assert not os.path.exists(os.path.join(scored_calls, score.STAGING_DIR))
+
+
+class ArraysEqual:
+    """assert_that matcher: {uri: array} equals the expected arrays."""
+
+    def __init__(self, expected: dict, atol: float) -> None:
+        self._expected, self._atol = expected, atol
+
+    def __call__(self, actual):
+        got = dict(actual)
+        assert sorted(got) == sorted(self._expected)
+        for uri, x in got.items():
+            np.testing.assert_allclose(x, self._expected[uri], rtol=0, atol=self._atol)
+
+
+class UriAndInput(beam.DoFn):
+    def process(self, element):
+        key, x = element
+        yield key.uri, x
+
+
+def test_featurize_and_score_compute_identical_features(tmp_path, scoring_model):
+    voice = synth.make_voices(1, seed=4)[0]
+    audio = tmp_path / "audio"
+    for rate in (16000, 22050):
+        y = synth.synth_utterance(voice, "positive", duration_s=2.0, sample_rate=rate, seed=rate)
+        write_audio(str(audio / f"clip_{rate}.wav"), y, rate, subtype="FLOAT")
+    featurize_into(str(tmp_path / "features"), "--input", str(audio))
+    card = read_model_card(scoring_model)
+    expected = {}
+    for ex in read_examples(str(tmp_path / "features")):
+        frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], -1)
+        expected[ex[fk.URI][0].decode()] = dataset.to_model_input(
+            frames, ex[fk.POOLED], input_kind=card["input_kind"], norm=card["normalization"])
+    assert len(expected) == 2
+    # one window spanning each whole file, untrimmed: exactly featurize's input
+    whole = segments.SegmentConfig(segment_s=5.0, hop_s=5.0, trim_to_speech=False, block_s=5.0)
+    with make_pipeline() as p:
+        out = (
+            p
+            | beam.Create(sorted(expected))
+            | beam.ParDo(fns.SegmentAudioFn(
+                feature=FeatureConfig.from_dict(card["feature_config"]), segment=whole,
+                channels="auto", input_kind=card["input_kind"], norm=card["normalization"],
+                total=2, interval_s=0)).with_outputs("skipped", "summaries", "errors",
+                                                     main="inputs")
+        )
+        assert_that(out.inputs | beam.ParDo(UriAndInput()), ArraysEqual(expected, 1e-6))
+        assert_that(out.errors, equal_to([]), label="NoErrors")
+
+
+def test_blocks_shorter_than_the_file_give_the_same_scores(tmp_path, scoring_model, calls_dir):
+    call = os.path.join(calls_dir, "calls", "call_000.wav")
+    big = score_into(str(tmp_path / "big"), "--input", call, "--model-dir", scoring_model,
+                     *SCORE_ARGS)
+    plan_args = ["--input", call, "--model-dir", scoring_model, "--output",
+                 str(tmp_path / "small"), "--progress-interval", "0", *SCORE_ARGS]
+    args, _ = score.parse_known_args(plan_args)
+    config = score.config_from_args(args)
+    import dataclasses
+
+    config = dataclasses.replace(config, segment=dataclasses.replace(config.segment,
+                                                                     block_s=2.0))
+    plan = score.prepare(config)
+    p = make_pipeline()
+    score.build_pipeline(p, plan)
+    p.run()
+    small = score.commit(plan)
+    assert small["rows"] == big["rows"]
+    a = pd.read_parquet(tmp_path / "big" / "segments").sort_values(["channel", "index"])
+    b = pd.read_parquet(tmp_path / "small" / "segments").sort_values(["channel", "index"])
+    np.testing.assert_allclose(a[["start_s", "end_s"]], b[["start_s", "end_s"]])
+    np.testing.assert_allclose(a[["p_negative", "p_neutral", "p_positive"]].fillna(-1),
+                               b[["p_negative", "p_neutral", "p_positive"]].fillna(-1),
+                               atol=1e-3)  # batches differ, so float rounding in the model does
+    assert list(a.label.fillna("")) == list(b.label.fillna(""))
+
+
+def write_bad_inputs(root) -> dict[str, str]:
+    """Each file name -> the error type its (first) error row must carry."""
+    voice = synth.make_voices(1, seed=11)[0]
+    speech = synth.synth_utterance(voice, "neutral", duration_s=2.0, sample_rate=RATE, seed=1)
+    write_audio(str(root / "good.wav"), speech, RATE)
+    stereo = np.stack([speech, np.zeros_like(speech)], axis=1)
+    write_audio(str(root / "stereo.wav"), stereo, RATE)
+    (root / "not_audio.wav").write_text("not audio at all\n" * 20)
+    (root / "empty.wav").write_bytes(b"")
+    write_audio(str(root / "whole.wav"), speech, RATE)
+    data = (root / "whole.wav").read_bytes()
+    (root / "truncated.wav").write_bytes(data[: len(data) // 2])
+    os.remove(root / "whole.wav")
+    nan = speech.copy()
+    nan[1000] = np.nan
+    write_audio(str(root / "nan.wav"), nan, RATE, subtype="FLOAT")
+    write_audio(str(root / "short.wav"), speech[:1600], RATE)
+    hum = 10 ** (-60 / 20) * np.random.default_rng(0).standard_normal(2 * RATE)
+    write_audio(str(root / "hum.wav"), hum.astype(np.float32), RATE)
+    return {"stereo.wav": "silent", "not_audio.wav": "unreadable", "empty.wav": "empty",
+            "truncated.wav": "truncated", "nan.wav": "non_finite", "short.wav": "too_short",
+            "hum.wav": "no_speech", "missing.wav": "read_failed"}
+
+
+def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, scoring_model):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    want = write_bad_inputs(audio)
+    manifest = tmp_path / "manifest.txt"
+    names = [*sorted(p.name for p in audio.iterdir()), "missing.wav"]
+    manifest.write_text("\n".join(str(audio / n) for n in names) + "\n")
+    record = score_into(str(tmp_path / "out"), "--input", str(manifest), "--model-dir",
+                        scoring_model, *SCORE_ARGS)
+    files = files_table(str(tmp_path / "out"))
+    assert sorted(zip(files.uri.map(os.path.basename), files.channel.fillna(-1), strict=True)
+                  ) == [("good.wav", -1), ("stereo.wav", 0)]
+    errors = pd.read_parquet(tmp_path / "out" / "errors")
+    got = {os.path.basename(u): t for u, t in zip(errors.uri, errors.error_type, strict=True)}
+    assert got == want
+    assert len(errors) == len(want)
+    assert errors.set_index(errors.uri.map(os.path.basename)).loc["stereo.wav", "message"] \
+        .startswith("channel 1: RMS level")
+    assert set(errors.stage) <= {"read", "decode", "segment"}
+    assert record["accounting"] == {"matched": 9, "scored": 2, "rejected_only": 7, "lost": 0}
+
+
+def test_rerunning_a_date_replaces_its_partition_and_a_failed_run_changes_nothing(
+        tmp_path, scoring_model, monkeypatch):
+    audio = tmp_path / "audio"
+    voice = synth.make_voices(5, seed=11)[4]
+    for i, sentiment in enumerate(synth.SENTIMENTS):
+        y = synth.synth_utterance(voice, sentiment, duration_s=2.0, sample_rate=RATE, seed=i)
+        write_audio(str(audio / f"clip{i}.wav"), y, RATE)
+    out = str(tmp_path / "scores")
+    common = ["--model-dir", scoring_model, *SCORE_ARGS]
+    score_into(out, "--input", str(audio), "--run-date", "2026-11-23", *common)
+    score_into(out, "--input", str(audio / "clip0.wav"), "--run-date", "2026-11-24", *common)
+    score_into(out, "--input", str(audio / "clip*.wav"), "--run-date", "2026-11-24", *common)
+    score_into(out, "--input", str(audio / "clip2.wav"), "--run-date", "2026-11-23", *common)
+    files = pd.read_parquet(os.path.join(out, "files"))
+    per_day = files.groupby("run_date", observed=True).uri.apply(
+        lambda u: sorted(map(os.path.basename, u))).to_dict()
+    assert per_day == {"2026-11-23": ["clip2.wav"],
+                       "2026-11-24": ["clip0.wav", "clip1.wav", "clip2.wav"]}
+    segs = files_table(out)
+    assert len(segs) == 4 and not segs.duplicated(["uri", "run_date"]).any()
+
+    def explode(self, *args, **kwargs):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(fns.AggregateChannelFn, "_rows", explode)
+    with pytest.raises(Exception, match="worker died"):
+        score_into(out, "--input", str(audio), "--run-date", "2026-11-23", *common)
+    after = pd.read_parquet(os.path.join(out, "files"))
+    pd.testing.assert_frame_equal(after, files)
+    assert len(glob.glob(os.path.join(out, "_runs", "*.json"))) == 4
+    with pytest.raises(Exception, match=r"unpartitioned|run_date partitions"):
+        score.run(["--input", str(audio), "--output", out, *common])
+
+
+def test_model_and_argument_problems_fail_before_any_work(tmp_path, scoring_model, capsys):
+    audio = tmp_path / "audio"
+    write_audio(str(audio / "a.wav"), np.zeros(RATE, np.float32), RATE)
+    base = ["score", "--input", str(audio), "--output", str(tmp_path / "out")]
+    missing = tmp_path / "no_model"
+    missing.mkdir()
+    assert cli.main([*base, "--model-dir", str(missing)]) == 2
+    assert "model.keras is missing" in capsys.readouterr().err
+    import shutil
+
+    tampered = shutil.copytree(scoring_model, tmp_path / "tampered")
+    with open(tampered / MODEL_FILE, "ab") as f:
+        f.write(b"x")
+    assert cli.main([*base, "--model-dir", str(tampered)]) == 2
+    assert "does not match its model card" in capsys.readouterr().err
+    foreign = shutil.copytree(scoring_model, tmp_path / "foreign")
+    card = json.loads((foreign / CARD_FILE).read_text())
+    (foreign / CARD_FILE).write_text(json.dumps({**card, "schema_version": 99}))
+    assert cli.main([*base, "--model-dir", str(foreign)]) == 2
+    assert "schema version 99" in capsys.readouterr().err
+    assert cli.main([*base, "--model-dir", scoring_model, "--run-date", "24/11/2026"]) == 2
+    assert "expected YYYY-MM-DD" in capsys.readouterr().err
+    assert cli.main([*base, "--model-dir", scoring_model, "--hop-seconds", "5"]) == 2
+    assert "--hop-seconds 5.0" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "files").exists()
+
+
+class NoModel:
+    pass
+
+
+class AlwaysFails(ModelHandler):
+    """A model whose every batch fails."""
+
+    def load_model(self):
+        return NoModel()
+
+    def run_inference(self, batch, model, inference_args=None):
+        raise ValueError("GPU fell off the bus")
+
+
+def test_bad_windows_and_failed_batches_become_error_rows():
+    key = fns.SegmentKey("gs://b/call.wav", 1, 3, 3.0, 5.0)
+    good = np.zeros((201, 40), np.float32)
+    nan = good.copy()
+    nan[5, 5] = np.nan
+    with make_pipeline() as p:
+        checked = (
+            p
+            | beam.Create([(key, good), (key._replace(index=4), nan),
+                           (key._replace(index=5), np.zeros((201, 13), np.float32))])
+            | beam.ParDo(fns.ValidateInputFn(input_shape=(None, 40))).with_outputs(
+                "errors", "rejected", main="valid")
+        )
+        assert_that(checked.valid | "Index" >> beam.Map(lambda kv: kv[0].index),
+                    equal_to([3]))
+        assert_that(checked.errors | "Why" >> beam.Map(lambda r: (r["error_type"],
+                                                                  r["message"])),
+                    equal_to([("invalid_input", "channel 1: window 4 (3.00-5.00 s): non-finite "
+                                                "feature values"),
+                              ("invalid_input", "channel 1: window 5 (3.00-5.00 s): expected "
+                                                "shape (None, 40), got (201, 13)")]),
+                    label="InvalidRows")
+        assert_that(checked.rejected, equal_to([
+            (("gs://b/call.wav", 1), segments.ScoredSegment(4, 3.0, 5.0, True, None)),
+            (("gs://b/call.wav", 1), segments.ScoredSegment(5, 3.0, 5.0, True, None))]),
+                    label="Rejected")
+        _, dlq = checked.valid | RunInference(KeyedModelHandler(AlwaysFails())
+                                              ).with_exception_handling()
+        failed = dlq.failed_inferences | beam.ParDo(fns.FailedBatchFn()).with_outputs(
+            "rejected", main="errors")
+        assert_that(failed.errors | "FailWhy" >> beam.Map(lambda r: (r["error_type"],
+                                                                     r["message"])),
+                    equal_to([("inference_failed", "channel 1: window 3: ValueError('GPU fell "
+                                                   "off the bus')")]), label="FailedRows")
+
+
+def test_pad_batch_right_pads_with_zeros():
+    out = fns.pad_batch([np.ones((2, 3), np.float32), 2 * np.ones((4, 3), np.float32)])
+    assert out.shape == (2, 4, 3)
+    np.testing.assert_array_equal(out[0], [[1] * 3] * 2 + [[0] * 3] * 2)
+    np.testing.assert_array_equal(out[1], 2 * np.ones((4, 3)))
+
+
+def test_score_tables_follow_the_model_vocabulary():
+    schema = tables.files_schema(("angry", "Happy Face"))
+    assert "p_angry" in schema.names and "p_happy_face" in schema.names
+    assert "share_happy_face" in schema.names and "p_neutral" not in schema.names
+    assert tables.segments_schema(("a", "b")).names[-3:] == ["p_a", "p_b", "run_id"]
