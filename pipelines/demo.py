@@ -4,8 +4,13 @@
 
 Writes ``WORKDIR/audio`` (generated speech of 10 synthetic speakers in three
 sentiments, plus two deliberately broken files to show the errors output),
-``WORKDIR/features`` (the featurize output) and ``WORKDIR/model`` (a trained
-model with its model card and plots).
+``WORKDIR/features`` (the featurize output), ``WORKDIR/model`` (a trained
+model with its model card and plots), ``WORKDIR/calls`` (generated stereo
+support calls whose customer's sentiment changes in a scripted way, spoken by
+voices of the training split, with ``expected.csv``), ``WORKDIR/scores``
+(the nightly score output: ``files/``, ``segments/``, ``errors/`` Parquet in
+today's ``run_date=`` partition), ``WORKDIR/report`` (the analyst's HTML
+report) and ``WORKDIR/evaluation`` (scores against the scripted answers).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import argparse
 import os
 import sys
 
-from pipelines import featurize
-from sentiment_model import synth, train
+import datetime
+
+from pipelines import evaluate, featurize, report, score
+from sentiment_model import calls, synth, train
 
 
 def write_demo_audio(out_dir: str, *, seed: int = 0) -> str:
@@ -38,6 +45,7 @@ def parse_known_args(argv):
     parser.add_argument("--workdir", default="build/demo")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=40, help="training epochs at most")
+    parser.add_argument("--calls", type=int, default=4, help="generated calls to score")
     return parser.parse_known_args(argv)
 
 
@@ -68,4 +76,29 @@ def run(argv=None) -> dict:
     print(f"demo: model card {os.path.join(model_dir, train.CARD_FILE)}", file=sys.stderr)
     print(f"demo: plots {os.path.join(model_dir, 'plots', 'confusion_matrix.png')} and "
           f"{os.path.join(model_dir, 'plots', 'learning_curves.png')}", file=sys.stderr)
-    return {"features": metadata, "model_card": card}
+
+    calls_dir = os.path.join(args.workdir, "calls")
+    expected = write_demo_calls(calls_dir, train_speakers=metadata["speakers"]["train"],
+                                n_calls=args.calls, seed=args.seed)
+    scores_dir = os.path.join(args.workdir, "scores")
+    run_date = datetime.date.today().isoformat()
+    record = score.run(["--input", os.path.join(calls_dir, "calls"), "--model-dir", model_dir,
+                        "--output", scores_dir, "--run-date", run_date, *beam_args])
+    report_dir = os.path.join(args.workdir, "report")
+    report.run(["--scores", scores_dir, "--out", report_dir])
+    metrics = evaluate.run(["--scores", scores_dir, "--labels", expected, "--run-date",
+                            run_date, "--out", os.path.join(args.workdir, "evaluation")])
+    print(f"demo: Parquet scores in {scores_dir}/{{files,segments,errors}}/"
+          f"run_date={run_date}/", file=sys.stderr)
+    print(f"demo: report {os.path.join(report_dir, 'report.html')}", file=sys.stderr)
+    return {"features": metadata, "model_card": card, "score": record, "evaluation": metrics}
+
+
+def write_demo_calls(out_dir: str, *, train_speakers: list[str], n_calls: int,
+                     seed: int) -> str:
+    """Stereo calls spoken by the demo's training voices; returns expected.csv."""
+    voices = {v.speaker: v for v in synth.make_voices(10, seed)}
+    known = [voices[s] for s in sorted(train_speakers) if s in voices]
+    agent, customers = known[-1], known[:-1] or known
+    return calls.write_calls(out_dir, n_calls=n_calls, agent=agent, customers=customers,
+                             seed=seed)

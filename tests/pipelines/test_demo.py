@@ -4,8 +4,8 @@ from pipelines import demo
 from tests.conftest import read_errors, read_examples
 
 
-def test_demo_featurizes_reports_the_broken_files_and_trains(tmp_path):
-    result = demo.run(["--workdir", str(tmp_path), "--epochs", "2"])
+def test_demo_featurizes_trains_scores_calls_and_reports(tmp_path):
+    result = demo.run(["--workdir", str(tmp_path), "--epochs", "2", "--calls", "2"])
     metadata, card = result["features"], result["model_card"]
     assert card["epochs_run"] <= 2 and card["metrics"]["test"]["n"] == metadata["examples"]["test"]
     assert os.path.exists(os.path.join(tmp_path, "model", "model.keras"))
@@ -20,3 +20,14 @@ def test_demo_featurizes_reports_the_broken_files_and_trains(tmp_path):
     assert len(examples) == 150
     assert sorted(metadata["speakers"]["train"] + metadata["speakers"]["eval"]
                   + metadata["speakers"]["test"]) == [f"spk{i:02d}" for i in range(10)]
+
+    # scoring: two stereo calls, both channels scored, report and evaluation written
+    assert result["score"]["accounting"] == {"matched": 2, "scored": 2, "rejected_only": 0,
+                                             "lost": 0}
+    assert result["score"]["rows"]["files"] == 4
+    assert result["evaluation"]["counts"]["evaluated"] == 4
+    (partition,) = os.listdir(os.path.join(tmp_path, "scores", "files"))
+    assert partition.startswith("run_date=")
+    for path in ("report/report.html", "report/timelines.png", "evaluation/metrics.json",
+                 "calls/expected.csv"):
+        assert os.path.getsize(os.path.join(tmp_path, path)) > 0
