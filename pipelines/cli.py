@@ -34,7 +34,6 @@ SUBCOMMANDS = {
 
 
 def configure_logging() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
     for noisy in ("apache_beam", "absl", "tensorflow", "numba"):
@@ -54,6 +53,7 @@ def run_job(job: Callable, argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in SUBCOMMANDS:
         width = max(len(name) for name in SUBCOMMANDS)
         lines = ["usage: audio-sentiment COMMAND [options] [Beam options]", "", "commands:"]

@@ -16,10 +16,9 @@ report) and ``WORKDIR/evaluation`` (scores against the scripted answers).
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
-
-import datetime
 
 from pipelines import evaluate, featurize, report, score
 from sentiment_model import calls, synth, train

@@ -192,8 +192,9 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
     valid = read.inputs | "ValidateInputs" >> beam.ParDo(
         fns.ValidateInputFn(input_shape=input_shape(card))
     ).with_outputs("errors", "rejected", main="valid")
-    handler = KeyedModelHandler(fns.SentimentModelHandler(config.model_dir,
-                                                          max_batch_size=config.batch_size))
+    handler = KeyedModelHandler(fns.SentimentModelHandler(
+        config.model_dir, max_batch_size=config.batch_size,
+        pad_frames=fns.window_frames(plan.feature, config.segment, card["input_kind"])))
     predictions, dlq = valid.valid | "RunInference" >> RunInference(
         handler).with_exception_handling()
     scored = predictions | "ToScoredSegments" >> beam.ParDo(fns.ToScoredSegmentFn())

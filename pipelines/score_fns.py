@@ -255,14 +255,18 @@ class SentimentModelHandler(ModelHandler):
     """Beam RunInference handler for an exported model directory.
 
     The model is loaded once per worker process (Beam's shared model
-    manager), with ``safe_mode=True`` and its content hash checked. A batch
-    of ``[n_frames, dims]`` inputs is right-padded with zeros to its longest
-    member (the padding is masked by the model) and predicted in one call.
+    manager), with ``safe_mode=True`` and its content hash checked. Batches
+    are fixed-shape: ``[n_frames, dims]`` inputs are right-padded with zeros
+    (masked by the model) to ``pad_frames`` and the batch to
+    ``max_batch_size`` rows, so the model's predict function is traced once
+    instead of once per batch shape.
     """
 
-    def __init__(self, model_dir: str, *, max_batch_size: int = 64) -> None:
+    def __init__(self, model_dir: str, *, max_batch_size: int = 64,
+                 pad_frames: int | None = None) -> None:
         super().__init__(min_batch_size=1, max_batch_size=max_batch_size)
         self._model_dir = model_dir
+        self._batch, self._frames = max_batch_size, pad_frames
 
     def load_model(self):
         from sentiment_model.inference import load_model_dir
@@ -271,7 +275,8 @@ class SentimentModelHandler(ModelHandler):
 
     def run_inference(self, batch: Sequence[np.ndarray], model, inference_args=None
                       ) -> Iterable[PredictionResult]:
-        probs = predict_batch(model.model, list(batch))
+        probs = predict_batch(model.model, list(batch), length=self._frames,
+                              rows=self._batch)
         return [PredictionResult(example=None, inference=p) for p in probs]
 
     def get_num_bytes(self, batch: Sequence[np.ndarray]) -> int:
@@ -281,18 +286,31 @@ class SentimentModelHandler(ModelHandler):
         return "AudioSentiment"
 
 
-def pad_batch(inputs: list[np.ndarray]) -> np.ndarray:
-    """Stacks ``[t_i, ...]`` arrays into ``[batch, max t_i, ...]``, zero-padded."""
-    longest = max(x.shape[0] for x in inputs)
-    out = np.zeros((len(inputs), longest, *inputs[0].shape[1:]), np.float32)
+def pad_batch(inputs: list[np.ndarray], *, length: int | None = None,
+              rows: int | None = None) -> np.ndarray:
+    """Stacks ``[t_i, ...]`` arrays into ``[max(rows, n), max(length, t_i), ...]``
+    float32, zero-padded at the end of each axis."""
+    longest = max(max(x.shape[0] for x in inputs), length or 0)
+    out = np.zeros((max(len(inputs), rows or 0), longest, *inputs[0].shape[1:]), np.float32)
     for i, x in enumerate(inputs):
         out[i, : x.shape[0]] = x
     return out
 
 
-def predict_batch(model, inputs: list[np.ndarray]) -> np.ndarray:
-    """Class probabilities ``[batch, n_classes]`` (float64) of a list of inputs."""
-    return np.asarray(model.predict_on_batch(pad_batch(inputs)), np.float64)
+def predict_batch(model, inputs: list[np.ndarray], *, length: int | None = None,
+                  rows: int | None = None) -> np.ndarray:
+    """Class probabilities ``[len(inputs), n_classes]`` (float64) of a list of
+    inputs, padded as :func:`pad_batch` says."""
+    probs = model.predict_on_batch(pad_batch(inputs, length=length, rows=rows))
+    return np.asarray(probs, np.float64)[: len(inputs)]
+
+
+def window_frames(feature: FeatureConfig, segment: seg.SegmentConfig, input_kind: str
+                  ) -> int | None:
+    """Frames of the longest window's model input (``None`` for fixed-size inputs)."""
+    if input_kind != "frames":
+        return None
+    return 1 + round(segment.segment_s * feature.sample_rate) // feature.hop_length
 
 
 class ToScoredSegmentFn(beam.DoFn):

@@ -320,11 +320,29 @@ def test_bad_windows_and_failed_batches_become_error_rows():
                                                    "off the bus')")]), label="FailedRows")
 
 
-def test_pad_batch_right_pads_with_zeros():
-    out = fns.pad_batch([np.ones((2, 3), np.float32), 2 * np.ones((4, 3), np.float32)])
+def test_pad_batch_right_pads_with_zeros_to_a_fixed_shape():
+    inputs = [np.ones((2, 3), np.float32), 2 * np.ones((4, 3), np.float32)]
+    out = fns.pad_batch(inputs)
     assert out.shape == (2, 4, 3)
     np.testing.assert_array_equal(out[0], [[1] * 3] * 2 + [[0] * 3] * 2)
     np.testing.assert_array_equal(out[1], 2 * np.ones((4, 3)))
+    fixed = fns.pad_batch(inputs, length=6, rows=5)
+    assert fixed.shape == (5, 6, 3) and fixed[2:].sum() == 0 and fixed[:, 4:].sum() == 0
+    cfg = FeatureConfig()
+    assert fns.window_frames(cfg, segments.SegmentConfig(segment_s=3.0), "frames") == 301
+    assert fns.window_frames(cfg, segments.SegmentConfig(), "image") is None
+
+
+def test_padding_does_not_change_the_predictions(scoring_model):
+    from sentiment_model.inference import load_model_dir
+
+    loaded = load_model_dir(scoring_model)
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((n, 40)).astype(np.float32) for n in (120, 301, 77)]
+    alone = np.concatenate([fns.predict_batch(loaded.model, [x]) for x in inputs])
+    padded = fns.predict_batch(loaded.model, inputs, length=301, rows=64)
+    assert padded.shape == (3, 3)
+    np.testing.assert_allclose(padded, alone, atol=1e-5)
 
 
 def test_score_tables_follow_the_model_vocabulary():

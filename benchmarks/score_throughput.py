@@ -1,0 +1,248 @@
+"""score throughput and memory: the Beam job against a plain loop doing the same work.
+
+    python -m benchmarks.score_throughput [--clip-minutes 30] [--call-minutes 10]
+        [--calls 3] [--repeats 3] [--long-hours 2]
+
+Data (generated once under ``build/bench/score/``): ``--clip-minutes`` of
+10-s mono clips and ``--calls`` stereo calls of ``--call-minutes`` each
+(16 kHz, 16-bit), scored together (one manifest); a model trained once on
+generated speech (``bilstm_attention``, the default preset). Variants, each in
+a fresh process (imports, model loading and start-up included):
+
+* ``plain``: one process: soundfile.read of the whole file -> channels ->
+  the same windows, voice-activity detector, features and normalisation as
+  ``score`` (the library's pure functions) -> ``predict_on_batch`` in
+  batches of 64 -> the same per-channel aggregation; writes nothing;
+* ``beam-1``: ``score`` on Beam's FnApiRunner, one worker, writing the
+  files/segments/errors Parquet tables.
+
+Memory: ``score`` (and the plain loop) on a single long stereo file of
+``--long-hours`` and of a quarter of that, peak RSS of the process tree.
+Prints JSON and Markdown tables of medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+
+from benchmarks.featurize_throughput import ROOT, make_data, measure
+
+RATE = 16000
+
+
+# ------------------------------------------------------------------- data
+def make_call_file(path: str, *, minutes: float, seed: int) -> None:
+    """One stereo call of ``minutes`` (4 sections, support-call arc)."""
+    import soundfile
+
+    from sentiment_model import calls, synth
+
+    if os.path.exists(path):
+        return
+    voices = synth.make_voices(8, seed=11)
+    section = minutes * 60 / 4
+    script = calls.CallScript(customer_arc=calls.ARCS[seed % len(calls.ARCS)],
+                              section_s=section, turns=max(1, round(section / 6)))
+    speak = calls.synth_utterances(voices[seed % 4], voices[4 + seed % 4], sample_rate=RATE)
+    x = calls.make_call(script, speak, sample_rate=RATE, seed=seed)
+    soundfile.write(path + ".part", x, RATE, subtype="PCM_16", format="WAV")
+    os.replace(path + ".part", path)
+
+
+def make_long_file(path: str, *, source: str, hours: float) -> None:
+    """Repeats a call until ``hours`` long, writing block by block."""
+    import soundfile
+
+    if os.path.exists(path):
+        return
+    block, rate = soundfile.read(source, dtype="int16", always_2d=True)
+    total = round(hours * 3600 * rate)
+    with soundfile.SoundFile(path + ".part", "w", rate, block.shape[1], "PCM_16",
+                             format="WAV") as f:
+        written = 0
+        while written < total:
+            part = block[: total - written]
+            f.write(part)
+            written += len(part)
+    os.replace(path + ".part", path)
+
+
+def make_model(workdir: str) -> str:
+    from pipelines import featurize
+    from sentiment_model import synth, train
+
+    model_dir = os.path.join(workdir, "model")
+    if os.path.exists(os.path.join(model_dir, train.CARD_FILE)):
+        return model_dir
+    audio = os.path.join(workdir, "train-audio")
+    labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
+    feats = os.path.join(workdir, "train-features")
+    featurize.run(["--input", audio, "--labels", labels, "--output", feats, "--overwrite"])
+    train.run(["--features", feats, "--model-dir", model_dir, "--epochs", "10"])
+    return model_dir
+
+
+# ----------------------------------------------------------- plain baseline
+def plain_main(manifest: str, model_dir: str) -> None:
+    """The plain loop: the same work as score, no Beam, nothing written."""
+    import soundfile
+    import soxr
+
+    from pipelines.score_fns import predict_batch, window_frames
+    from sentiment_model import dataset
+    from sentiment_model import segments as seg
+    from sentiment_model.features import compute_features
+    from sentiment_model.inference import load_model_dir
+
+    loaded = load_model_dir(model_dir)
+    cfg, card = loaded.feature_config, loaded.card
+    segment = seg.SegmentConfig()
+    rate = cfg.sample_rate
+    pad = window_frames(cfg, segment, card["input_kind"])
+    with open(manifest) as f:
+        paths = [line.strip() for line in f if line.strip()]
+    rows = 0
+    for path in paths:
+        samples, source_rate = soundfile.read(path, dtype="float32", always_2d=True)
+        channels = ([samples[:, c] for c in range(2)] if samples.shape[1] == 2
+                    else [samples.mean(axis=1)])
+        for mono in channels:
+            y = mono if source_rate == rate else soxr.resample(mono, source_rate, rate, "HQ")
+            vad = seg.EnergyVad(segment, rate)
+            vad.push(y, last=True)
+            cutter = seg.WindowCutter.for_config(segment, rate)
+            windows = cutter.push(y) + cutter.finish()
+            inputs, scored = [], []
+            for w in windows:
+                flags = vad.flags(w.start, w.start + len(w.samples))
+                if not seg.is_speech_window(flags, segment.vad_min_speech_ratio):
+                    scored.append(seg.ScoredSegment(w.index, 0, 0, False, None))
+                    continue
+                a, b = seg.speech_span(flags, window_start=w.start, window_len=len(w.samples),
+                                       frame=vad.frame)
+                feats = compute_features(w.samples[a:b], rate, cfg)
+                inputs.append((w, dataset.to_model_input(
+                    feats.frames, feats.pooled, input_kind=card["input_kind"],
+                    norm=card["normalization"])))
+            for start in range(0, len(inputs), 64):
+                batch = inputs[start:start + 64]
+                probs = predict_batch(loaded.model, [x for _, x in batch], length=pad, rows=64)
+                for (w, _), p in zip(batch, probs, strict=True):
+                    scored.append(seg.ScoredSegment(w.index, w.start / rate,
+                                                    (w.start + len(w.samples)) / rate, True,
+                                                    tuple(p)))
+            seg.aggregate(scored, duration_s=len(mono) / source_rate, labels=loaded.labels)
+            rows += 1
+    assert rows >= len(paths)
+
+
+# ---------------------------------------------------------------- measuring
+def commands(manifest: str, model_dir: str, out_dir: str) -> dict[str, list[str]]:
+    py = sys.executable
+    return {
+        "plain": [py, "-m", "benchmarks.score_throughput", "--plain", manifest, model_dir],
+        "beam-1": [py, "-m", "pipelines.score", "--input", manifest, "--model-dir", model_dir,
+                   "--output", out_dir, "--overwrite", "--progress-interval", "3600",
+                   "--direct_num_workers", "1"],
+    }
+
+
+def write_manifest(path: str, files: list[str]) -> str:
+    with open(path, "w") as f:
+        f.write("\n".join(files) + "\n")
+    return path
+
+
+def audio_seconds(files: list[str]) -> tuple[float, float]:
+    """(recording seconds, channel seconds scored)."""
+    import soundfile
+
+    rec = chan = 0.0
+    for path in files:
+        info = soundfile.info(path)
+        rec += info.duration
+        chan += info.duration * (2 if info.channels == 2 else 1)
+    return rec, chan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clip-minutes", type=float, default=30.0)
+    parser.add_argument("--call-minutes", type=float, default=10.0)
+    parser.add_argument("--calls", type=int, default=3)
+    parser.add_argument("--long-hours", type=float, default=2.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "score"))
+    parser.add_argument("--plain", nargs=2, metavar=("MANIFEST", "MODEL_DIR"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.plain:
+        plain_main(*args.plain)
+        return
+
+    work = args.workdir
+    os.makedirs(work, exist_ok=True)
+    model_dir = make_model(work)
+    clips_dir = os.path.join(work, f"clips-{args.clip_minutes:g}min")
+    make_data(clips_dir, sample_rate=RATE, minutes=args.clip_minutes)
+    clips = sorted(os.path.join(clips_dir, f) for f in os.listdir(clips_dir)
+                   if f.endswith(".wav"))
+    calls = []
+    for i in range(args.calls):
+        path = os.path.join(work, f"call-{args.call_minutes:g}min-{i}.wav")
+        make_call_file(path, minutes=args.call_minutes, seed=i)
+        calls.append(path)
+    mixed = clips + calls
+    rec_s, chan_s = audio_seconds(mixed)
+    manifest = write_manifest(os.path.join(work, "mixed.txt"), mixed)
+    out_dir = os.path.join(work, "out")
+
+    runs: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(args.repeats):  # interleaved
+        for name, cmd in commands(manifest, model_dir, out_dir).items():
+            runs.setdefault(name, []).append(measure(cmd, one_thread=False))
+    results = {"data": {"clips": len(clips), "calls": len(calls),
+                        "recording_s": round(rec_s), "channel_s": round(chan_s)}}
+    for name, values in runs.items():
+        wall = statistics.median(v[0] for v in values)
+        results[name] = {"wall_s": round(wall, 1), "walls": [round(v[0], 1) for v in values],
+                         "recording_s_per_s": round(rec_s / wall, 1),
+                         "channel_s_per_s": round(chan_s / wall, 1),
+                         "peak_mib": round(max(v[1] for v in values))}
+
+    memory = {}
+    for hours in (args.long_hours / 4, args.long_hours):
+        path = os.path.join(work, f"long-{hours:g}h.wav")
+        make_long_file(path, source=calls[0], hours=hours)
+        one = write_manifest(os.path.join(work, f"long-{hours:g}h.txt"), [path])
+        for name, cmd in commands(one, model_dir, out_dir).items():
+            wall, peak = measure(cmd, one_thread=False)
+            memory[f"{name}, {hours:g} h stereo"] = {"wall_s": round(wall, 1),
+                                                     "peak_mib": round(peak)}
+    results["memory"] = memory
+    print(json.dumps(results, indent=1))
+    d = results["data"]
+    print(f"\nData: {d['clips']} clips + {d['calls']} stereo calls = "
+          f"{d['recording_s'] / 3600:.2f} h of recordings, {d['channel_s'] / 3600:.2f} h of "
+          "channel audio scored\n")
+    print("| variant | median wall s | recording-s/s | channel-s/s | peak MiB |")
+    print("|---|---:|---:|---:|---:|")
+    for name in runs:
+        r = results[name]
+        print(f"| {name} | {r['wall_s']} | {r['recording_s_per_s']} | {r['channel_s_per_s']} | "
+              f"{r['peak_mib']} |")
+    ratio = results["beam-1"]["wall_s"] and results["plain"]["wall_s"] / results["beam-1"][
+        "wall_s"]
+    print(f"\nbeam-1 / plain throughput: {ratio:.2f} (target >= 0.8)\n")
+    print("| run | wall s | peak MiB |\n|---|---:|---:|")
+    for name, r in memory.items():
+        print(f"| {name} | {r['wall_s']} | {r['peak_mib']} |")
+
+
+if __name__ == "__main__":
+    main()
