@@ -27,6 +27,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.featurize_throughput
+	$(BIN)/python -m benchmarks.score_throughput
 
 clean:
 	rm -rf build $(VENV) *.egg-info

@@ -12,7 +12,8 @@ a fresh process (imports, model loading and start-up included):
 * ``plain``: one process: soundfile.read of the whole file -> channels ->
   the same windows, voice-activity detector, features and normalisation as
   ``score`` (the library's pure functions) -> ``predict_on_batch`` in
-  batches of 64 -> the same per-channel aggregation; writes nothing;
+  batches of 64 windows shared across files (the same fixed-shape padding)
+  -> the same per-channel aggregation; writes nothing;
 * ``beam-1``: ``score`` on Beam's FnApiRunner, one worker, writing the
   files/segments/errors Parquet tables.
 
@@ -105,39 +106,48 @@ def plain_main(manifest: str, model_dir: str) -> None:
     pad = window_frames(cfg, segment, card["input_kind"])
     with open(manifest) as f:
         paths = [line.strip() for line in f if line.strip()]
-    rows = 0
+    # windows of all files share batches of 64, as RunInference's batching does
+    pending: list = []  # (channel key, window, model input)
+    scored: dict = {}  # channel key -> [ScoredSegment]
+    durations: dict = {}
+
+    def flush() -> None:
+        probs = predict_batch(loaded.model, [x for _, _, x in pending], length=pad, rows=64)
+        for (key, w, _), p in zip(pending, probs, strict=True):
+            scored[key].append(seg.ScoredSegment(w.index, w.start / rate,
+                                                 (w.start + len(w.samples)) / rate, True,
+                                                 tuple(p)))
+        pending.clear()
+
     for path in paths:
         samples, source_rate = soundfile.read(path, dtype="float32", always_2d=True)
         channels = ([samples[:, c] for c in range(2)] if samples.shape[1] == 2
                     else [samples.mean(axis=1)])
-        for mono in channels:
+        for c, mono in enumerate(channels):
+            key = (path, c)
+            scored[key], durations[key] = [], len(mono) / source_rate
             y = mono if source_rate == rate else soxr.resample(mono, source_rate, rate, "HQ")
             vad = seg.EnergyVad(segment, rate)
             vad.push(y, last=True)
             cutter = seg.WindowCutter.for_config(segment, rate)
-            windows = cutter.push(y) + cutter.finish()
-            inputs, scored = [], []
-            for w in windows:
+            for w in cutter.push(y) + cutter.finish():
                 flags = vad.flags(w.start, w.start + len(w.samples))
                 if not seg.is_speech_window(flags, segment.vad_min_speech_ratio):
-                    scored.append(seg.ScoredSegment(w.index, 0, 0, False, None))
+                    scored[key].append(seg.ScoredSegment(w.index, 0, 0, False, None))
                     continue
                 a, b = seg.speech_span(flags, window_start=w.start, window_len=len(w.samples),
                                        frame=vad.frame)
                 feats = compute_features(w.samples[a:b], rate, cfg)
-                inputs.append((w, dataset.to_model_input(
+                pending.append((key, w, dataset.to_model_input(
                     feats.frames, feats.pooled, input_kind=card["input_kind"],
                     norm=card["normalization"])))
-            for start in range(0, len(inputs), 64):
-                batch = inputs[start:start + 64]
-                probs = predict_batch(loaded.model, [x for _, x in batch], length=pad, rows=64)
-                for (w, _), p in zip(batch, probs, strict=True):
-                    scored.append(seg.ScoredSegment(w.index, w.start / rate,
-                                                    (w.start + len(w.samples)) / rate, True,
-                                                    tuple(p)))
-            seg.aggregate(scored, duration_s=len(mono) / source_rate, labels=loaded.labels)
-            rows += 1
-    assert rows >= len(paths)
+                if len(pending) == 64:
+                    flush()
+    if pending:
+        flush()
+    for key, segments in scored.items():
+        seg.aggregate(segments, duration_s=durations[key], labels=loaded.labels)
+    assert len(scored) >= len(paths)
 
 
 # ---------------------------------------------------------------- measuring

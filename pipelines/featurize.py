@@ -264,7 +264,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", required=True, help="output directory (local, gs://, s3://)")
     parser.add_argument("--labels", help="label CSV: path,label[,speaker][,split] "
                                          "(or Filename,Class)")
-    parser.add_argument("--label-map", help="raw label -> class: a JSON file or 'a=x,b=y'")
+    parser.add_argument("--label-map", "--label_map",
+                        help="raw label -> class: a JSON file or 'a=x,b=y'")
     parser.add_argument("--classes", help="comma-separated class vocabulary (fixes label ids)")
     parser.add_argument("--preset", default="default", choices=sorted(PRESETS),
                         help="feature preset (default: %(default)s)")
@@ -277,7 +278,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train,eval,test shares when the labels have no split column "
                              "(by speaker when known, else by file name hash)")
     parser.add_argument("--split-seed", type=int, default=0)
-    parser.add_argument("--num-shards", type=int, default=0,
+    parser.add_argument("--num-shards", "--num_shards", type=int, default=0,
                         help="shards per split (0: the runner decides)")
     parser.add_argument("--compression", default="gzip", choices=sorted(SHARD_SUFFIXES),
                         help="shard compression (default: %(default)s, by ISA-L; float "
@@ -293,8 +294,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    # allow_abbrev=False: Beam's own options must never be taken for ours.
     parser = argparse.ArgumentParser(prog="audio-sentiment featurize", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     allow_abbrev=False)
     add_arguments(parser)
     return parser.parse_known_args(argv)
 

@@ -233,16 +233,18 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
 
 
 # ================================================================== commit
-def count_rows(directory: str) -> tuple[int, set[str]]:
-    """Rows and distinct URIs of the Parquet files in ``directory``."""
+def count_rows(directory: str, *, with_uris: bool = True) -> tuple[int, set[str]]:
+    """Rows (from the Parquet footers) and, with ``with_uris``, the distinct
+    URIs of the Parquet files in ``directory``."""
     import pyarrow.parquet as pq
 
     rows, uris = 0, set()
     for info in storage.match(storage.join(directory, "*.parquet")):
         with storage.open_read(info.uri) as f:
-            table = pq.read_table(f, columns=["uri"])
-        rows += table.num_rows
-        uris.update(table.column("uri").to_pylist())
+            parquet = pq.ParquetFile(f)
+            rows += parquet.metadata.num_rows
+            if with_uris:
+                uris.update(parquet.read(columns=["uri"]).column("uri").to_pylist())
     return rows, uris
 
 
@@ -259,7 +261,8 @@ def commit(plan: ScorePlan) -> dict:
     config = plan.config
     counts, seen = {}, {}
     for table in TABLES:
-        counts[table], seen[table] = count_rows(config.table_dir(table, staged=True))
+        counts[table], seen[table] = count_rows(config.table_dir(table, staged=True),
+                                                with_uris=table != tables.SEGMENTS_TABLE)
     matched = set(plan.uris)
     scored_uris = seen[tables.FILES_TABLE]
     rejected_uris = seen[tables.ERRORS_TABLE] - scored_uris
@@ -290,20 +293,24 @@ def commit(plan: ScorePlan) -> dict:
 
 # ====================================================================== CLI
 def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    # allow_abbrev=False: Beam's own options must never be taken for ours.
+    # The --x_y spellings are for Dataflow Flex Template parameters.
     parser = argparse.ArgumentParser(prog="audio-sentiment score", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     allow_abbrev=False)
     d = seg.SegmentConfig()
     parser.add_argument("--input", required=True,
                         help="directory (recursive), glob, gs:// / s3:// URI, fsspec URL or "
                              "manifest (.txt or .csv with a 'path' column)")
-    parser.add_argument("--model-dir", required=True,
+    parser.add_argument("--model-dir", "--model_dir", required=True,
                         help="a model exported by `audio-sentiment train` (local or cloud)")
     parser.add_argument("--output", required=True, help="output root (local, gs://, s3://)")
-    parser.add_argument("--run-date", help="YYYY-MM-DD: write (replace) the run_date=... "
-                                           "partition of each table")
-    parser.add_argument("--segment-seconds", type=float, default=d.segment_s,
+    parser.add_argument("--run-date", "--run_date",
+                        help="YYYY-MM-DD: write (replace) the run_date=... partition of each "
+                             "table")
+    parser.add_argument("--segment-seconds", "--segment_seconds", type=float, default=d.segment_s,
                         help="window length in seconds (default: %(default)s)")
-    parser.add_argument("--hop-seconds", type=float, default=d.hop_s,
+    parser.add_argument("--hop-seconds", "--hop_seconds", type=float, default=d.hop_s,
                         help="step between windows in seconds (default: %(default)s)")
     parser.add_argument("--channels", default="auto", choices=CHANNEL_MODES,
                         help="auto (default): each channel of 2-channel files (agent and "
@@ -313,7 +320,7 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
                              "(default: %(default)s)")
     parser.add_argument("--vad-min-dbfs", type=float, default=d.vad_min_dbfs,
                         help="and above this level in dBFS (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=64,
+    parser.add_argument("--batch-size", "--batch_size", type=int, default=64,
                         help="windows per model call, at most (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="without --run-date: replace the scores already in --output")

@@ -1,0 +1,99 @@
+"""Each pipeline constructed for Dataflow in dry-run mode: the job graph is
+built and every DoFn pickled, without a Google account."""
+
+import dataclasses
+import json
+import os
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines import featurize, score
+from schemas import features as fk
+from sentiment_model import segments
+from sentiment_model.config import FeatureConfig
+from tests.deploy.test_images import ROOT
+
+WORKER_IMAGE = "europe-west1-docker.pkg.dev/p/audio-sentiment/worker:test"
+DATAFLOW = ["--runner=DataflowRunner", "--project=test-project", "--region=europe-west1",
+            "--temp_location=gs://test-bucket/tmp", "--no_auth", "--dry_run=True",
+            "--sdk_location=container", f"--sdk_container_image={WORKER_IMAGE}",
+            "--max_num_workers=7"]
+
+
+def dry_run(build, plan, job_name: str):
+    p = beam.Pipeline(options=PipelineOptions([*DATAFLOW, f"--job_name={job_name}"]))
+    build(p, plan)
+    result = p.run()
+    job = result.job
+    labels = {t.unique_name for t in job.proto_pipeline.components.transforms.values()}
+    images = {env.payload for env in job.proto_pipeline.components.environments.values()}
+    return job, labels, images
+
+
+def test_featurize_builds_for_dataflow(corpus, tmp_path):
+    args, _ = featurize.parse_known_args(["--input", corpus, "--labels",
+                                          os.path.join(corpus, "labels.csv"),
+                                          "--output", str(tmp_path)])
+    plan = featurize.prepare(featurize.config_from_args(args))
+    plan = dataclasses.replace(plan, config=dataclasses.replace(
+        plan.config, output="gs://test-bucket/features"))
+    job, labels, images = dry_run(featurize.build_pipeline, plan, "featurize-dry-run")
+    for step in ("MatchAudio", "JoinLabels", "ReadAudio", "ExtractMfcc", "EncodeExamples",
+                 "WriteShardsTrain", "WriteShardsEval", "WriteShardsTest", "WriteErrors",
+                 "ComputeStats", "CountOutcomes", "WriteMetadata"):
+        assert step in labels, step
+    assert any(WORKER_IMAGE.encode() in payload for payload in images)
+    assert job.options.get_all_options()["max_num_workers"] == 7
+    assert job.proto.name == "featurize-dry-run"
+
+
+def fake_card() -> dict:
+    cfg = FeatureConfig()
+    return {"card_version": 1, "model_version": "0" * 64, "architecture": "bilstm_attention",
+            "input_kind": "frames", "label_vocabulary": ["negative", "neutral", "positive"],
+            "feature_config": cfg.to_dict(), "schema_version": fk.SCHEMA_VERSION,
+            "normalization": {"frames": {"mean": [0.0] * 40, "std": [1.0] * 40},
+                              "pooled": {"mean": [0.0] * 80, "std": [1.0] * 80}}}
+
+
+def test_score_builds_for_dataflow():
+    config = score.ScoreConfig(input="gs://test-bucket/recordings/2026-11-24/*.wav",
+                               model_dir="gs://test-bucket/models/current",
+                               output="gs://test-bucket/scores",
+                               segment=segments.SegmentConfig(), run_date="2026-11-24",
+                               run_id="dryrun").validate()
+    spec = score.sources.InputSpec(config.input, "pattern", config.input)
+    plan = score.ScorePlan(config, spec, ("gs://test-bucket/recordings/2026-11-24/a.wav",),
+                           fake_card())
+    _, labels, images = dry_run(score.build_pipeline, plan, "score-dry-run")
+    for step in ("MatchAudio", "ReshuffleFiles", "SegmentAudio", "ValidateInputs",
+                 "RunInference", "ToScoredSegments", "FailedBatches", "GroupByChannel",
+                 "AggregateChannels", "WriteFiles", "WriteSegments", "WriteErrors"):
+        assert step in labels, step
+    assert any(WORKER_IMAGE.encode() in payload for payload in images)
+
+
+@pytest.mark.parametrize(("job", "module", "values"), [
+    ("featurize", featurize, {"input": "gs://b/corpus/", "output": "gs://b/features",
+                              "labels": "gs://b/labels.csv", "label_map": "a=x",
+                              "preset": "seed", "channels": "split", "num_shards": "4"}),
+    ("score", score, {"input": "gs://b/rec/", "model_dir": "gs://b/m", "output": "gs://b/s",
+                      "run_date": "2026-11-24", "segment_seconds": "2", "hop_seconds": "1",
+                      "channels": "split", "batch_size": "32"}),
+])
+def test_flex_template_parameters_are_job_options(job, module, values):
+    with open(os.path.join(ROOT, "deploy", "dataflow", f"{job}_metadata.json")) as f:
+        metadata = json.load(f)
+    names = [p["name"] for p in metadata["parameters"]]
+    assert sorted(names) == sorted(values)
+    argv = [f"--{name}={values[name]}" for name in names]
+    args, unknown = module.parse_known_args([*argv, "--temp_location=gs://b/tmp"])
+    assert unknown == ["--temp_location=gs://b/tmp"]  # Beam's options pass through
+    for name in names:
+        assert str(getattr(args, name)) == values[name] or getattr(args, name) == float(
+            values[name])
+    required = [p["name"] for p in metadata["parameters"] if not p["isOptional"]]
+    with pytest.raises(SystemExit):  # a required option missing is refused
+        module.parse_known_args([a for a in argv if not a.startswith(f"--{required[0]}=")])

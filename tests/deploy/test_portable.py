@@ -1,0 +1,80 @@
+"""featurize through Beam's PortableRunner with an external worker pool: the
+submission path a Flink cluster uses (deploy/flink/run.sh), on loopback."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import read_examples
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("localhost", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
+
+
+@pytest.fixture
+def job_service_and_worker_pool():
+    job_port, pool_port = free_port(), free_port()
+    procs = [
+        subprocess.Popen([sys.executable, "-m",
+                          "apache_beam.runners.portability.local_job_service_main",
+                          "--port", str(job_port)]),
+        subprocess.Popen([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
+                          f"--service_port={pool_port}"]),
+    ]
+    try:
+        wait_for_port(job_port, procs[0])
+        wait_for_port(pool_port, procs[1])
+        yield job_port, pool_port
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def by_id(examples):
+    return {ex["recording_id"][0]: ex for ex in examples}
+
+
+def test_featurize_on_the_portable_runner_equals_the_local_run(
+        corpus, features_dir, tmp_path, job_service_and_worker_pool):
+    from pipelines import featurize
+
+    job_port, pool_port = job_service_and_worker_pool
+    out = str(tmp_path / "portable")
+    metadata = featurize.run([
+        "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"), "--output", out,
+        "--progress-interval", "0",
+        "--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
+        "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}",
+    ])
+    assert metadata["accounting"]["lost"] == 0
+    local = by_id(read_examples(features_dir))
+    portable = by_id(read_examples(out))
+    assert sorted(portable) == sorted(local) and len(local) == 18
+    for key, ex in portable.items():
+        assert ex.keys() == local[key].keys()
+        for name, value in ex.items():
+            assert list(value) == list(local[key][name]), (key, name)
