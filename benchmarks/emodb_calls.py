@@ -1,0 +1,150 @@
+"""Scripted support calls from real speech (Berlin EMO-DB), scored end to end.
+
+    python -m benchmarks.emodb_calls [--data ../shared/data/emodb-dev] [--folds 7]
+
+For each leave-one-speaker-out fold of ``benchmarks.emodb_accuracy`` (its
+``model-default_nodelta`` model, the default recipe, is reused when present
+and trained otherwise) it assembles 4 stereo calls with
+``sentiment_model.calls``: the customer (channel 1) is the fold's test
+speaker, following the scripted sentiment arcs, the agent (channel 0) is the
+fold's eval speaker speaking neutral utterances — neither voice was trained
+on. Utterances are cut to the scripted turn length. The calls go through
+``audio-sentiment score`` (default settings) and are compared with the
+script:
+
+* the customer's first- and last-quarter labels;
+* every customer speech window against the sentiment scripted for the
+  section its centre falls in (accuracy, UAR);
+* the share of agent windows labelled neutral.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+
+import numpy as np
+
+from benchmarks.emodb_accuracy import ROOT, featurize_fold, load_rows, read_mono, stable_seed
+
+SENTIMENTS = ["negative", "neutral", "positive"]
+RATE = 16000
+
+
+def utterance_source(rows, audio, *, customer: str, agent: str):
+    """``calls.UtteranceFn`` drawing EMO-DB clips of the two speakers."""
+    from sentiment_model import audio as audio_lib
+    from sentiment_model import calls
+
+    pools: dict[tuple[int, str], list[np.ndarray]] = {}
+    for r in rows:
+        for role, speaker in ((calls.CUSTOMER, customer), (calls.AGENT, agent)):
+            if r["speaker"] == speaker:
+                y, sr = audio[r["abs"]]
+                pools.setdefault((role, r["label"]), []).append(
+                    audio_lib.resample(y, sr, RATE))
+
+    def speak(role: int, sentiment: str, duration_s: float, seed: int) -> np.ndarray:
+        pool = pools[(role, sentiment)]
+        clip = pool[np.random.default_rng(seed).integers(len(pool))]
+        return clip[: round(duration_s * RATE)]
+
+    return speak
+
+
+def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: str,
+                   epochs: int, patience: int) -> str:
+    from sentiment_model import train
+
+    model_dir = os.path.join(fold_dir, "model-default_nodelta")
+    if not os.path.exists(os.path.join(model_dir, train.CARD_FILE)):
+        feats = featurize_fold(rows, fold_dir, data=data, preset=("default", "deltas=0"),
+                               label_col="label", test_spk=test_spk, eval_spk=eval_spk)
+        train.train(train.TrainConfig(features=feats, model_dir=model_dir,
+                                      architecture="bilstm_attention", epochs=epochs,
+                                      patience=patience, verbose=0))
+    return model_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data",
+                                                       "emodb-dev"))
+    parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "emodb"))
+    parser.add_argument("--folds", type=int, default=0, help="only the first N folds")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--patience", type=int, default=8)
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    import pandas as pd
+
+    from pipelines import score
+    from sentiment_model import calls, evaluation
+
+    rows = load_rows(args.data)
+    speakers = sorted({r["speaker"] for r in rows})
+    folds = speakers[: args.folds] if args.folds else speakers
+    audio = {r["abs"]: read_mono(r["abs"]) for r in rows}
+    quarter_hits, window_true, window_pred, agent_neutral = [], [], [], []
+    for test_spk in folds:
+        eval_spk = speakers[(speakers.index(test_spk) + 1) % len(speakers)]
+        fold_dir = os.path.join(args.workdir, f"fold-{test_spk}")
+        model_dir = model_for_fold(rows, fold_dir, data=args.data, test_spk=test_spk,
+                                   eval_spk=eval_spk, epochs=args.epochs,
+                                   patience=args.patience)
+        calls_dir = os.path.join(fold_dir, "calls")
+        speak = utterance_source(rows, audio, customer=test_spk, agent=eval_spk)
+        expected = calls.write_calls(calls_dir, n_calls=len(calls.ARCS),
+                                     speak_factory=lambda i, s=speak: s,
+                                     seed=stable_seed(test_spk) % 1000)
+        out = os.path.join(fold_dir, "scores")
+        score.run(["--input", os.path.join(calls_dir, "calls"), "--model-dir", model_dir,
+                   "--output", out, "--overwrite", "--progress-interval", "3600"])
+        files = pd.read_parquet(os.path.join(out, "files"))
+        segs = pd.read_parquet(os.path.join(out, "segments"))
+        with open(expected, newline="") as f:
+            script = {(os.path.basename(r["path"]), int(r["channel"])): r
+                      for r in csv.DictReader(f)}
+        for _, row in files.iterrows():
+            key = (os.path.basename(row.uri), int(row.channel))
+            want = script[key]
+            if key[1] == calls.CUSTOMER:
+                quarter_hits += [row.first_quarter_label == want["first_quarter"],
+                                 row.last_quarter_label == want["last_quarter"]]
+        for _, s in segs[segs.is_speech & segs.label.notna()].iterrows():
+            arc = script[(os.path.basename(s.uri), int(s.channel))]["arc"].split("/")
+            duration = files[(files.uri == s.uri) & (files.channel == s.channel)].duration_s
+            section = min(int((s.start_s + s.end_s) / 2 / (duration.iloc[0] / len(arc))),
+                          len(arc) - 1)
+            if int(s.channel) == calls.CUSTOMER:
+                window_true.append(SENTIMENTS.index(arc[section]))
+                window_pred.append(SENTIMENTS.index(s.label))
+            else:
+                agent_neutral.append(s.label == "neutral")
+        print(f"fold {test_spk} done", file=sys.stderr)
+
+    windows = evaluation.classification_metrics(np.array(window_true), np.array(window_pred),
+                                                SENTIMENTS)
+    result = {
+        "folds": folds, "calls": len(folds) * len(calls.ARCS),
+        "customer_quarter_accuracy": round(float(np.mean(quarter_hits)), 3),
+        "customer_quarters": len(quarter_hits),
+        "customer_window_accuracy": round(windows["accuracy"], 3),
+        "customer_window_uar": round(windows["uar"], 3),
+        "customer_windows": windows["n"],
+        "customer_window_confusion": windows["confusion_matrix"],
+        "agent_windows_neutral": round(float(np.mean(agent_neutral)), 3),
+        "agent_windows": len(agent_neutral),
+    }
+    with open(os.path.join(args.workdir, "calls-results.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
