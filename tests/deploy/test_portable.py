@@ -78,3 +78,13 @@ def test_featurize_on_the_portable_runner_equals_the_local_run(
         assert ex.keys() == local[key].keys()
         for name, value in ex.items():
             assert list(value) == list(local[key][name]), (key, name)
+
+
+def test_the_flink_launch_script_uses_the_options_tested_here():
+    from tests.deploy.test_images import read
+
+    script = read("deploy/flink/run.sh")
+    for option in ("--runner=PortableRunner", "--job_endpoint=", "--environment_type=EXTERNAL",
+                   "--environment_config=localhost:50000", "--runner=FlinkRunner",
+                   "--flink_master="):
+        assert option in script, option
