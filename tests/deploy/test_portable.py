@@ -1,6 +1,7 @@
 """featurize through Beam's PortableRunner with an external worker pool: the
 submission path a Flink cluster uses (deploy/flink/run.sh), on loopback."""
 
+import json
 import os
 import socket
 import subprocess
@@ -30,15 +31,23 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout_s: float = 60) -> N
     raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
 
 
+def venv_env() -> dict:
+    """This interpreter's environment first on PATH: the worker pool starts
+    SDK workers as plain ``python``, which must be the one with Beam."""
+    bin_dir = os.path.dirname(sys.executable)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
 @pytest.fixture
 def job_service_and_worker_pool():
     job_port, pool_port = free_port(), free_port()
+    env = venv_env()
     procs = [
         subprocess.Popen([sys.executable, "-m",
                           "apache_beam.runners.portability.local_job_service_main",
-                          "--port", str(job_port)]),
+                          "--port", str(job_port)], env=env),
         subprocess.Popen([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
-                          f"--service_port={pool_port}"]),
+                          f"--service_port={pool_port}"], env=env),
     ]
     try:
         wait_for_port(job_port, procs[0])
@@ -60,16 +69,20 @@ def by_id(examples):
 
 def test_featurize_on_the_portable_runner_equals_the_local_run(
         corpus, features_dir, tmp_path, job_service_and_worker_pool):
-    from pipelines import featurize
-
     job_port, pool_port = job_service_and_worker_pool
     out = str(tmp_path / "portable")
-    metadata = featurize.run([
-        "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"), "--output", out,
-        "--progress-interval", "0",
-        "--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
-        "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}",
-    ])
+    cmd = [sys.executable, "-m", "pipelines.featurize",
+           "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"), "--output", out,
+           "--progress-interval", "3600",
+           "--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
+           "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}"]
+    try:  # a worker that cannot start makes the job wait forever: bound it
+        done = subprocess.run(cmd, env=venv_env(), capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the portable run did not finish in 300 s:\n{(exc.stderr or '')[-3000:]}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(os.path.join(out, "metadata.json")) as f:
+        metadata = json.load(f)
     assert metadata["accounting"]["lost"] == 0
     local = by_id(read_examples(features_dir))
     portable = by_id(read_examples(out))
