@@ -72,6 +72,8 @@ class ScoreConfig:
                 raise ConfigError(f"--run-date {self.run_date!r}: expected YYYY-MM-DD") from None
         if self.batch_size < 1:
             raise ConfigError("--batch-size must be positive")
+        if not self.run_id:
+            raise ConfigError("a score run needs a run_id (config_from_args makes one)")
         self.segment.validate()
         return self
 

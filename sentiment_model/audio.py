@@ -137,13 +137,14 @@ class AudioStream:
         self.channels = int(self._file.channels)
         self.declared_frames = int(self._file.frames)
         self.format, self.subtype = self._file.format, self._file.subtype
+        missing = _wav_missing_bytes(head, size) if self.format in ("WAV", "WAVEX") else 0
+        if self.declared_frames == 0 or missing > 0:
+            self._file.close()
         if self.declared_frames == 0:
             raise RejectedInput("empty", "audio has no samples")
-        if self.format in ("WAV", "WAVEX"):
-            missing = _wav_missing_bytes(head, size)
-            if missing > 0:
-                raise RejectedInput("truncated", f"WAV data chunk is {missing} bytes shorter "
-                                                 "than its header says")
+        if missing > 0:
+            raise RejectedInput("truncated", f"WAV data chunk is {missing} bytes shorter "
+                                             "than its header says")
 
     def blocks(self, block_frames: int):
         """Yields float32 ``[n, channels]`` blocks of at most ``block_frames``."""
