@@ -34,7 +34,9 @@ def seed_bilstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.5) 
     x = layers.Dense(64, activation="relu")(x)
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(32, activation="relu")(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    # float32 softmax also under mixed precision (as Keras's guide recommends)
+    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities",
+                           dtype="float32")(x)
     return keras.Model(inputs, outputs, name="seed_bilstm")
 
 
@@ -52,8 +54,9 @@ def seed_lstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.2) ->
     x = layers.Dropout(dropout)(x)
     x = layers.TimeDistributed(layers.Dense(64, activation="relu"))(x)
     x = layers.Dropout(dropout)(x)
-    x = layers.TimeDistributed(layers.Dense(n_classes, activation="softmax"))(x)
-    outputs = layers.Flatten(name="probabilities")(x)  # [batch, 1, n] -> [batch, n]
+    x = layers.TimeDistributed(layers.Dense(n_classes, activation="softmax", dtype="float32"),
+                               dtype="float32")(x)
+    outputs = layers.Flatten(name="probabilities", dtype="float32")(x)  # [b, 1, n] -> [b, n]
     return keras.Model(inputs, outputs, name="seed_lstm")
 
 
@@ -75,7 +78,8 @@ def seed_cnn2d(n_classes: int, *, image_size: int = 128, dropout: float = 0.25) 
     x = layers.BatchNormalization()(x)
     x = layers.Flatten()(x)
     x = layers.Dense(64, activation="relu")(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities",
+                           dtype="float32")(x)
     return keras.Model(inputs, outputs, name="seed_cnn2d")
 
 
@@ -99,10 +103,11 @@ class MaskedAttentionPooling(layers.Layer):
     def call(self, inputs, mask=None):
         from keras import ops
 
-        logits = ops.squeeze(self.score(inputs), axis=-1)  # [batch, time]
+        # softmax in float32: -1e9 for padded frames does not fit in float16
+        logits = ops.cast(ops.squeeze(self.score(inputs), axis=-1), "float32")  # [batch, time]
         if mask is not None:
             logits = ops.where(mask, logits, ops.full_like(logits, -1e9))
-        weights = ops.softmax(logits, axis=-1)
+        weights = ops.cast(ops.softmax(logits, axis=-1), inputs.dtype)
         return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
 
     def compute_mask(self, inputs, mask=None):

@@ -64,3 +64,22 @@ def test_spec_augment_masks_only_in_training_and_serialises(tmp_path):
     loaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x),
                                rtol=1e-6)
+
+
+def test_every_model_outputs_float32_probabilities_under_mixed_precision():
+    cases = [("seed_bilstm", "mfcc", 128, (1, 128)), ("seed_lstm", "mfcc", 128, (1, 128)),
+             ("seed_cnn2d", "logmel_image", 32, (32, 32, 1)),
+             ("bilstm_attention", "mfcc", 40, (50, 40))]
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        for arch, kind, dims, shape in cases:
+            model = models.build_model(arch, n_classes=3, feature_kind=kind, frame_dims=dims,
+                                       pooled_dims=dims, image_frames=dims)
+            x = np.random.default_rng(0).standard_normal((4, *shape)).astype("float32")
+            if arch == "bilstm_attention":
+                x[1, 10:] = 0.0  # padding: masked with a large negative logit
+            p = np.asarray(model.predict_on_batch(x))
+            assert p.dtype == np.float32, arch
+            np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
