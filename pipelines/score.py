@@ -4,8 +4,8 @@
         --output OUT_DIR [--run-date YYYY-MM-DD] [--segment-seconds 3]
         [--hop-seconds 1.5] [--channels auto|mix|split] [Beam options]
 
-Each recording (each channel with ``--channels split``, the default for
-2-channel files) is read block by block, cut into overlapping windows; an
+Each recording (each of its channels for 2-channel files under the default
+``--channels auto``) is read block by block, cut into overlapping windows; an
 energy voice-activity detector picks the speech windows, which are scored by
 Beam's RunInference with the model, and the windows are aggregated per
 recording channel. Features come from the feature config stored with the
