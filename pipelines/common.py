@@ -35,6 +35,24 @@ def make_pipeline(pipeline_args: list[str]) -> beam.Pipeline:
     return beam.Pipeline(options=options)
 
 
+def check_writable(output: str) -> None:
+    """Checks that Beam can write files into ``output`` (creating it locally).
+
+    Raises:
+        ConfigError: not a path Beam writes to, or writing there fails.
+    """
+    if not storage.is_beam_path(output):
+        raise ConfigError(f"--output {output}: Beam cannot write there; use a local path, "
+                          "gs:// or s3://")
+    try:
+        storage.makedirs(output)
+        probe = storage.join(output, f".write-check-{uuid.uuid4().hex}")
+        storage.write_text(probe, "ok")
+        FileSystems.delete([probe])
+    except Exception as exc:
+        raise ConfigError(f"--output {output}: cannot write there ({exc})") from None
+
+
 def prepare_output_dir(output: str, *, overwrite: bool, owned: tuple[str, ...]) -> None:
     """Checks that ``output`` can be written, before any work starts.
 
@@ -48,24 +66,18 @@ def prepare_output_dir(output: str, *, overwrite: bool, owned: tuple[str, ...]) 
         ConfigError: the directory holds earlier outputs (without
             ``overwrite``), or cannot be created or written.
     """
-    if not storage.is_beam_path(output):
-        raise ConfigError(f"--output {output}: Beam cannot write there; use a local path, "
-                          "gs:// or s3://")
+    check_writable(output)
     existing = [m.path for pattern in owned
                 for m in FileSystems.match([storage.join(output, pattern)])[0].metadata_list]
     if existing and not overwrite:
         raise ConfigError(f"--output {output} already holds {len(existing)} output file(s) "
                           "of an earlier run; pass --overwrite to replace them")
-    try:
-        if "://" not in output:
-            os.makedirs(output, exist_ok=True)
-        if existing:
+    if existing:
+        try:
             FileSystems.delete(existing)
-        probe = storage.join(output, f".write-check-{uuid.uuid4().hex}")
-        storage.write_text(probe, "ok")
-        FileSystems.delete([probe])
-    except Exception as exc:
-        raise ConfigError(f"--output {output}: cannot write there ({exc})") from None
+        except Exception as exc:
+            raise ConfigError(f"--output {output}: cannot replace the earlier outputs "
+                              f"({exc})") from None
 
 
 class WriteErrors(beam.PTransform):

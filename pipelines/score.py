@@ -144,9 +144,7 @@ def prepare(config: ScoreConfig) -> ScorePlan:
 
 
 def _check_output(config: ScoreConfig) -> None:
-    if not storage.is_beam_path(config.output):
-        raise ConfigError(f"--output {config.output}: Beam cannot write there; use a local "
-                          "path, gs:// or s3://")
+    common.check_writable(config.output)
     for table in TABLES:
         root = storage.join(config.output, table)
         if not storage.exists(root):
@@ -162,13 +160,6 @@ def _check_output(config: ScoreConfig) -> None:
         if not config.run_date and parquet and not config.overwrite:
             raise ConfigError(f"--output {config.output} already holds scores; pass "
                               "--overwrite to replace them (or --run-date for partitions)")
-    probe = storage.join(config.output, STAGING_DIR, config.run_id, ".write-check")
-    try:
-        storage.makedirs(storage.dirname(probe))
-        storage.write_text(probe, "ok")
-        storage.delete([probe])
-    except Exception as exc:
-        raise ConfigError(f"--output {config.output}: cannot write there ({exc})") from None
 
 
 # ================================================================= pipeline

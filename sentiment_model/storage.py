@@ -153,10 +153,6 @@ def makedirs(uri: str) -> None:
         os.makedirs(uri, exist_ok=True)
 
 
-def delete(uris: list[str]) -> None:
-    FileSystems.delete(list(uris))
-
-
 def delete_tree(uri: str) -> None:
     """Deletes a directory (a prefix on object stores) and everything in it."""
     if _is_local(uri):
