@@ -268,6 +268,12 @@ def test_model_and_argument_problems_fail_before_any_work(tmp_path, scoring_mode
     assert cli.main([*base, "--model-dir", scoring_model, "--hop-seconds", "5"]) == 2
     assert "--hop-seconds 5.0" in capsys.readouterr().err
     assert not (tmp_path / "out" / "files").exists()
+    model = ["--model-dir", scoring_model]
+    assert cli.main([*base[:-2], "--output", "memory://scores", *model]) == 2
+    assert "Beam cannot write there" in capsys.readouterr().err
+    (tmp_path / "a_file").write_text("x")
+    assert cli.main([*base[:-2], "--output", str(tmp_path / "a_file" / "out"), *model]) == 2
+    assert "cannot write there" in capsys.readouterr().err
 
 
 class NoModel:
