@@ -39,6 +39,8 @@ import numpy as np
 from sentiment_model.augment import add_noise
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA_DIR = os.path.join(ROOT, "..", "shared", "data", "emodb-dev")
+WORK_DIR = os.path.join(ROOT, "build", "bench", "emodb")
 CONDITIONS = ("clean", "white_20", "white_10", "white_5", "babble_20", "babble_10", "babble_5")
 SENTIMENTS = ["negative", "neutral", "positive"]
 # name -> (name, preset plus --set overrides, architecture, label column, train options)
@@ -63,6 +65,11 @@ def load_rows(data: str) -> list[dict]:
     for row in rows:
         row["abs"] = os.path.join(os.path.abspath(data), row["path"])
     return rows
+
+
+def eval_speaker(test_spk: str, speakers: list[str]) -> str:
+    """A fold's eval (early-stopping) speaker: the next one in sorted order."""
+    return speakers[(speakers.index(test_spk) + 1) % len(speakers)]
 
 
 def stable_seed(text: str) -> int:
@@ -160,9 +167,8 @@ def featurize_fold(rows, fold_dir: str, *, data: str, preset: tuple[str, ...], l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data",
-                                                       "emodb-dev"))
-    parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "emodb"))
+    parser.add_argument("--data", default=DATA_DIR)
+    parser.add_argument("--workdir", default=WORK_DIR)
     parser.add_argument("--results", default="results.json",
                         help="file name of the results in --workdir")
     parser.add_argument("--folds", type=int, default=0, help="run only the first N folds")
@@ -192,7 +198,7 @@ def main() -> None:
     train_seconds: dict[str, float] = {}
     started = time.time()
     for i, test_spk in enumerate(folds):
-        eval_spk = speakers[(speakers.index(test_spk) + 1) % len(speakers)]
+        eval_spk = eval_speaker(test_spk, speakers)
         fold_dir = os.path.join(args.workdir, f"fold-{test_spk}")
         test_rows = [r for r in rows if r["speaker"] == test_spk]
         babble_pool = [audio[r["abs"]][0] for r in rows

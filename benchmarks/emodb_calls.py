@@ -28,7 +28,15 @@ import sys
 
 import numpy as np
 
-from benchmarks.emodb_accuracy import ROOT, featurize_fold, load_rows, read_mono, stable_seed
+from benchmarks.emodb_accuracy import (
+    DATA_DIR,
+    WORK_DIR,
+    eval_speaker,
+    featurize_fold,
+    load_rows,
+    read_mono,
+    stable_seed,
+)
 
 SENTIMENTS = ["negative", "neutral", "positive"]
 RATE = 16000
@@ -72,9 +80,8 @@ def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data",
-                                                       "emodb-dev"))
-    parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "emodb"))
+    parser.add_argument("--data", default=DATA_DIR)
+    parser.add_argument("--workdir", default=WORK_DIR)
     parser.add_argument("--folds", type=int, default=0, help="only the first N folds")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--patience", type=int, default=8)
@@ -92,7 +99,7 @@ def main() -> None:
     audio = {r["abs"]: read_mono(r["abs"]) for r in rows}
     quarter_hits, window_true, window_pred, agent_neutral = [], [], [], []
     for test_spk in folds:
-        eval_spk = speakers[(speakers.index(test_spk) + 1) % len(speakers)]
+        eval_spk = eval_speaker(test_spk, speakers)
         fold_dir = os.path.join(args.workdir, f"fold-{test_spk}")
         model_dir = model_for_fold(rows, fold_dir, data=args.data, test_spk=test_spk,
                                    eval_spk=eval_spk, epochs=args.epochs,

@@ -19,6 +19,13 @@ NORMALIZATIONS = ("none", "utterance")
 POOLINGS = ("mean", "mean_std")
 
 
+def check_known_fields(cls: type, data: dict[str, Any], *, what: str) -> None:
+    """Raises ConfigError when ``data`` has keys that are not fields of dataclass ``cls``."""
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ConfigError(f"{what}: unknown field(s) {', '.join(unknown)}")
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """How audio becomes features.
@@ -136,10 +143,7 @@ class FeatureConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
         """Builds and validates a config; unknown keys are an error."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"feature config: unknown field(s) {', '.join(unknown)}")
+        check_known_fields(cls, data, what="feature config")
         return cls(**data).validate()
 
     def with_overrides(self, overrides: dict[str, str]) -> FeatureConfig:

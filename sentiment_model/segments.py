@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from sentiment_model.config import check_known_fields
 from sentiment_model.errors import ConfigError
 
 
@@ -75,10 +76,7 @@ class SegmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"unknown segment config field(s): {', '.join(sorted(unknown))}")
+        check_known_fields(cls, data, what="segment config")
         return cls(**data).validate()
 
 
