@@ -8,14 +8,23 @@ the eval set for early stopping, the others train. Recipes:
 1. ``seed``: featurize ``--preset seed`` + ``seed_bilstm`` (the study);
 2. ``classical``: implemented here — pooled MFCC and delta statistics plus
    pitch (YIN) and energy statistics, standardised, class-balanced logistic
-   regression (scikit-learn);
+   regression (scikit-learn); ``classical_speaker`` (always run alongside)
+   standardises those statistics per speaker instead, as the default recipe
+   does its frames;
 3. ``default``: featurize ``--preset default`` + ``bilstm_attention``;
-4. ``default_cmvn``: the same with per-utterance mean/variance normalisation;
-5. ``default_specaug``: ``default`` with SpecAugment masking while training;
-   ``default_nodelta``: ``default`` without delta coefficients (40 per frame);
-   ``default_aug``: ``default`` with a white-noise copy (5-20 dB SNR) of each
-   training clip (featurize ``--augment``);
+4. ``speaker_norm``: featurize ``--preset speaker_norm`` (40 MFCCs plus
+   pitch, energy and voicing every 20 ms, standardised per speaker) + an
+   ensemble of 3 ``bilstm_attention`` trained with input noise 0.2
+   (``--ensemble 3 --input-noise 0.2``); ``speaker_norm_single``: one model;
+5. variants of the default: ``default_ens`` (ensemble and input noise as
+   in ``speaker_norm``), ``default_cmvn`` (per-utterance statistics),
+   ``default_specaug`` (SpecAugment masking while training), ``default_aug``
+   (a white-noise copy, 5-20 dB SNR, of each training clip);
 6. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
+
+Per-speaker statistics (``speaker_norm``) need no labels: the test
+speaker's come from all of their (unlabelled) test clips, in the same noise
+condition, through ``sentiment_model.inference.speaker_stats``.
 
 Test audio is also scored with white and babble-like noise (a mix of five
 utterances of training speakers) at 20, 10 and 5 dB SNR, through the same
@@ -47,12 +56,16 @@ SENTIMENTS = ["negative", "neutral", "positive"]
 RECIPES = {
     "seed": ("seed", ("seed",), "seed_bilstm", "label", {}),
     "default": ("default", ("default",), "bilstm_attention", "label", {}),
+    "speaker_norm": ("speaker_norm", ("speaker_norm",), "bilstm_attention", "label",
+                     {"ensemble": 3, "input_noise": 0.2}),
+    "speaker_norm_single": ("speaker_norm_single", ("speaker_norm",), "bilstm_attention",
+                            "label", {}),
+    "default_ens": ("default_ens", ("default",), "bilstm_attention", "label",
+                    {"ensemble": 3, "input_noise": 0.2}),
     "default_cmvn": ("default_cmvn", ("default", "normalize=utterance"), "bilstm_attention",
                      "label", {}),
     "default_specaug": ("default_specaug", ("default",), "bilstm_attention", "label",
                         {"spec_augment": True}),
-    "default_nodelta": ("default_nodelta", ("default", "deltas=0"), "bilstm_attention",
-                        "label", {}),
     "default_aug": ("default_aug", ("default",), "bilstm_attention", "label",
                     {"featurize_args": ("--augment", "noise=1,snr=5/20")}),
     "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion", {}),
@@ -129,6 +142,16 @@ def classical_features(y: np.ndarray, sr: int) -> np.ndarray:
     return np.concatenate([mfcc.mean(1), mfcc.std(1), delta.mean(1), delta.std(1), pitch,
                            [energy.mean(), energy.std(), energy.max(),
                             np.percentile(energy, 95) - np.percentile(energy, 10)]])
+
+
+def standardise_per_speaker(x: np.ndarray, speakers: list[str]) -> np.ndarray:
+    """Rows of ``x`` ``[n, dims]`` standardised with their speaker's mean/std."""
+    out = np.empty_like(x)
+    speakers = np.asarray(speakers)
+    for name in set(speakers.tolist()):
+        rows = speakers == name
+        out[rows] = (x[rows] - x[rows].mean(axis=0)) / np.maximum(x[rows].std(axis=0), 1e-6)
+    return out
 
 
 def classical_fold(train_x, train_y, test_x_by_cond):
@@ -212,10 +235,16 @@ def main() -> None:
         train_rows = [r for r in rows if r["speaker"] != test_spk]
         x_by_cond = {c: np.stack([classical_features(noisy[r["abs"]][c], audio[r["abs"]][1])
                                   for r in test_rows]) for c in CONDITIONS}
-        got = classical_fold(np.stack([clean_feats[r["abs"]] for r in train_rows]),
-                             [r["label"] for r in train_rows], x_by_cond)
+        train_x = np.stack([clean_feats[r["abs"]] for r in train_rows])
+        got = classical_fold(train_x, [r["label"] for r in train_rows], x_by_cond)
         for cond, p in got.items():
             preds.setdefault("classical", {}).setdefault(cond, []).extend(p)
+        got = classical_fold(
+            standardise_per_speaker(train_x, [r["speaker"] for r in train_rows]),
+            [r["label"] for r in train_rows],
+            {c: standardise_per_speaker(x, [test_spk] * len(x)) for c, x in x_by_cond.items()})
+        for cond, p in got.items():
+            preds.setdefault("classical_speaker", {}).setdefault(cond, []).extend(p)
 
         for name, preset, arch, label_col, options in recipes:
             options = dict(options)
@@ -235,8 +264,12 @@ def main() -> None:
             labels = list(loaded.labels)
             conds = CONDITIONS if label_col == "label" else ("clean",)
             for cond in conds:
+                # the test speaker's statistics, from their unlabelled clips in this condition
+                group = inference.speaker_stats(
+                    loaded, [(noisy[r["abs"]][cond], audio[r["abs"]][1]) for r in test_rows])
                 out = [labels[int(np.argmax(inference.predict_proba(
-                    loaded, noisy[r["abs"]][cond], audio[r["abs"]][1])))] for r in test_rows]
+                    loaded, noisy[r["abs"]][cond], audio[r["abs"]][1], group=group)))]
+                    for r in test_rows]
                 preds.setdefault(name, {}).setdefault(cond, []).extend(out)
             # the product's own serving path must agree with the training job's test metrics
             clean_uar = evaluation.classification_metrics(

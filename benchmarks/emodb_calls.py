@@ -3,8 +3,8 @@
     python -m benchmarks.emodb_calls [--data ../shared/data/emodb-dev] [--folds 7]
 
 For each leave-one-speaker-out fold of ``benchmarks.emodb_accuracy`` (its
-``model-default_nodelta`` model, the default recipe, is reused when present
-and trained otherwise) it assembles 4 stereo calls with
+``model-default`` model, the default recipe, is reused when present and
+made with the current default preset, and trained otherwise) it assembles 4 stereo calls with
 ``sentiment_model.calls``: the customer (channel 1) is the fold's test
 speaker, following the scripted sentiment arcs, the agent (channel 0) is the
 fold's eval speaker speaking neutral utterances — neither voice was trained
@@ -66,10 +66,16 @@ def utterance_source(rows, audio, *, customer: str, agent: str):
 def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: str,
                    epochs: int, patience: int) -> str:
     from sentiment_model import train
+    from sentiment_model.config import preset
 
-    model_dir = os.path.join(fold_dir, "model-default_nodelta")
-    if not os.path.exists(os.path.join(model_dir, train.CARD_FILE)):
-        feats = featurize_fold(rows, fold_dir, data=data, preset=("default", "deltas=0"),
+    model_dir = os.path.join(fold_dir, "model-default")
+    card_path = os.path.join(model_dir, train.CARD_FILE)
+    current = False
+    if os.path.exists(card_path):
+        with open(card_path) as f:
+            current = json.load(f)["feature_config"] == preset("default").to_dict()
+    if not current:
+        feats = featurize_fold(rows, fold_dir, data=data, preset=("default",),
                                label_col="label", test_spk=test_spk, eval_spk=eval_spk)
         train.train(train.TrainConfig(features=feats, model_dir=model_dir,
                                       architecture="bilstm_attention", epochs=epochs,

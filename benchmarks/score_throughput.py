@@ -11,7 +11,8 @@ a fresh process (imports, model loading and start-up included):
 
 * ``plain``: one process: soundfile.read of the whole file -> channels ->
   the same windows, voice-activity detector, features and normalisation as
-  ``score`` (the library's pure functions) -> ``predict_on_batch`` in
+  ``score`` (the library's pure functions; a channel's window features are
+  held until its speaker statistics are known) -> ``predict_on_batch`` in
   batches of 64 windows shared across files (the same fixed-shape padding)
   -> the same per-channel aggregation; writes nothing;
 * ``beam-1``: ``score`` on Beam's FnApiRunner, one worker, writing the
@@ -90,6 +91,7 @@ def make_model(workdir: str) -> str:
 # ----------------------------------------------------------- plain baseline
 def plain_main(manifest: str, model_dir: str) -> None:
     """The plain loop: the same work as score, no Beam, nothing written."""
+    import numpy as np
     import soundfile
     import soxr
 
@@ -130,6 +132,7 @@ def plain_main(manifest: str, model_dir: str) -> None:
             vad = seg.EnergyVad(segment, rate)
             vad.push(y, last=True)
             cutter = seg.WindowCutter.for_config(segment, rate)
+            speech = []  # (window, features): normalised once the channel is read
             for w in cutter.push(y) + cutter.finish():
                 flags = vad.flags(w.start, w.start + len(w.samples))
                 if not seg.is_speech_window(flags, segment.vad_min_speech_ratio):
@@ -137,10 +140,13 @@ def plain_main(manifest: str, model_dir: str) -> None:
                     continue
                 a, b = seg.speech_span(flags, window_start=w.start, window_len=len(w.samples),
                                        frame=vad.frame)
-                feats = compute_features(w.samples[a:b], rate, cfg)
+                speech.append((w, compute_features(w.samples[a:b], rate, cfg)))
+            group = (dataset.group_stats(np.concatenate([f.frames for _, f in speech]))
+                     if speech and card["normalization"].get("group") == "speaker" else None)
+            for w, feats in speech:
                 pending.append((key, w, dataset.to_model_input(
                     feats.frames, feats.pooled, input_kind=card["input_kind"],
-                    norm=card["normalization"])))
+                    norm=card["normalization"], group=group)))
                 if len(pending) == 64:
                     flush()
     if pending:

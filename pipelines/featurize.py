@@ -226,7 +226,8 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
     )
 
     dataset_stats = encoded.summary | "ComputeStats" >> beam.CombineGlobally(
-        stats.DatasetStatsFn(cfg.frame_dims, cfg.pooled_dims))
+        stats.DatasetStatsFn(cfg.frame_dims, cfg.pooled_dims,
+                             per_speaker=cfg.normalize == "speaker"))
     all_shards = shard_names | "FlattenShardNames" >> beam.Flatten()
 
     static = {

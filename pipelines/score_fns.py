@@ -65,6 +65,14 @@ def _channel_text(channel: int) -> str:
     return "" if channel == audio_lib.MIX_CHANNEL else f"channel {channel}: "
 
 
+class _RawWindow(NamedTuple):
+    """A speech window's features before speaker normalisation (inside
+    SegmentAudioFn only; never leaves it)."""
+
+    key: SegmentKey
+    features: Any  # sentiment_model.features.Features
+
+
 class _ChannelState:
     """Streaming state of one channel inside SegmentAudioFn."""
 
@@ -93,6 +101,13 @@ class SegmentAudioFn(beam.DoFn):
     Tagged outputs: ``skipped`` (``((uri, channel), ScoredSegment)`` of
     non-speech windows), ``summaries`` (``((uri, channel), ChannelSummary)``)
     and ``errors`` (error rows).
+
+    For speaker-normalised models (``norm["group"] == "speaker"``) every
+    window is normalised with its channel's feature statistics over all the
+    channel's speech windows (a channel is one speaker, or one mix), known
+    only once the file is read: the outputs are held back (window features,
+    up to ``segment.buffer_mb``) and released at the end of the file; a
+    longer file is read a second time with the statistics from the first.
     """
 
     def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
@@ -116,12 +131,75 @@ class SegmentAudioFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", "read_failed",
                                                                describe(exc)))
             return
+        if self._norm.get("group", "none") != "speaker":
+            with fileobj:
+                yield from self._process_file(uri, fileobj)
+            return
         with fileobj:
-            yield from self._process_file(uri, fileobj)
+            held, groups = self._first_pass(uri, fileobj)
+        if held is not None:
+            for out in held:
+                yield self._normalised(out, groups) if isinstance(out, _RawWindow) else out
+            return
+        try:  # too long to hold: read again, now with the statistics
+            fileobj = storage.open_read(uri)
+        except Exception as exc:
+            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", "read_failed",
+                                                               describe(exc)))
+            return
+        with fileobj:
+            for out in self._process_file(uri, fileobj, count=False):
+                yield self._normalised(out, groups) if isinstance(out, _RawWindow) else out
 
-    def _process_file(self, uri: str, fileobj):
+    def _first_pass(self, uri: str, fileobj) -> tuple[list | None, dict[int, dict]]:
+        """Runs the file once, accumulating each channel's frame statistics.
+
+        Returns:
+            (the outputs, or ``None`` when their window features outgrew
+            ``buffer_mb``; ``{channel: {"mean", "std"}}``).
+        """
+        from pipelines.stats import Moments
+
+        limit = self._segment.buffer_mb * 2**20
+        moments: dict[int, Moments] = {}
+        held: list | None = []
+        size = 0
+        for out in self._process_file(uri, fileobj):
+            if isinstance(out, _RawWindow):
+                moments.setdefault(out.key.channel, Moments(self._feature.frame_dims)).add_rows(
+                    out.features.frames)
+                size += out.features.frames.nbytes + out.features.pooled.nbytes
+            if held is not None:
+                held.append(out)
+                if size > limit:
+                    held = None
+        groups = {c: {k: v for k, v in m.to_dict().items() if k in ("mean", "std")}
+                  for c, m in moments.items() if m.count}
+        return held, groups
+
+    def _normalised(self, raw: _RawWindow, groups: dict[int, dict]):
+        feats = raw.features
+        return raw.key, dataset.to_model_input(feats.frames, feats.pooled,
+                                               input_kind=self._input_kind, norm=self._norm,
+                                               group=groups.get(raw.key.channel))
+
+    def _open(self, fileobj):
+        """-> (stream, channel ids, channel mode, {channel: state}, block samples)."""
+        stream = audio_lib.AudioStream(fileobj)
+        mode = self._channels
+        if mode == "auto":
+            mode = "split" if stream.channels == 2 else "mix"
+        ids = list(range(stream.channels)) if mode == "split" else [audio_lib.MIX_CHANNEL]
+        states = {c: _ChannelState(source_rate=stream.sample_rate, feature=self._feature,
+                                   segment=self._segment) for c in ids}
+        block = max(1, round(self._segment.block_s * stream.sample_rate))
+        return stream, ids, mode, states, block
+
+    def _process_file(self, uri: str, fileobj, *, count: bool = True):
+        """All outputs of one file; speech windows of speaker-normalised models
+        come out as ``_RawWindow`` (normalised by ``process``)."""
         try:
-            stream = audio_lib.AudioStream(fileobj)
+            stream, ids, mode, states, block = self._open(fileobj)
         except RejectedInput as exc:
             yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", exc.error_type,
                                                                exc.message))
@@ -130,13 +208,6 @@ class SegmentAudioFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", "decode_failed",
                                                                describe(exc)))
             return
-        mode = self._channels
-        if mode == "auto":
-            mode = "split" if stream.channels == 2 else "mix"
-        ids = list(range(stream.channels)) if mode == "split" else [audio_lib.MIX_CHANNEL]
-        states = {c: _ChannelState(source_rate=stream.sample_rate, feature=self._feature,
-                                   segment=self._segment) for c in ids}
-        block = max(1, round(self._segment.block_s * stream.sample_rate))
         try:
             for samples in stream.blocks(block):
                 for channel, mono in audio_lib.channel_views(samples, mode):
@@ -157,7 +228,8 @@ class SegmentAudioFn(beam.DoFn):
                                                          self._summary(uri, channel,
                                                                        states[channel],
                                                                        stream.sample_rate)))
-        self._progress.update(audio_s=states[ids[0]].n_source / stream.sample_rate)
+        if count:
+            self._progress.update(audio_s=states[ids[0]].n_source / stream.sample_rate)
 
     def _fail(self, uri, states, error_type, message):
         yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", error_type, message))
@@ -165,8 +237,9 @@ class SegmentAudioFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel), ChannelSummary(
                 uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)))
 
-    def _push(self, uri: str, channel: int, state: _ChannelState, mono: np.ndarray, *,
-              last: bool):
+    def _windows(self, state: _ChannelState, mono: np.ndarray, *, last: bool):
+        """Feeds one block of a channel; yields ``(window, Features or None)``
+        for each window completed, ``None`` for non-speech windows."""
         cfg, rate = self._feature, self._feature.sample_rate
         state.n_source += len(mono)
         state.sum_squares += float(np.square(mono, dtype=np.float64).sum())
@@ -178,25 +251,36 @@ class SegmentAudioFn(beam.DoFn):
             windows += state.cutter.finish()
         for w in windows:
             end = w.start + len(w.samples)
-            key = SegmentKey(uri, channel, w.index, w.start / rate, end / rate)
             flags = state.vad.flags(w.start, end)
-            speech = seg.is_speech_window(flags, self._segment.vad_min_speech_ratio)
             state.n_segments += 1
-            if speech:
-                state.n_speech += 1
-                samples = w.samples
-                if self._segment.trim_to_speech:
-                    a, b = seg.speech_span(flags, window_start=w.start,
-                                           window_len=len(samples), frame=state.vad.frame)
-                    samples = samples[a:b]
-                feats = compute_features(samples, rate, cfg)
-                yield key, dataset.to_model_input(feats.frames, feats.pooled,
-                                                  input_kind=self._input_kind, norm=self._norm)
-            else:
+            if not seg.is_speech_window(flags, self._segment.vad_min_speech_ratio):
+                yield w, None
+                continue
+            state.n_speech += 1
+            samples = w.samples
+            if self._segment.trim_to_speech:
+                a, b = seg.speech_span(flags, window_start=w.start, window_len=len(samples),
+                                       frame=state.vad.frame)
+                samples = samples[a:b]
+            yield w, compute_features(samples, rate, cfg)
+        state.vad.forget_before(state.cutter.next_start)
+
+    def _push(self, uri: str, channel: int, state: _ChannelState, mono: np.ndarray, *,
+              last: bool):
+        rate = self._feature.sample_rate
+        for w, feats in self._windows(state, mono, last=last):
+            key = SegmentKey(uri, channel, w.index, w.start / rate,
+                             (w.start + len(w.samples)) / rate)
+            if feats is None:
                 yield beam.pvalue.TaggedOutput("skipped", (
                     channel_key(uri, channel),
                     seg.ScoredSegment(w.index, key.start_s, key.end_s, False, None)))
-        state.vad.forget_before(state.cutter.next_start)
+                continue
+            if self._norm.get("group", "none") == "speaker":
+                yield _RawWindow(key, feats)
+            else:
+                yield key, dataset.to_model_input(feats.frames, feats.pooled,
+                                                  input_kind=self._input_kind, norm=self._norm)
 
     def _summary(self, uri: str, channel: int, state: _ChannelState,
                  source_rate: int) -> ChannelSummary:

@@ -84,16 +84,23 @@ class _StatsAccumulator:
         self.speakers: dict[str, set[str]] = {}
         self.frames = Moments(frame_dims)
         self.pooled = Moments(pooled_dims)
+        self.by_speaker: dict[str, Moments] = {}
         self.fingerprint_sum = 0
 
 
 class DatasetStatsFn(beam.CombineFn):
     """Counts per split and label, audio seconds, speakers per split, the
     per-column mean/std of ``frames`` and ``pooled`` over the train split, and
-    an order-independent fingerprint of the inputs."""
+    an order-independent fingerprint of the inputs.
 
-    def __init__(self, frame_dims: int, pooled_dims: int) -> None:
+    With ``per_speaker``, also the per-column mean/std of ``frames`` of each
+    known speaker, over all splits and original (not augmented) audio: the
+    statistics that ``normalize="speaker"`` uses.
+    """
+
+    def __init__(self, frame_dims: int, pooled_dims: int, *, per_speaker: bool = False) -> None:
         self._frame_dims, self._pooled_dims = frame_dims, pooled_dims
+        self._per_speaker = per_speaker
 
     def create_accumulator(self):
         return _StatsAccumulator(self._frame_dims, self._pooled_dims)
@@ -109,6 +116,9 @@ class DatasetStatsFn(beam.CombineFn):
         if item.split == "train":
             acc.frames.add_rows(item.frames)
             acc.pooled.add_rows(item.pooled[None, :])
+        if self._per_speaker and item.speaker and not item.augmented:
+            acc.by_speaker.setdefault(item.speaker, Moments(self._frame_dims)).add_rows(
+                item.frames)
         if item.fingerprint:
             acc.fingerprint_sum = (acc.fingerprint_sum + int(item.fingerprint, 16)) % (
                 FINGERPRINT_MODULUS)
@@ -130,6 +140,8 @@ class DatasetStatsFn(beam.CombineFn):
                 out.speakers.setdefault(split, set()).update(names)
             out.frames.merge(acc.frames)
             out.pooled.merge(acc.pooled)
+            for speaker, moments in acc.by_speaker.items():
+                out.by_speaker.setdefault(speaker, Moments(self._frame_dims)).merge(moments)
             out.fingerprint_sum = (out.fingerprint_sum + acc.fingerprint_sum) % (
                 FINGERPRINT_MODULUS)
         return out
@@ -143,6 +155,8 @@ class DatasetStatsFn(beam.CombineFn):
             "total_audio_seconds": round(sum(acc.seconds.values()), 3),
             "speakers": {s: sorted(v) for s, v in sorted(acc.speakers.items())},
             "train_stats": {"frames": acc.frames.to_dict(), "pooled": acc.pooled.to_dict()},
+            "speaker_stats": ({name: m.to_dict() for name, m in sorted(acc.by_speaker.items())}
+                              if self._per_speaker else None),
             "input_fingerprint": f"{acc.fingerprint_sum:064x}",
         }
 

@@ -40,6 +40,7 @@ METADATA_KEYS = (
     "speakers",  # {split: [speaker, ...]}
     "errors",  # {error_type: rows in errors/}
     "train_stats",  # {"frames": {count, mean, std}, "pooled": {count, mean, std}}
+    "speaker_stats",  # {speaker: {count, mean, std}} of frames, or null (normalize=speaker)
     "input_fingerprint",  # sha256 over (uri, content sha256) of written inputs
     "shards",  # {split: [file name, ...]}
 )

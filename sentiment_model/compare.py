@@ -4,8 +4,10 @@
         [--architectures seed_bilstm,seed_lstm,seed_cnn2d,bilstm_attention] [--epochs N]
 
 Trains every listed architecture on every features directory it can read
-(the seed models read any MFCC features' pooled vector, ``seed_cnn2d`` needs
-``--preset seed_cnn2d`` features), all with the same seed, and writes
+(the seed models read the pooled vector of MFCC features that are not
+speaker-normalised, e.g. ``--preset seed``; ``seed_cnn2d`` needs
+``--preset seed_cnn2d`` features; each pair skipped is said on stderr), all
+with the same seed, and writes
 ``comparison.md`` and ``comparison.json`` plus each model under ``models/``.
 """
 
@@ -34,8 +36,10 @@ def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str],
         for arch in architectures:
             try:
                 models.check_features(arch, feature_kind=fc["kind"], frame_dims=frame_dims,
-                                      image_frames=fc["image_frames"])
-            except ConfigError:
+                                      image_frames=fc["image_frames"],
+                                      normalize=fc.get("normalize", "none"))
+            except ConfigError as exc:
+                print(f"compare: skipping {arch} on {features_dir}: {exc}", file=sys.stderr)
                 continue
             model_dir = os.path.join(out_dir, "models", f"{arch}-{fc['preset']}")
             card = train.train(train.TrainConfig(

@@ -1,7 +1,11 @@
 """tf.data input pipelines over featurize shards, through the schema in schemas/.
 
 Normalisation uses the train statistics from ``metadata.json``; the model
-card carries the same statistics so scoring normalises identically.
+card carries the same statistics so scoring normalises identically. With
+``normalize="speaker"`` each example's frames are first standardised with
+its speaker's statistics (``speaker_stats`` in the metadata; the example's
+own when the speaker is unknown), and the train statistics then leave the
+frames as they are.
 """
 
 from __future__ import annotations
@@ -78,20 +82,38 @@ def holdout_speakers(speakers: list[str], *, share: float = 0.15, seed: int = 0)
     return sorted(order[:n])
 
 
-def normalization(metadata: dict) -> dict[str, dict[str, list[float]]]:
-    """``{"frames": {"mean", "std"}, "pooled": {...}}`` from the train statistics."""
+def normalization(metadata: dict) -> dict:
+    """``{"frames": {"mean", "std"}, "pooled": {...}, "group": "none" | "speaker"}``
+    from the train statistics (identity for speaker-normalised frames)."""
     stats = metadata["train_stats"]
-    return {key: {"mean": stats[key]["mean"],
-                  "std": [max(s, STD_FLOOR) for s in stats[key]["std"]]}
-            for key in ("frames", "pooled")}
+    out: dict = {key: {"mean": stats[key]["mean"],
+                       "std": [max(s, STD_FLOOR) for s in stats[key]["std"]]}
+                 for key in ("frames", "pooled")}
+    out["group"] = "none"
+    if metadata["feature_config"].get("normalize") == "speaker":
+        dims = len(out["frames"]["mean"])
+        out["frames"] = {"mean": [0.0] * dims, "std": [1.0] * dims}
+        out["group"] = "speaker"
+    return out
+
+
+def group_stats(frames: np.ndarray) -> dict[str, list[float]]:
+    """``{"mean", "std"}`` per column of ``[n_frames, dims]`` (float64 sums),
+    the statistics of one utterance, channel or speaker."""
+    x = np.asarray(frames, np.float64)
+    return {"mean": x.mean(axis=0).tolist(), "std": x.std(axis=0).tolist()}
 
 
 def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
-                   norm: dict) -> np.ndarray:
+                   norm: dict, group: dict | None = None) -> np.ndarray:
     """One example's model input, in numpy (the scoring path).
 
     Args:
         frames: ``[n_frames, frame_dims]``; pooled: ``[pooled_dims]``.
+        norm: the model card's ``normalization``.
+        group: ``{"mean", "std"}`` of the speaker or channel the frames come
+            from, used when ``norm["group"] == "speaker"`` (the frames' own
+            statistics when absent).
     Returns:
         ``[1, pooled_dims]`` (pooled_sequence), ``[n, n, 1]`` (image) or
         ``[n_frames, frame_dims]`` (frames), float32, normalised.
@@ -99,6 +121,10 @@ def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
     if input_kind == "pooled_sequence":
         x = (pooled - np.asarray(norm["pooled"]["mean"])) / np.asarray(norm["pooled"]["std"])
         return x[None, :].astype(np.float32)
+    if norm.get("group", "none") == "speaker":
+        group = group or group_stats(frames)
+        frames = (frames - np.asarray(group["mean"])) / np.maximum(
+            np.asarray(group["std"]), STD_FLOOR)
     x = (frames - np.asarray(norm["frames"]["mean"])) / np.asarray(norm["frames"]["std"])
     if input_kind == "image":
         return x[:, :, None].astype(np.float32)
@@ -132,6 +158,7 @@ def make_dataset(features: FeatureSet, split: str, *, input_kind: str, batch_siz
     f_std = tf.constant(norm["frames"]["std"], tf.float32)
     p_mean = tf.constant(norm["pooled"]["mean"], tf.float32)
     p_std = tf.constant(norm["pooled"]["std"], tf.float32)
+    speaker_mean_std = _speaker_lookup(features.metadata) if norm["group"] == "speaker" else None
 
     ds = tf.data.Dataset.from_tensor_slices(files)
     ds = ds.interleave(lambda f: tf.data.TFRecordDataset(f, compression_type=compression),
@@ -158,6 +185,8 @@ def make_dataset(features: FeatureSet, split: str, *, input_kind: str, batch_siz
             x = ((ex[fk.POOLED] - p_mean) / p_std)[tf.newaxis, :]
         else:
             frames = tf.reshape(ex[fk.FRAMES], [-1, frame_dims])
+            if speaker_mean_std is not None:
+                frames = speaker_mean_std(frames, ex[fk.SPEAKER])
             x = (frames - f_mean) / f_std
             if input_kind == "image":
                 x = x[:, :, tf.newaxis]
@@ -177,3 +206,31 @@ def make_dataset(features: FeatureSet, split: str, *, input_kind: str, batch_siz
     else:
         ds = ds.batch(batch_size)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _speaker_lookup(metadata: dict):
+    """A tf function ``(frames [n, dims], speaker) -> frames`` standardised with
+    the speaker's statistics from the metadata, or the frames' own when the
+    speaker has none."""
+    import tensorflow as tf
+
+    stats = metadata.get("speaker_stats") or {}
+    names = sorted(stats)
+    means = tf.constant([stats[n]["mean"] for n in names] or [[0.0]], tf.float32)
+    stds = tf.constant([[max(s, STD_FLOOR) for s in stats[n]["std"]] for n in names]
+                       or [[1.0]], tf.float32)
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(tf.constant(names or [""], tf.string),
+                                            tf.range(max(len(names), 1), dtype=tf.int64)),
+        default_value=-1)
+
+    def standardise(frames, speaker):
+        index = table.lookup(speaker) if names else tf.constant(-1, tf.int64)
+        known = tf.logical_and(index >= 0, tf.strings.length(speaker) > 0)
+        row = tf.maximum(index, 0)
+        mean = tf.where(known, tf.gather(means, row), tf.reduce_mean(frames, axis=0))
+        std = tf.where(known, tf.gather(stds, row),
+                       tf.maximum(tf.math.reduce_std(frames, axis=0), STD_FLOOR))
+        return (frames - mean) / std
+
+    return standardise

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import librosa
 import numpy as np
 
-from sentiment_model.config import FeatureConfig
+from sentiment_model.config import PITCH_RANGE_HZ, FeatureConfig
 
 
 class Features(NamedTuple):
@@ -42,8 +42,10 @@ def compute_mfcc(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -
         config: the feature configuration.
 
     Returns:
-        float32 ``[n_frames, n_mfcc * (1 + deltas)]``; with
-        ``normalize="utterance"`` every column has zero mean and unit variance.
+        float32 ``[n_frames, config.frame_dims]``: ``n_mfcc * (1 + deltas)``
+        coefficients, then the 3 :func:`compute_prosody` columns when
+        ``config.prosody``; with ``normalize="utterance"`` every column has
+        zero mean and unit variance.
     """
     if sample_rate != config.sample_rate:
         raise ValueError(f"expected {config.sample_rate} Hz audio, got {sample_rate} Hz")
@@ -54,10 +56,46 @@ def compute_mfcc(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -
         blocks.append(librosa.feature.delta(mfcc, width=config.delta_width, order=1))
     if config.deltas >= 2:
         blocks.append(librosa.feature.delta(mfcc, width=config.delta_width, order=2))
+    if config.prosody:
+        blocks.append(compute_prosody(y, sample_rate, config, n_frames=mfcc.shape[1]).T)
     frames = np.concatenate(blocks, axis=0).T
     if config.normalize == "utterance":
         frames = normalize_utterance(frames)
     return np.ascontiguousarray(frames, dtype=np.float32)
+
+
+def compute_prosody(samples: np.ndarray, sample_rate: int, config: FeatureConfig, *,
+                    n_frames: int) -> np.ndarray:
+    """Per-frame prosody on the MFCC frame grid (centred frames, same hop).
+
+    Columns: log F0 (natural log of Hz, by YIN over ``PITCH_RANGE_HZ`` with a
+    1024-sample window at 16 kHz, scaled with the rate; 0 where unvoiced),
+    energy in dB (RMS over the MFCC window) and the voicing flag (1 where the
+    frame's energy is within 6 dB of the signal's median frame energy or above).
+
+    Returns:
+        float32 ``[n_frames, 3]``.
+    """
+    hop = config.hop_length
+    frame = config.win_length or config.n_fft
+    pitch_frame = max(2 * frame, int(2 ** np.ceil(np.log2(sample_rate / PITCH_RANGE_HZ[0] * 2))))
+    y = np.asarray(samples, dtype=np.float32)
+    if len(y) < pitch_frame:  # YIN needs one whole window
+        y = np.pad(y, (0, pitch_frame - len(y)))
+    f0 = librosa.yin(y, fmin=PITCH_RANGE_HZ[0], fmax=PITCH_RANGE_HZ[1], sr=sample_rate,
+                     frame_length=pitch_frame, hop_length=hop)
+    rms = librosa.feature.rms(y=y, frame_length=frame, hop_length=hop)[0]
+    f0, rms = _fit(f0, n_frames), _fit(rms, n_frames)
+    energy = 20.0 * np.log10(rms + 1e-6)
+    voiced = (energy > np.median(energy) - 6.0).astype(np.float32)
+    return np.stack([np.log(f0) * voiced, energy, voiced], axis=1).astype(np.float32)
+
+
+def _fit(values: np.ndarray, n: int) -> np.ndarray:
+    """``values`` cut or edge-padded to length ``n``."""
+    if len(values) >= n:
+        return values[:n]
+    return np.pad(values, (0, n - len(values)), mode="edge")
 
 
 def compute_logmel_image(

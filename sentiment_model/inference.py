@@ -98,16 +98,40 @@ def load_model_dir(model_dir: str) -> LoadedModel:
                        tuple(card["label_vocabulary"]), card["input_kind"])
 
 
-def model_input(loaded: LoadedModel, samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Model input of one mono signal ``[n_samples]`` at ``sample_rate`` Hz."""
+def features_of(loaded: LoadedModel, samples: np.ndarray, sample_rate: int):
+    """``compute_features`` of one mono signal ``[n_samples]`` at ``sample_rate`` Hz,
+    as the model's feature config says."""
     cfg = loaded.feature_config
     y = audio_lib.resample(np.asarray(samples, np.float32), sample_rate, cfg.sample_rate)
-    feats = compute_features(y, cfg.sample_rate, cfg)
+    return compute_features(y, cfg.sample_rate, cfg)
+
+
+def speaker_stats(loaded: LoadedModel, signals) -> dict[str, list[float]] | None:
+    """Feature statistics ``{"mean", "std"}`` of one speaker over several of
+    their signals (``(samples, sample_rate)`` pairs; unlabelled audio is
+    enough), for models trained with ``normalize="speaker"``; ``None`` for
+    other models."""
+    if loaded.card["normalization"].get("group", "none") != "speaker":
+        return None
+    frames = [features_of(loaded, y, rate).frames for y, rate in signals]
+    return dataset.group_stats(np.concatenate(frames))
+
+
+def model_input(loaded: LoadedModel, samples: np.ndarray, sample_rate: int, *,
+                group: dict | None = None) -> np.ndarray:
+    """Model input of one mono signal ``[n_samples]`` at ``sample_rate`` Hz.
+
+    ``group``: the speaker's statistics (:func:`speaker_stats`) for
+    speaker-normalised models; without them the signal's own are used.
+    """
+    feats = features_of(loaded, samples, sample_rate)
     return dataset.to_model_input(feats.frames, feats.pooled, input_kind=loaded.input_kind,
-                                  norm=loaded.card["normalization"])
+                                  norm=loaded.card["normalization"], group=group)
 
 
-def predict_proba(loaded: LoadedModel, samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Class probabilities ``[n_classes]`` for one mono signal."""
-    x = model_input(loaded, samples, sample_rate)
+def predict_proba(loaded: LoadedModel, samples: np.ndarray, sample_rate: int, *,
+                  group: dict | None = None) -> np.ndarray:
+    """Class probabilities ``[n_classes]`` for one mono signal (``group``: see
+    :func:`model_input`)."""
+    x = model_input(loaded, samples, sample_rate, group=group)
     return np.asarray(loaded.model.predict_on_batch(x[None, ...]))[0]

@@ -174,16 +174,21 @@ class SpecAugment(layers.Layer):
 
 
 def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
-                     dropout: float = 0.3, spec_augment: bool = False) -> keras.Model:
+                     dropout: float = 0.3, spec_augment: bool = False,
+                     input_noise: float = 0.0) -> keras.Model:
     """The product's default: masked BiLSTMs over the MFCC frame sequence with
     attention pooling (optionally SpecAugment masking while training).
 
     Input ``frames`` ``[batch, time, frame_dims]``, normalised, right-padded
-    with exact zeros (the padding is masked).
+    with exact zeros (the padding is masked). ``input_noise``: standard
+    deviation of Gaussian noise added to the (standardised) frames while
+    training only (a regulariser).
     """
     inputs = keras.Input(shape=(None, frame_dims), name="frames")
     x = SpecAugment(name="spec_augment")(inputs) if spec_augment else inputs
     x = layers.Masking(mask_value=0.0)(x)
+    if input_noise > 0:
+        x = layers.GaussianNoise(input_noise, name="input_noise")(x)
     x = layers.Bidirectional(layers.LSTM(units, return_sequences=True))(x)
     x = layers.Dropout(dropout)(x)
     x = layers.Bidirectional(layers.LSTM(units // 2, return_sequences=True))(x)
@@ -193,6 +198,17 @@ def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities",
                            dtype="float32")(x)
     return keras.Model(inputs, outputs, name="bilstm_attention")
+
+
+def average_ensemble(members: list[keras.Model]) -> keras.Model:
+    """One model whose output is the mean of ``members``' class probabilities
+    (same input; each member keeps its own layers and masking)."""
+    first = members[0]
+    inputs = keras.Input(shape=first.input_shape[1:], name=first.inputs[0].name.split(":")[0])
+    outputs = [keras.Model(m.inputs[0], m.outputs[0], name=f"member_{i}")(inputs)
+               for i, m in enumerate(members)]
+    mean = layers.Average(name="probabilities", dtype="float32")(outputs)
+    return keras.Model(inputs, mean, name=f"{first.name}_x{len(members)}")
 
 
 # name -> (builder, model input): "pooled_sequence" [1, dims], "image" [n, n, 1],
@@ -207,7 +223,7 @@ DEFAULT_ARCHITECTURE = "bilstm_attention"
 
 
 def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
-                   image_frames: int) -> str:
+                   image_frames: int, normalize: str = "none") -> str:
     """Returns the architecture's input kind if it can read these features.
 
     Raises:
@@ -225,11 +241,16 @@ def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
                               "--preset seed_cnn2d")
     elif feature_kind != "mfcc":
         raise ConfigError(f"{architecture} needs MFCC features, not {feature_kind}")
+    if normalize == "speaker" and kind != "frames":
+        raise ConfigError(f"{architecture} reads pooled vectors, which speaker normalisation "
+                          "does not cover: use a frame-sequence architecture "
+                          "(bilstm_attention) or featurize with --set normalize=none")
     return kind
 
 
 def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_dims: int,
-                pooled_dims: int, image_frames: int, spec_augment: bool = False) -> keras.Model:
+                pooled_dims: int, image_frames: int, spec_augment: bool = False,
+                input_noise: float = 0.0) -> keras.Model:
     """Builds ``architecture`` for features of the given shape (see check_features)."""
     kind = check_features(architecture, feature_kind=feature_kind, frame_dims=frame_dims,
                           image_frames=image_frames)
@@ -238,4 +259,5 @@ def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_d
         return builder(n_classes, image_size=frame_dims)
     if kind == "pooled_sequence":
         return builder(n_classes, input_dims=pooled_dims)
-    return builder(n_classes, frame_dims=frame_dims, spec_augment=spec_augment)
+    return builder(n_classes, frame_dims=frame_dims, spec_augment=spec_augment,
+                   input_noise=input_noise)

@@ -42,6 +42,10 @@ class SegmentConfig:
             first to its last speech frame (pauses at the edges of a turn
             otherwise pull windows towards the low-energy classes).
         block_s: audio is decoded in blocks of this many seconds.
+        buffer_mb: for speaker-normalised models, which need a channel's
+            statistics before its first window is scored: the window features
+            of a file are kept in memory up to this many MB (about 1 h of a
+            stereo call at 256); longer files are read a second time instead.
     """
 
     segment_s: float = 3.0
@@ -54,6 +58,7 @@ class SegmentConfig:
     vad_min_speech_ratio: float = 0.3
     trim_to_speech: bool = True
     block_s: float = 60.0
+    buffer_mb: float = 256.0
 
     def validate(self) -> SegmentConfig:
         if not self.segment_s > 0:
@@ -69,6 +74,8 @@ class SegmentConfig:
             raise ConfigError("vad_min_speech_ratio must be between 0 and 1")
         if self.block_s < self.segment_s:
             raise ConfigError("block_s must be at least segment_s")
+        if self.buffer_mb < 0:
+            raise ConfigError("buffer_mb must be >= 0")
         return self
 
     def to_dict(self) -> dict[str, Any]:

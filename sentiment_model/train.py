@@ -51,6 +51,8 @@ class TrainConfig:
     seed: int = 0
     mixed_precision: bool = False
     spec_augment: bool = False
+    input_noise: float = 0.0
+    ensemble: int = 1
     verbose: int = 2
 
     def validate(self) -> TrainConfig:
@@ -62,8 +64,13 @@ class TrainConfig:
         if self.spec_augment and ARCHITECTURES[self.architecture][1] != "frames":
             raise ConfigError("--spec-augment needs a frame-sequence architecture "
                               "(bilstm_attention)")
-        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
-            raise ConfigError("--epochs, --batch-size and --patience must be positive")
+        if self.input_noise < 0 or (self.input_noise > 0
+                                    and ARCHITECTURES[self.architecture][1] != "frames"):
+            raise ConfigError("--input-noise must be >= 0, and above 0 only for a "
+                              "frame-sequence architecture (bilstm_attention)")
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.ensemble < 1:
+            raise ConfigError("--epochs, --batch-size, --patience and --ensemble must be "
+                              "positive")
         return self
 
     def to_dict(self) -> dict:
@@ -139,7 +146,8 @@ def train(config: TrainConfig) -> dict:
     frame_dims = len(features.metadata["train_stats"]["frames"]["mean"])
     pooled_dims = len(features.metadata["train_stats"]["pooled"]["mean"])
     input_kind = models.check_features(config.architecture, feature_kind=fc["kind"],
-                                       frame_dims=frame_dims, image_frames=fc["image_frames"])
+                                       frame_dims=frame_dims, image_frames=fc["image_frames"],
+                                       normalize=fc.get("normalize", "none"))
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -176,31 +184,45 @@ def train(config: TrainConfig) -> dict:
     weights = _class_weights(y_train, len(labels)) if config.class_weights else None
 
     strategy, device = distribution_strategy()
-    with strategy.scope():
-        model = models.build_model(
-            config.architecture, n_classes=len(labels), feature_kind=fc["kind"],
-            frame_dims=frame_dims, pooled_dims=pooled_dims, image_frames=fc["image_frames"],
-            spec_augment=config.spec_augment)
-        optimizer, optimizer_name = optimizer_for(config.architecture, config.learning_rate)
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-
     tf.io.gfile.makedirs(config.model_dir)
     log_dir = storage.join(config.model_dir, "logs")
-    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
-                                            restore_best_weights=True)
+    members, member_runs, hist = [], [], {}
     started = time.monotonic()
     try:
-        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                            class_weight=weights, verbose=config.verbose,
-                            callbacks=[stopper, keras.callbacks.TensorBoard(log_dir=log_dir)])
+        for i in range(config.ensemble):
+            keras.utils.set_random_seed(config.seed + i)
+            with strategy.scope():
+                member = models.build_model(
+                    config.architecture, n_classes=len(labels), feature_kind=fc["kind"],
+                    frame_dims=frame_dims, pooled_dims=pooled_dims,
+                    image_frames=fc["image_frames"], spec_augment=config.spec_augment,
+                    input_noise=config.input_noise)
+                optimizer, optimizer_name = optimizer_for(config.architecture,
+                                                          config.learning_rate)
+                member.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                               metrics=["accuracy"])
+            if config.ensemble > 1 and config.verbose:
+                print(f"train: ensemble member {i + 1}/{config.ensemble}", file=sys.stderr)
+            stopper = keras.callbacks.EarlyStopping(monitor="val_loss",
+                                                    patience=config.patience,
+                                                    restore_best_weights=True)
+            board = keras.callbacks.TensorBoard(
+                log_dir=log_dir if config.ensemble == 1 else storage.join(log_dir, f"m{i}"))
+            history = member.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                                 class_weight=weights, verbose=config.verbose,
+                                 callbacks=[stopper, board])
+            h = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+            hist = hist or h  # learning curves and history.csv: the first member
+            members.append(member)
+            member_runs.append({"seed": config.seed + i, "epochs_run": len(h["loss"]),
+                                "best_epoch": int(np.argmin(h["val_loss"])) + 1})
+        model = members[0] if len(members) == 1 else models.average_ensemble(members)
     finally:
         if config.mixed_precision:  # do not leak the policy into later models
             keras.mixed_precision.set_global_policy("float32")
     train_seconds = time.monotonic() - started
-    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    epochs_run = len(hist["loss"])
-    best_epoch = int(np.argmin(hist["val_loss"])) + 1
+    epochs_run = member_runs[0]["epochs_run"]
+    best_epoch = member_runs[0]["best_epoch"]
 
     metrics = {"eval": evaluate(model, val_ds, labels),
                "test": evaluate(model, test_ds, labels) if test_ds is not None else None}
@@ -227,6 +249,7 @@ def train(config: TrainConfig) -> dict:
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "epochs_run": epochs_run,
         "best_epoch": best_epoch,
+        "ensemble": member_runs,
         "train_seconds": round(train_seconds, 1),
         "metrics": metrics,
     }
@@ -307,6 +330,12 @@ def parse_known_args(argv):
     parser.add_argument("--spec-augment", action="store_true",
                         help="SpecAugment time/coefficient masking while training "
                              "(bilstm_attention)")
+    parser.add_argument("--ensemble", type=int, default=1, metavar="K",
+                        help="train K models (seeds SEED..SEED+K-1) and export their average "
+                             "as one model (default: %(default)s)")
+    parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
+                        help="standard deviation of Gaussian noise added to the standardised "
+                             "frames while training (bilstm_attention; default: %(default)s)")
     return parser.parse_known_args(argv)
 
 
@@ -319,7 +348,8 @@ def run(argv=None) -> dict:
         features=args.features, model_dir=args.model_dir, architecture=args.architecture,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         patience=args.patience, class_weights=not args.no_class_weights, seed=args.seed,
-        mixed_precision=args.mixed_precision, spec_augment=args.spec_augment)
+        mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
+        input_noise=args.input_noise, ensemble=args.ensemble)
     card = train(config)
     print(summary_line(card), file=sys.stderr)
     print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)

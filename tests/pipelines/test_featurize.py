@@ -336,3 +336,70 @@ def test_augment_adds_copies_to_the_train_split_only(corpus, tmp_path):
             assert ex[fk.DURATION_S][0] == pytest.approx(base[fk.DURATION_S][0] / 0.9, rel=1e-3)
     for split in ("eval", "test"):
         assert all(not ex[fk.AUGMENTATION][0] for ex in read_examples(out, split))
+
+
+def test_speaker_normalisation_stats_reach_the_training_input(corpus, tmp_path):
+    from sentiment_model import dataset
+
+    out = str(tmp_path / "features")
+    metadata = run_featurize("--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                             "--output", out, "--preset", "speaker_norm")
+    cfg = preset("speaker_norm")
+    examples = read_examples(out)
+    # the shards keep raw frames; metadata holds each speaker's frame statistics
+    assert metadata["feature_config"] == cfg.to_dict()
+    ex = examples[0]
+    want = expected_features(ex[fk.URI][0].decode(), cfg)
+    np.testing.assert_allclose(ex[fk.FRAMES].reshape(-1, 43), want.frames, rtol=1e-6, atol=1e-5)
+    speakers = sorted({e[fk.SPEAKER][0].decode() for e in examples})
+    assert sorted(metadata["speaker_stats"]) == speakers and len(speakers) == 3
+    frames_of = {s: np.concatenate([e[fk.FRAMES].reshape(-1, 43) for e in examples
+                                    if e[fk.SPEAKER][0].decode() == s]) for s in speakers}
+    for s in speakers:
+        got = metadata["speaker_stats"][s]
+        assert got["count"] == len(frames_of[s])
+        np.testing.assert_allclose(got["mean"], frames_of[s].mean(axis=0), rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(got["std"], frames_of[s].std(axis=0), rtol=1e-4, atol=1e-3)
+
+    # training reads each example standardised with its speaker's statistics
+    fs = dataset.load_feature_set(out)
+    norm = dataset.normalization(fs.metadata)
+    assert norm["group"] == "speaker" and norm["frames"]["mean"] == [0.0] * 43
+    test = read_examples(out, "test")
+    got = [x.numpy()[0] for x, _ in dataset.make_dataset(fs, "test", input_kind="frames",
+                                                          batch_size=1)]
+    assert len(got) == len(test) == 6
+    for x, e in zip(got, test, strict=True):
+        stats = metadata["speaker_stats"][e[fk.SPEAKER][0].decode()]
+        frames = e[fk.FRAMES].reshape(-1, 43)
+        expected = (frames - np.asarray(stats["mean"])) / np.asarray(stats["std"])
+        np.testing.assert_allclose(x, expected, rtol=1e-4, atol=1e-4)
+        # the numpy scoring path computes the same input from the same statistics
+        np.testing.assert_allclose(
+            dataset.to_model_input(frames, e[fk.POOLED], input_kind="frames", norm=norm,
+                                   group=stats), expected, rtol=1e-5, atol=1e-5)
+
+    # serving computes the same statistics from a speaker's unlabelled audio
+    from sentiment_model import inference
+
+    loaded = inference.LoadedModel(model=None, card={"normalization": norm},
+                                   feature_config=cfg, labels=(), input_kind="frames")
+    speaker = speakers[0]
+    signals = [soundfile.read(e[fk.URI][0].decode(), dtype="float32")[::-1] for e in examples
+               if e[fk.SPEAKER][0].decode() == speaker]
+    got = inference.speaker_stats(loaded, [(y, rate) for rate, y in signals])
+    np.testing.assert_allclose(got["mean"], metadata["speaker_stats"][speaker]["mean"],
+                               rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(got["std"], metadata["speaker_stats"][speaker]["std"],
+                               rtol=1e-4, atol=1e-3)
+
+    # an unknown speaker falls back to the example's own statistics
+    standardise = dataset._speaker_lookup(fs.metadata)
+    frames = test[0][fk.FRAMES].reshape(-1, 43)
+    import tensorflow as tf
+
+    own = standardise(tf.constant(frames, tf.float32), tf.constant(b"")).numpy()
+    np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(
+        own, dataset.to_model_input(frames, test[0][fk.POOLED], input_kind="frames", norm=norm),
+        rtol=1e-4, atol=1e-4)

@@ -344,7 +344,8 @@ def test_padding_does_not_change_the_predictions(scoring_model):
 
     loaded = load_model_dir(scoring_model)
     rng = np.random.default_rng(0)
-    inputs = [rng.standard_normal((n, 40)).astype(np.float32) for n in (120, 301, 77)]
+    dims = loaded.feature_config.frame_dims
+    inputs = [rng.standard_normal((n, dims)).astype(np.float32) for n in (120, 301, 77)]
     alone = np.concatenate([fns.predict_batch(loaded.model, [x]) for x in inputs])
     padded = fns.predict_batch(loaded.model, inputs, length=301, rows=64)
     assert padded.shape == (3, 3)
@@ -356,3 +357,86 @@ def test_score_tables_follow_the_model_vocabulary():
     assert "p_angry" in schema.names and "p_happy_face" in schema.names
     assert "share_happy_face" in schema.names and "p_neutral" not in schema.names
     assert tables.segments_schema(("a", "b")).names[-3:] == ["p_a", "p_b", "run_id"]
+
+
+@pytest.fixture(scope="module")
+def speaker_model(corpus, tmp_path_factory) -> str:
+    """A (barely trained) model on speaker-normalised features."""
+    from sentiment_model import train
+
+    root = tmp_path_factory.mktemp("speaker_model")
+    featurize_into(str(root / "features"), "--input", corpus, "--labels",
+                   os.path.join(corpus, "labels.csv"), "--preset", "speaker_norm")
+    train.run(["--features", str(root / "features"), "--model-dir", str(root / "model"),
+               "--epochs", "1", "--ensemble", "1"])
+    return str(root / "model")
+
+
+def test_speaker_normalised_windows_use_their_channel_statistics(speaker_model, calls_dir,
+                                                                 monkeypatch):
+    import dataclasses
+
+    from sentiment_model import storage
+
+    card = read_model_card(speaker_model)
+    assert card["normalization"]["group"] == "speaker"
+    call = os.path.join(calls_dir, "calls", "call_000.wav")
+    held = segments.SegmentConfig(segment_s=2.0, hop_s=1.0)
+    opened = []
+
+    def counting_open(uri):
+        opened.append(uri)
+        return open(uri, "rb")
+
+    monkeypatch.setattr(storage, "open_read", counting_open)
+
+    def outputs(segment):
+        fn = fns.SegmentAudioFn(feature=FeatureConfig.from_dict(card["feature_config"]),
+                                segment=segment, channels="auto",
+                                input_kind=card["input_kind"], norm=card["normalization"],
+                                total=1, interval_s=0)
+        fn.setup()
+        return fn, list(fn.process(call))
+
+    fn, got = outputs(held)
+    assert opened == [call]  # short enough to hold: one read
+    inputs = {(key.channel, key.index): x for key, x in
+              (o for o in got if not isinstance(o, beam.pvalue.TaggedOutput))}
+    # expected: each channel's raw window features, standardised with the
+    # mean/std over all of that channel's speech-window frames
+    with open(call, "rb") as f:
+        raw = [o for o in fn._process_file(call, f) if isinstance(o, fns._RawWindow)]
+    assert sorted(inputs) == sorted((r.key.channel, r.key.index) for r in raw)
+    assert {c for c, _ in inputs} == {0, 1}
+    for channel in (0, 1):
+        mine = [r for r in raw if r.key.channel == channel]
+        frames = np.concatenate([r.features.frames for r in mine]).astype(np.float64)
+        mean, std = frames.mean(axis=0), frames.std(axis=0)
+        for r in mine:
+            np.testing.assert_allclose(inputs[(channel, r.key.index)],
+                                       (r.features.frames - mean) / std, rtol=1e-4, atol=1e-4)
+    # too long to hold (buffer 0 MB): read twice, same outputs
+    opened.clear()
+    _, again = outputs(dataclasses.replace(held, buffer_mb=0.0))
+    assert opened == [call, call]
+    assert len(again) == len(got)
+    for a, b in zip(got, again, strict=True):
+        if isinstance(a, beam.pvalue.TaggedOutput):
+            assert a.tag == b.tag and a.value == b.value
+        else:
+            assert a[0] == b[0]
+            np.testing.assert_allclose(a[1], b[1], rtol=1e-6, atol=1e-6)
+
+
+def test_score_job_with_a_speaker_normalised_model(speaker_model, calls_dir, tmp_path):
+    call = os.path.join(calls_dir, "calls", "call_001.wav")
+    record = score_into(str(tmp_path / "out"), "--input", call, "--model-dir", speaker_model,
+                        *SCORE_ARGS)
+    assert record["accounting"] == {"matched": 1, "scored": 1, "rejected_only": 0, "lost": 0}
+    files = files_table(str(tmp_path / "out"))
+    assert sorted(files.channel) == [0, 1]
+    segs = pd.read_parquet(tmp_path / "out" / "segments")
+    speech = segs[segs.is_speech]
+    assert len(speech) == files.n_speech_segments.sum() > 0
+    np.testing.assert_allclose(speech[["p_negative", "p_neutral", "p_positive"]].sum(axis=1),
+                               1.0, atol=1e-5)

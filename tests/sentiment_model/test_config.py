@@ -11,8 +11,13 @@ def test_presets_validate_and_have_expected_dims():
     assert (seed.sample_rate, seed.n_mfcc, seed.n_fft, seed.hop_length) == (22050, 128, 2048, 512)
     assert seed.pooled_dims == 128 and seed.frame_dims == 128
     default = preset("default")
+    assert (default.normalize, default.prosody, default.hop_length) == ("none", False, 160)
     assert default.frame_dims == 40 and default.pooled_dims == 80
     assert default.with_overrides({"deltas": "2"}).frame_dims == 120
+    assert default.with_overrides({"deltas": "1", "prosody": "true"}).frame_dims == 83
+    speaker = preset("speaker_norm")  # + pitch, energy, voicing; 20 ms step; per speaker
+    assert (speaker.normalize, speaker.prosody, speaker.hop_length) == ("speaker", True, 320)
+    assert speaker.frame_dims == 43 and speaker.pooled_dims == 86
     image = preset("seed_cnn2d")
     assert (image.kind, image.n_mels, image.image_frames) == ("logmel_image", 128, 128)
 
@@ -33,6 +38,9 @@ def test_round_trip_through_dict():
         ({"deltas": "2", "min_duration_s": "0.05"}, "delta_width"),
         ({"n_mfcc": "many"}, "not a valid int"),
         ({"colour": "blue"}, "unknown field"),
+        ({"normalize": "channel"}, "normalize"),
+        ({"preset": "seed_cnn2d", "kind": "logmel_image", "normalize": "speaker"}, "MFCC only"),
+        ({"kind": "logmel_image", "prosody": "true"}, "MFCC only"),
     ],
 )
 def test_invalid_values_raise_config_error(overrides, message):

@@ -7,6 +7,7 @@ from sentiment_model.features import (
     compute_features,
     compute_logmel_image,
     compute_mfcc,
+    compute_prosody,
     pool_frames,
 )
 from tests.conftest import tone
@@ -77,3 +78,35 @@ def test_pooling_mean_and_std():
 def test_rate_mismatch_is_refused(signal_16k):
     with pytest.raises(ValueError, match="22050 Hz"):
         compute_mfcc(signal_16k, 16000, preset("seed"))
+
+
+def test_prosody_columns_give_pitch_energy_and_voicing():
+    rate = 16000
+    voiced = tone(180, seconds=1.0, sample_rate=rate, amplitude=0.4, seed=5)
+    quiet = (0.001 * np.random.default_rng(6).standard_normal(rate // 2)).astype(np.float32)
+    y = np.concatenate([voiced, quiet])
+    cfg = preset("speaker_norm")  # normalize=speaker leaves compute_mfcc's frames raw
+    frames = compute_mfcc(y, rate, cfg)
+    assert frames.shape == (1 + len(y) // 320, 43)
+    # the MFCC columns are the plain ones; the 3 prosody columns are appended
+    plain = cfg.with_overrides({"prosody": "false"})
+    np.testing.assert_allclose(frames[:, :40], compute_mfcc(y, rate, plain),
+                               rtol=1e-6, atol=1e-5)
+    np.testing.assert_array_equal(frames[:, 40:], compute_prosody(y, rate, cfg,
+                                                                  n_frames=len(frames)))
+    log_f0, energy, voicing = frames[:, 40], frames[:, 41], frames[:, 42]
+    inside, after = slice(5, 45), slice(55, 70)  # frames (20 ms) well inside each part
+    np.testing.assert_array_equal(voicing[inside], 1.0)
+    np.testing.assert_array_equal(voicing[after], 0.0)
+    np.testing.assert_allclose(np.exp(log_f0[inside]), 180.0, rtol=0.02)
+    np.testing.assert_array_equal(log_f0[after], 0.0)
+    # a 0.4 sine has an RMS of 0.4 / sqrt(2): -10.97 dB; the noise sits near -60 dB
+    np.testing.assert_allclose(energy[inside], 20 * np.log10(0.4 / np.sqrt(2)), atol=0.5)
+    np.testing.assert_allclose(energy[after], -60.0, atol=1.5)
+
+
+def test_prosody_pads_signals_shorter_than_the_pitch_window():
+    cfg = preset("default").with_overrides({"prosody": "true"})
+    y = tone(200, seconds=0.03, sample_rate=16000)  # 480 samples < 1024
+    frames = compute_mfcc(y, 16000, cfg)
+    assert frames.shape == (1 + 480 // 160, 43) and np.isfinite(frames).all()

@@ -23,12 +23,15 @@ def test_serving_features_equal_the_featurized_ones(model_dir, features_dir):
     loaded = inference.load_model_dir(model_dir)
     assert loaded.labels == ("negative", "neutral", "positive")
     assert loaded.input_kind == "frames"
-    norm = loaded.card["normalization"]["frames"]
+    norm = loaded.card["normalization"]
+    assert norm["group"] == "none"
+    assert inference.speaker_stats(loaded, []) is None  # not a speaker-normalised model
     for ex in read_examples(features_dir, "test")[:3]:
         samples, rate = soundfile.read(ex[fk.URI][0].decode(), dtype="float32")
         x = inference.model_input(loaded, samples, rate)
         frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], -1)
-        expected = (frames - np.asarray(norm["mean"])) / np.asarray(norm["std"])
+        expected = ((frames - np.asarray(norm["frames"]["mean"]))
+                    / np.asarray(norm["frames"]["std"]))
         np.testing.assert_allclose(x, expected, rtol=1e-5, atol=1e-4)
         p = inference.predict_proba(loaded, samples, rate)
         assert p.shape == (3,) and p.sum() == pytest.approx(1.0, abs=1e-5)

@@ -66,6 +66,28 @@ def test_spec_augment_masks_only_in_training_and_serialises(tmp_path):
                                rtol=1e-6)
 
 
+def test_input_noise_is_training_only_and_serialises(tmp_path):
+    from sentiment_model.errors import ConfigError
+    from sentiment_model.train import TrainConfig
+
+    x = np.random.default_rng(1).standard_normal((2, 30, 12)).astype(np.float32)
+    model = models.bilstm_attention(3, frame_dims=12, units=8, input_noise=0.5)
+    assert model.get_layer("input_noise").stddev == 0.5
+    np.testing.assert_array_equal(model.predict_on_batch(x), model.predict_on_batch(x))
+    assert not np.allclose(model(x, training=True), model(x, training=False))
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-6)
+    off = models.bilstm_attention(3, frame_dims=12, units=8, input_noise=0.0)
+    assert "input_noise" not in [layer.name for layer in off.layers]
+    with pytest.raises(ConfigError, match="--input-noise"):
+        TrainConfig(features="f", model_dir="m", architecture="seed_bilstm",
+                    input_noise=0.1).validate()
+    with pytest.raises(ConfigError, match="--input-noise"):
+        TrainConfig(features="f", model_dir="m", input_noise=-1.0).validate()
+
+
 def test_every_model_outputs_float32_probabilities_under_mixed_precision():
     cases = [("seed_bilstm", "mfcc", 128, (1, 128)), ("seed_lstm", "mfcc", 128, (1, 128)),
              ("seed_cnn2d", "logmel_image", 32, (32, 32, 1)),

@@ -17,6 +17,13 @@ def run_train(features, model_dir, *extra):
                       "--batch-size", "4", "--patience", "2", *extra])
 
 
+def meta_frames_mean(features_dir) -> list[float]:
+    with open(os.path.join(features_dir, "metadata.json")) as f:
+        mean = json.load(f)["train_stats"]["frames"]["mean"]
+    assert len(mean) == 40
+    return mean
+
+
 def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir, tmp_path):
     card = run_train(features_dir, tmp_path / "m1")
     out = tmp_path / "m1"
@@ -26,8 +33,13 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert card["feature_config"]["preset"] == "default"
     assert card["model_version"] == train.file_sha256(str(out / "model.keras"))
-    assert len(card["normalization"]["frames"]["mean"]) == 40
+    # 40 MFCCs, standardised with the train statistics
+    assert card["normalization"]["group"] == "none"
+    assert card["normalization"]["frames"]["mean"] == meta_frames_mean(features_dir)
     assert card["validation"] == {"source": "eval split"}
+    assert card["hyperparameters"]["input_noise"] == 0.0
+    assert card["ensemble"] == [{"seed": 0, "epochs_run": card["epochs_run"],
+                                 "best_epoch": card["best_epoch"]}]
     assert 1 <= card["best_epoch"] <= card["epochs_run"] <= 3
     with open(out / "metrics.json") as f:
         assert json.load(f) == card["metrics"]
@@ -91,17 +103,28 @@ def test_clear_errors_for_unusable_features(features_dir, corpus, tmp_path):
         run_train(old, tmp_path / "m")
 
 
-def test_compare_trains_each_compatible_architecture(features_dir, tmp_path):
+def test_compare_trains_each_compatible_architecture(features_dir, corpus, tmp_path, capsys):
     from sentiment_model import compare
+    from tests.conftest import featurize_into
 
-    rows = compare.run(["--features", features_dir, "--out", str(tmp_path), "--epochs", "1",
+    speaker = str(tmp_path / "speaker")
+    featurize_into(speaker, "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                   "--preset", "speaker_norm")
+    rows = compare.run(["--features", features_dir, "--features", speaker,
+                        "--out", str(tmp_path), "--epochs", "1",
                         "--architectures", "seed_lstm,seed_cnn2d,bilstm_attention"])
-    assert sorted(r["architecture"] for r in rows) == ["bilstm_attention", "seed_lstm"]
+    # pooled vectors of speaker-normalised features and MFCCs as images are skipped, saying so
+    assert sorted((r["architecture"], r["preset"]) for r in rows) == [
+        ("bilstm_attention", "default"), ("bilstm_attention", "speaker_norm"),
+        ("seed_lstm", "default")]
+    err = capsys.readouterr().err
+    assert f"skipping seed_lstm on {speaker}: seed_lstm reads pooled vectors" in err
+    assert f"skipping seed_cnn2d on {features_dir}: seed_cnn2d needs square" in err
     with open(tmp_path / "comparison.json") as f:
         assert json.load(f) == rows
     table = (tmp_path / "comparison.md").read_text().splitlines()
     assert table[0].startswith("| architecture | preset | evaluated_on | accuracy | uar")
-    assert len(table) == 4
+    assert len(table) == 5
     seed_lstm = next(r for r in rows if r["architecture"] == "seed_lstm")
     assert seed_lstm["parameters"] == keras.saving.load_model(
         os.path.join(seed_lstm["model_dir"], "model.keras")).count_params()
@@ -116,3 +139,27 @@ def test_mixed_precision_runs_on_cpu_and_resets_the_policy(features_dir, tmp_pat
     model = keras.saving.load_model(str(tmp_path / "model.keras"), safe_mode=True)
     assert model.get_layer("probabilities").dtype_policy.compute_dtype == "float32"
     assert model.get_layer("attention").dtype_policy.compute_dtype == "float16"
+
+
+def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
+    from sentiment_model import inference
+
+    single = run_train(features_dir, tmp_path / "one", "--epochs", "1")
+    card = run_train(features_dir, tmp_path / "two", "--epochs", "1", "--ensemble", "2",
+                     "--seed", "5", "--input-noise", "0.2")
+    assert card["hyperparameters"]["input_noise"] == 0.2
+    assert [m["seed"] for m in card["ensemble"]] == [5, 6]
+    assert all(m["epochs_run"] == 1 for m in card["ensemble"])
+    assert card["parameters"] == 2 * single["parameters"]
+    model = keras.saving.load_model(str(tmp_path / "two" / "model.keras"), safe_mode=True)
+    members = [model.get_layer(f"member_{i}") for i in range(2)]
+    assert all(m.get_layer("input_noise").stddev == 0.2 for m in members)
+    fs = dataset.load_feature_set(features_dir)
+    x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
+    np.testing.assert_allclose(
+        model.predict_on_batch(x),
+        np.mean([m.predict_on_batch(x) for m in members], axis=0), rtol=1e-5, atol=1e-6)
+    assert inference.load_model_dir(str(tmp_path / "two")).labels == tuple(
+        card["label_vocabulary"])
+    with pytest.raises(ConfigError, match="--ensemble"):
+        train.TrainConfig(features="f", model_dir="m", ensemble=0).validate()
