@@ -1,10 +1,11 @@
 """Scripted support calls from real speech (Berlin EMO-DB), scored end to end.
 
     python -m benchmarks.emodb_calls [--data ../shared/data/emodb-dev] [--folds 7]
+        [--recipe default|speaker_norm]
 
 For each leave-one-speaker-out fold of ``benchmarks.emodb_accuracy`` (its
-``model-default`` model, the default recipe, is reused when present and
-made with the current default preset, and trained otherwise) it assembles 4 stereo calls with
+``model-RECIPE`` model is reused when present and made with the recipe's
+current preset, and trained otherwise) it assembles 4 stereo calls with
 ``sentiment_model.calls``: the customer (channel 1) is the fold's test
 speaker, following the scripted sentiment arcs, the agent (channel 0) is the
 fold's eval speaker speaking neutral utterances — neither voice was trained
@@ -64,22 +65,24 @@ def utterance_source(rows, audio, *, customer: str, agent: str):
 
 
 def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: str,
-                   epochs: int, patience: int) -> str:
+                   epochs: int, patience: int, recipe: str) -> str:
+    from benchmarks.emodb_accuracy import RECIPES
     from sentiment_model import train
     from sentiment_model.config import preset
 
-    model_dir = os.path.join(fold_dir, "model-default")
+    name, presets, arch, label_col, options = RECIPES[recipe]
+    model_dir = os.path.join(fold_dir, f"model-{name}")
     card_path = os.path.join(model_dir, train.CARD_FILE)
     current = False
     if os.path.exists(card_path):
         with open(card_path) as f:
-            current = json.load(f)["feature_config"] == preset("default").to_dict()
+            current = json.load(f)["feature_config"] == preset(presets[0]).with_overrides(
+                dict(item.split("=", 1) for item in presets[1:])).to_dict()
     if not current:
-        feats = featurize_fold(rows, fold_dir, data=data, preset=("default",),
-                               label_col="label", test_spk=test_spk, eval_spk=eval_spk)
-        train.train(train.TrainConfig(features=feats, model_dir=model_dir,
-                                      architecture="bilstm_attention", epochs=epochs,
-                                      patience=patience, verbose=0))
+        feats = featurize_fold(rows, fold_dir, data=data, preset=presets, label_col=label_col,
+                               test_spk=test_spk, eval_spk=eval_spk)
+        train.train(train.TrainConfig(features=feats, model_dir=model_dir, architecture=arch,
+                                      epochs=epochs, patience=patience, verbose=0, **options))
     return model_dir
 
 
@@ -91,6 +94,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=0, help="only the first N folds")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--patience", type=int, default=8)
+    parser.add_argument("--recipe", default="default", choices=("default", "speaker_norm"),
+                        help="which emodb_accuracy recipe's fold models score the calls")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -109,13 +114,13 @@ def main() -> None:
         fold_dir = os.path.join(args.workdir, f"fold-{test_spk}")
         model_dir = model_for_fold(rows, fold_dir, data=args.data, test_spk=test_spk,
                                    eval_spk=eval_spk, epochs=args.epochs,
-                                   patience=args.patience)
+                                   patience=args.patience, recipe=args.recipe)
         calls_dir = os.path.join(fold_dir, "calls")
         speak = utterance_source(rows, audio, customer=test_spk, agent=eval_spk)
         expected = calls.write_calls(calls_dir, n_calls=len(calls.ARCS),
                                      speak_factory=lambda i, s=speak: s,
                                      seed=stable_seed(test_spk) % 1000)
-        out = os.path.join(fold_dir, "scores")
+        out = os.path.join(fold_dir, f"scores-{args.recipe}")
         score.run(["--input", os.path.join(calls_dir, "calls"), "--model-dir", model_dir,
                    "--output", out, "--overwrite", "--progress-interval", "3600"])
         files = pd.read_parquet(os.path.join(out, "files"))
@@ -144,7 +149,7 @@ def main() -> None:
     windows = evaluation.classification_metrics(np.array(window_true), np.array(window_pred),
                                                 SENTIMENTS)
     result = {
-        "folds": folds, "calls": len(folds) * len(calls.ARCS),
+        "recipe": args.recipe, "folds": folds, "calls": len(folds) * len(calls.ARCS),
         "customer_quarter_accuracy": round(float(np.mean(quarter_hits)), 3),
         "customer_quarters": len(quarter_hits),
         "customer_window_accuracy": round(windows["accuracy"], 3),
@@ -154,7 +159,7 @@ def main() -> None:
         "agent_windows_neutral": round(float(np.mean(agent_neutral)), 3),
         "agent_windows": len(agent_neutral),
     }
-    with open(os.path.join(args.workdir, "calls-results.json"), "w") as f:
+    with open(os.path.join(args.workdir, f"calls-results-{args.recipe}.json"), "w") as f:
         json.dump(result, f, indent=1)
     print(json.dumps(result, indent=1))
 

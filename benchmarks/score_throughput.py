@@ -1,12 +1,14 @@
 """score throughput and memory: the Beam job against a plain loop doing the same work.
 
     python -m benchmarks.score_throughput [--clip-minutes 30] [--call-minutes 10]
-        [--calls 3] [--repeats 3] [--long-hours 2]
+        [--calls 3] [--repeats 3] [--long-hours 2] [--preset default|speaker_norm]
 
 Data (generated once under ``build/bench/score/``): ``--clip-minutes`` of
 10-s mono clips and ``--calls`` stereo calls of ``--call-minutes`` each
 (16 kHz, 16-bit), scored together (one manifest); a model trained once on
-generated speech (``bilstm_attention``, the default preset). Variants, each in
+generated speech (one ``bilstm_attention`` on ``--preset``: with
+``speaker_norm`` every channel is standardised with its own statistics, so
+score holds a file's window features until it is read). Variants, each in
 a fresh process (imports, model loading and start-up included):
 
 * ``plain``: one process: soundfile.read of the whole file -> channels ->
@@ -73,17 +75,18 @@ def make_long_file(path: str, *, source: str, hours: float) -> None:
     os.replace(path + ".part", path)
 
 
-def make_model(workdir: str) -> str:
+def make_model(workdir: str, *, preset: str = "default") -> str:
     from pipelines import featurize
     from sentiment_model import synth, train
 
-    model_dir = os.path.join(workdir, "model")
+    model_dir = os.path.join(workdir, "model" if preset == "default" else f"model-{preset}")
     if os.path.exists(os.path.join(model_dir, train.CARD_FILE)):
         return model_dir
     audio = os.path.join(workdir, "train-audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
     feats = os.path.join(workdir, "train-features")
-    featurize.run(["--input", audio, "--labels", labels, "--output", feats, "--overwrite"])
+    featurize.run(["--input", audio, "--labels", labels, "--output", feats, "--overwrite",
+                   "--preset", preset])
     train.run(["--features", feats, "--model-dir", model_dir, "--epochs", "10"])
     return model_dir
 
@@ -194,6 +197,9 @@ def main() -> None:
     parser.add_argument("--long-hours", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "score"))
+    parser.add_argument("--preset", default="default", choices=("default", "speaker_norm"),
+                        help="feature preset of the model scored (speaker_norm: each "
+                             "channel standardised with its own statistics)")
     parser.add_argument("--plain", nargs=2, metavar=("MANIFEST", "MODEL_DIR"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,7 +209,7 @@ def main() -> None:
 
     work = args.workdir
     os.makedirs(work, exist_ok=True)
-    model_dir = make_model(work)
+    model_dir = make_model(work, preset=args.preset)
     clips_dir = os.path.join(work, f"clips-{args.clip_minutes:g}min")
     make_data(clips_dir, sample_rate=RATE, minutes=args.clip_minutes)
     clips = sorted(os.path.join(clips_dir, f) for f in os.listdir(clips_dir)
@@ -222,7 +228,7 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved
         for name, cmd in commands(manifest, model_dir, out_dir).items():
             runs.setdefault(name, []).append(measure(cmd, one_thread=False))
-    results = {"data": {"clips": len(clips), "calls": len(calls),
+    results = {"preset": args.preset, "data": {"clips": len(clips), "calls": len(calls),
                         "recording_s": round(rec_s), "channel_s": round(chan_s)}}
     for name, values in runs.items():
         wall = statistics.median(v[0] for v in values)
