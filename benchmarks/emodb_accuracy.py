@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--seed-epochs", type=int, default=200)
     parser.add_argument("--seed-patience", type=int, default=20)
-    parser.add_argument("--recipes", default="seed,default,default_cmvn,default_7emo",
+    parser.add_argument("--recipes", default="seed,default,speaker_norm,default_7emo",
                         help=f"comma-separated, from {', '.join(RECIPES)}")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -156,7 +156,7 @@ class SegmentAudioFn(beam.DoFn):
 
         Returns:
             (the outputs, or ``None`` when their window features outgrew
-            ``buffer_mb``; ``{channel: {"mean", "std"}}``).
+            ``buffer_mb``; ``{channel: {"count", "mean", "std"}}``).
         """
         from pipelines.stats import Moments
 
@@ -173,9 +173,7 @@ class SegmentAudioFn(beam.DoFn):
                 held.append(out)
                 if size > limit:
                     held = None
-        groups = {c: {k: v for k, v in m.to_dict().items() if k in ("mean", "std")}
-                  for c, m in moments.items() if m.count}
-        return held, groups
+        return held, {c: m.to_dict() for c, m in moments.items() if m.count}
 
     def _normalised(self, raw: _RawWindow, groups: dict[int, dict]):
         feats = raw.features
