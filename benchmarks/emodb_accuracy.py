@@ -187,6 +187,24 @@ def featurize_fold(rows, fold_dir: str, *, data: str, preset: tuple[str, ...], l
     return out
 
 
+def train_recipe(rows, fold_dir: str, recipe: tuple, *, data: str, test_spk: str,
+                 eval_spk: str, epochs: int, patience: int) -> tuple[str, dict]:
+    """Featurizes one fold as ``recipe`` (a RECIPES value) says and trains its
+    model into ``fold_dir/model-NAME``; returns (model directory, model card)."""
+    from sentiment_model import train
+
+    name, preset, arch, label_col, options = recipe
+    options = dict(options)
+    feats = featurize_fold(rows, fold_dir, data=data, preset=preset, label_col=label_col,
+                           test_spk=test_spk, eval_spk=eval_spk,
+                           extra=options.pop("featurize_args", ()))
+    model_dir = os.path.join(fold_dir, f"model-{name}")
+    card = train.train(train.TrainConfig(features=feats, model_dir=model_dir,
+                                         architecture=arch, epochs=epochs, patience=patience,
+                                         verbose=0, **options))
+    return model_dir, card
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -246,18 +264,13 @@ def main() -> None:
         for cond, p in got.items():
             preds.setdefault("classical_speaker", {}).setdefault(cond, []).extend(p)
 
-        for name, preset, arch, label_col, options in recipes:
-            options = dict(options)
-            feats = featurize_fold(rows, fold_dir, data=args.data, preset=preset,
-                                   label_col=label_col, test_spk=test_spk, eval_spk=eval_spk,
-                                   extra=options.pop("featurize_args", ()))
+        for recipe in recipes:
+            name, _, arch, label_col, _ = recipe
             seed_recipe = arch.startswith("seed_")
-            model_dir = os.path.join(fold_dir, f"model-{name}")
-            card = train.train(train.TrainConfig(
-                features=feats, model_dir=model_dir, architecture=arch,
+            model_dir, card = train_recipe(
+                rows, fold_dir, recipe, data=args.data, test_spk=test_spk, eval_spk=eval_spk,
                 epochs=args.seed_epochs if seed_recipe else args.epochs,
-                patience=args.seed_patience if seed_recipe else args.patience, verbose=0,
-                **options))
+                patience=args.seed_patience if seed_recipe else args.patience)
             train_seconds[name] = train_seconds.get(name, 0.0) + card["train_seconds"]
             print(f"fold {test_spk}: {train.summary_line(card)}", file=sys.stderr)
             loaded = inference.load_model_dir(model_dir)

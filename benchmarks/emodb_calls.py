@@ -33,7 +33,6 @@ from benchmarks.emodb_accuracy import (
     DATA_DIR,
     WORK_DIR,
     eval_speaker,
-    featurize_fold,
     load_rows,
     read_mono,
     stable_seed,
@@ -66,24 +65,20 @@ def utterance_source(rows, audio, *, customer: str, agent: str):
 
 def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: str,
                    epochs: int, patience: int, recipe: str) -> str:
-    from benchmarks.emodb_accuracy import RECIPES
+    from benchmarks.emodb_accuracy import RECIPES, train_recipe
     from sentiment_model import train
     from sentiment_model.config import preset
 
-    name, presets, arch, label_col, options = RECIPES[recipe]
+    name, presets, *_ = RECIPES[recipe]
     model_dir = os.path.join(fold_dir, f"model-{name}")
     card_path = os.path.join(model_dir, train.CARD_FILE)
-    current = False
     if os.path.exists(card_path):
         with open(card_path) as f:
-            current = json.load(f)["feature_config"] == preset(presets[0]).with_overrides(
-                dict(item.split("=", 1) for item in presets[1:])).to_dict()
-    if not current:
-        feats = featurize_fold(rows, fold_dir, data=data, preset=presets, label_col=label_col,
-                               test_spk=test_spk, eval_spk=eval_spk)
-        train.train(train.TrainConfig(features=feats, model_dir=model_dir, architecture=arch,
-                                      epochs=epochs, patience=patience, verbose=0, **options))
-    return model_dir
+            if json.load(f)["feature_config"] == preset(presets[0]).with_overrides(
+                    dict(item.split("=", 1) for item in presets[1:])).to_dict():
+                return model_dir
+    return train_recipe(rows, fold_dir, RECIPES[recipe], data=data, test_spk=test_spk,
+                        eval_spk=eval_spk, epochs=epochs, patience=patience)[0]
 
 
 def main() -> None:
