@@ -1,14 +1,21 @@
-"""featurize throughput: the Beam job against plain Python doing the same work.
+"""featurize throughput: the Beam job against plain Python loops.
 
-    python -m benchmarks.featurize_throughput [--minutes 30] [--repeats 3]
+    python -m benchmarks.featurize_throughput [--minutes 120] [--repeats 3]
 
-For each data set (generated speech at 16 kHz and at 48 kHz, ``--minutes``
-each, written once under ``build/bench/``) it runs, each in a fresh process:
+For each sample rate (generated speech at 16 kHz and at 48 kHz, 10 s clips,
+``--minutes`` and a quarter of that, written once under ``build/bench/``) it
+runs, each in a fresh process:
 
-* ``plain``: a single-process loop: soundfile.read -> mono -> soxr resample
-  -> librosa MFCC -> time pooling (no Beam, nothing written);
+* ``plain``: the issue's baseline, a single-process loop: soundfile.read ->
+  mono -> soxr resample -> librosa.feature.mfcc -> time pooling (nothing
+  written);
+* ``plain-write``: a single-process loop doing the job's per-file work with
+  the library's functions (read, sha256, decode and checks, resample,
+  features, schema check, tfx-bsl encoding, one gzip'd TFRecord file, train
+  statistics), without Beam;
 * ``beam-1``: ``featurize`` on Beam's FnApiRunner, one worker (writes gzip'd
-  TFRecord shards, errors, metadata and train statistics);
+  TFRecord shards, errors, metadata and train statistics); ``beam-1-raw``:
+  the same with ``--compression none``;
 * ``pool-2``: the plain work in a ``multiprocessing.Pool(2)``;
 * ``beam-2``: ``featurize`` with ``--direct_num_workers 2
   --direct_running_mode multi_processing``.
@@ -16,10 +23,10 @@ each, written once under ``build/bench/``) it runs, each in a fresh process:
 Wall time is measured from process start to exit (imports included), peak
 memory as the largest sum of RSS over the process and its children (sampled
 every 50 ms). The two-worker variants run with one BLAS thread per process.
-Each variant also runs on a single clip; "steady" throughput subtracts that
-start-up time (imports, pipeline construction, runner start). It prints
-Markdown tables of medians and of the ratios the feature-pipeline issue sets
-targets for.
+"steady" is the marginal rate between the two sizes (the rate at which more
+audio is processed once running); "fixed" is the rest of the wall time
+(imports, pipeline construction, runner start-up). It prints Markdown tables
+of medians and of the ratios the feature-pipeline issue sets targets for.
 """
 
 from __future__ import annotations
@@ -78,8 +85,71 @@ def _plain_one(path: str) -> int:
     return int(frames.shape[0] + pooled.shape[0])
 
 
-def plain_main(data_dir: str, workers: int) -> None:
+def _tfrecord(record: bytes) -> bytes:
+    """TFRecord framing: length, masked CRC-32C of the length, data, masked CRC of the data."""
+    import struct
+
+    import google_crc32c
+
+    def masked(data: bytes) -> bytes:
+        crc = google_crc32c.value(data)
+        return struct.pack("<I", (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF)
+
+    length = struct.pack("<Q", len(record))
+    return length + masked(length) + record + masked(record)
+
+
+def _plain_write(paths: list[str], out_path: str) -> int:
+    """The job's per-file work in a plain loop, with the library's functions:
+    read, sha256, decode, checks, resample, features, schema check, tfx-bsl
+    encoding, one gzip'd TFRecord file (ISA-L, like the job), train statistics."""
+    import hashlib
+
+    from isal import igzip
+    from tfx_bsl.coders import example_coder
+
+    from pipelines.stats import Moments
+    from schemas import features as fk
+    from sentiment_model import audio as audio_lib
+    from sentiment_model.config import preset
+    from sentiment_model.features import compute_features
+
+    cfg = preset("default")
+    schema = fk.build_schema(frame_dims=cfg.frame_dims, pooled_dims=cfg.pooled_dims)
+    validate, target = fk.ExampleValidator(schema), fk.arrow_schema(schema)
+    encoder = example_coder.RecordBatchToExamplesEncoder(schema)
+    frames_stats = Moments(cfg.frame_dims)
+    with igzip.open(out_path, "wb", compresslevel=1) as out:
+        for path in paths:
+            with open(path, "rb") as f:
+                data = f.read()
+            digest = hashlib.sha256(data).hexdigest()
+            decoded = audio_lib.decode_audio(data)
+            (channel, mono), = audio_lib.channel_views(decoded.samples, "mix")
+            audio_lib.check_signal(mono, decoded.sample_rate, min_duration_s=cfg.min_duration_s,
+                                   silence_dbfs=cfg.silence_dbfs)
+            y = audio_lib.resample(mono, decoded.sample_rate, cfg.sample_rate)
+            feats = compute_features(y, cfg.sample_rate, cfg)
+            example = {
+                fk.RECORDING_ID: digest[:16].encode(), fk.URI: path.encode(), fk.CHANNEL: channel,
+                fk.START_S: 0.0, fk.DURATION_S: y.shape[0] / cfg.sample_rate,
+                fk.SOURCE_SAMPLE_RATE: decoded.sample_rate, fk.SPEAKER: b"", fk.SPLIT: b"train",
+                fk.LABEL: b"", fk.LABEL_ID: -1, fk.AUGMENTATION: b"", fk.FRAMES: feats.frames,
+                fk.N_FRAMES: int(feats.frames.shape[0]), fk.POOLED: feats.pooled,
+            }
+            validate(example)
+            out.write(_tfrecord(encoder.encode(fk.to_record_batch([example], schema,
+                                                                  target=target))[0]))
+            frames_stats.add_rows(feats.frames)
+    return frames_stats.count
+
+
+def plain_main(data_dir: str, workers: int, write_to: str | None = None) -> None:
     paths = sorted(os.path.join(data_dir, f) for f in os.listdir(data_dir) if f.endswith(".wav"))
+    if write_to:
+        os.makedirs(write_to, exist_ok=True)
+        assert _plain_write(paths, os.path.join(write_to, "plain.tfrecord.gz")) > 0
+        return
     if workers == 1:
         results = [_plain_one(p) for p in paths]
     else:
@@ -129,11 +199,12 @@ def variants(data_dir: str, out_dir: str) -> dict[str, tuple[list[str], bool]]:
     raw = ["--compression", "none"]
     return {
         "plain": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "1"], False),
+        "plain-write": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "1",
+                         "--plain-write-to", out_dir], False),
         "beam-1": (featurize, False),
         "beam-1-raw": ([*featurize, *raw], False),
         "pool-2": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "2"], True),
         "beam-2": ([*featurize, *two], True),
-        "beam-2-raw": ([*featurize, *two, *raw], True),
     }
 
 
@@ -145,57 +216,72 @@ def run_variants(cmds: dict[str, tuple[list[str], bool]], repeats: int) -> dict[
     return runs
 
 
+def summarize(large: dict, small: dict, audio_large: float, audio_small: float) -> dict:
+    """Medians per variant; "steady" is the marginal rate between the two sizes,
+    (audio_large - audio_small) / (wall_large - wall_small), and "fixed" the
+    wall time that rate leaves unexplained (imports, construction, start-up)."""
+    row = {}
+    for name in large:
+        wall = statistics.median(v[0] for v in large[name])
+        wall_small = statistics.median(v[0] for v in small[name])
+        steady = (audio_large - audio_small) / max(wall - wall_small, 1e-3)
+        row[name] = {
+            "wall_s": round(wall, 2),
+            "audio_s_per_s": round(audio_large / wall, 1),
+            "steady_audio_s_per_s": round(steady, 1),
+            "fixed_s": round(wall - audio_large / steady, 2),
+            "peak_mib": round(max(v[1] for v in large[name])),
+            "walls": [round(v[0], 2) for v in large[name]],
+            "walls_small": [round(v[0], 2) for v in small[name]],
+        }
+    return row
+
+
+RATIOS = (("beam-1", "plain"), ("beam-1", "plain-write"), ("beam-1-raw", "plain"),
+          ("beam-2", "pool-2"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=30.0, help="audio per data set")
+    parser.add_argument("--minutes", type=float, default=120.0,
+                        help="audio per data set (default: %(default)s); a quarter of it is "
+                             "the second size for the steady rate")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--plain", nargs=2, metavar=("DATA_DIR", "WORKERS"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--plain-write-to", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plain:
-        plain_main(args.plain[0], int(args.plain[1]))
+        plain_main(args.plain[0], int(args.plain[1]), args.plain_write_to)
         return
 
     results = {}
     out_dir = os.path.join(args.workdir, "out")
     for rate in (16000, 48000):
-        data_dir = os.path.join(args.workdir, f"speech-{rate // 1000}k-{args.minutes:g}min")
-        one_dir = os.path.join(args.workdir, f"speech-{rate // 1000}k-one-clip")
-        audio_s = make_data(data_dir, sample_rate=rate, minutes=args.minutes)
-        one_s = make_data(one_dir, sample_rate=rate, minutes=CLIP_SECONDS / 60)
-        full = run_variants(variants(data_dir, out_dir), args.repeats)
-        startup = run_variants(variants(one_dir, out_dir), args.repeats)
-        row = {}
-        for name in full:
-            wall = statistics.median(v[0] for v in full[name])
-            fixed = statistics.median(v[0] for v in startup[name])
-            row[name] = {
-                "wall_s": round(wall, 2),
-                "audio_s_per_s": round(audio_s / wall, 1),
-                "startup_s": round(fixed, 2),
-                "steady_audio_s_per_s": round((audio_s - one_s) / max(wall - fixed, 1e-3), 1),
-                "peak_mib": round(max(v[1] for v in full[name])),
-                "walls": [round(v[0], 2) for v in full[name]],
-            }
-        results[f"{rate // 1000} kHz, {audio_s / 60:.0f} min"] = row
+        sizes = {}
+        for minutes in (args.minutes, args.minutes / 4):
+            data_dir = os.path.join(args.workdir, f"speech-{rate // 1000}k-{minutes:g}min")
+            audio_s = make_data(data_dir, sample_rate=rate, minutes=minutes)
+            sizes[minutes] = (audio_s, run_variants(variants(data_dir, out_dir), args.repeats))
+        (audio_large, large), (audio_small, small) = sizes.values()
+        results[f"{rate // 1000} kHz, {audio_large / 60:.0f} min"] = summarize(
+            large, small, audio_large, audio_small)
 
     print(json.dumps(results, indent=1))
     names = list(next(iter(results.values())))
-    print("\n| data | variant | median wall s | audio-s/s | start-up s | steady audio-s/s "
+    print("\n| data | variant | median wall s | audio-s/s | steady audio-s/s | fixed s "
           "| peak MiB |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for data, row in results.items():
         for name in names:
             r = row[name]
             print(f"| {data} | {name} | {r['wall_s']} | {r['audio_s_per_s']} | "
-                  f"{r['startup_s']} | {r['steady_audio_s_per_s']} | {r['peak_mib']} |")
-    pairs = [("beam-1", "plain"), ("beam-1-raw", "plain"), ("beam-2", "pool-2"),
-             ("beam-2-raw", "pool-2")]
-    print("\n| data | ratio | end to end | steady state |\n|---|---|---:|---:|")
+                  f"{r['steady_audio_s_per_s']} | {r['fixed_s']} | {r['peak_mib']} |")
+    print("\n| data | ratio | end to end | steady |\n|---|---|---:|---:|")
     for data, row in results.items():
-        for beam_name, base in pairs:
+        for beam_name, base in RATIOS:
             e2e = row[beam_name]["audio_s_per_s"] / row[base]["audio_s_per_s"]
             steady = row[beam_name]["steady_audio_s_per_s"] / row[base]["steady_audio_s_per_s"]
             print(f"| {data} | {beam_name} / {base} | {e2e:.2f} | {steady:.2f} |")

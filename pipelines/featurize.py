@@ -179,16 +179,14 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
     )).with_outputs("errors", main="examples")
     encoded = extracted.examples | "EncodeExamples" >> beam.ParDo(
         fns.EncodeExampleFn(schema_text=schema_text)
-    ).with_outputs("errors", "written", "summary", main="records")
+    ).with_outputs("errors", "written", "summary", *fk.SPLITS)
     error_streams += [decoded.errors, extracted.errors, encoded.errors]
 
     # --- shards, one set per split
-    parts = encoded.records | "PartitionBySplit" >> beam.Partition(fns.split_index, len(fk.SPLITS))
     shard_names = []
-    for split, part in zip(fk.SPLITS, parts, strict=True):
+    for split in fk.SPLITS:
         written = (
-            part
-            | f"DropSplitKey{split.title()}" >> beam.ParDo(fns.DropKey())
+            encoded[split]
             | f"WriteShards{split.title()}" >> WriteTFRecords(
                 storage.join(config.output, split),
                 file_name_suffix=SHARD_SUFFIXES[config.compression],

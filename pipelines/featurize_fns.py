@@ -211,8 +211,9 @@ def _with_channel(message: str, channel: int) -> str:
 
 
 class EncodeExampleFn(beam.DoFn):
-    """FeatureExample -> (split, serialized tf.train.Example), validated against
-    the schema and encoded by tfx-bsl. Tagged outputs: ``summary``
+    """FeatureExample -> serialized tf.train.Example, validated against the
+    schema and encoded by tfx-bsl, on the output tagged with its split
+    (``train``, ``eval``, ``test``). Other tagged outputs: ``summary``
     (stats.ExampleSummary), ``written`` (uri), ``errors``."""
 
     def __init__(self, *, schema_text: str) -> None:
@@ -222,14 +223,17 @@ class EncodeExampleFn(beam.DoFn):
         from tfx_bsl.coders import example_coder
 
         self._schema = fk.schema_from_text(self._schema_text)
+        self._validate = fk.ExampleValidator(self._schema)
+        self._arrow = fk.arrow_schema(self._schema)
         self._encoder = example_coder.RecordBatchToExamplesEncoder(self._schema)
 
     def process(self, example: FeatureExample):
         f = example.features
         uri = f[fk.URI].decode()
         try:
-            fk.validate_example(f, self._schema)
-            serialized = self._encoder.encode(fk.to_record_batch([f], self._schema))[0]
+            self._validate(f)
+            serialized = self._encoder.encode(
+                fk.to_record_batch([f], self._schema, target=self._arrow))[0]
         except RejectedInput as exc:
             yield beam.pvalue.TaggedOutput("errors", labels.error_row(
                 uri, exc.stage, exc.error_type, exc.message))
@@ -238,23 +242,14 @@ class EncodeExampleFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("errors", labels.error_row(
                 uri, "encode", "encode_failed", describe(exc)))
             return
-        split = f[fk.SPLIT].decode()
-        yield split, serialized
+        split = f[fk.SPLIT].decode()  # one of fk.SPLITS: the schema's domain
+        yield beam.pvalue.TaggedOutput(split, serialized)
         yield beam.pvalue.TaggedOutput("written", uri)
         yield beam.pvalue.TaggedOutput("summary", stats.ExampleSummary(
             split=split, label=f[fk.LABEL].decode(), speaker=f[fk.SPEAKER].decode(),
             duration_s=f[fk.DURATION_S],
             frames=f[fk.FRAMES], pooled=f[fk.POOLED], fingerprint=example.fingerprint,
             augmented=bool(f[fk.AUGMENTATION])))
-
-
-def split_index(element: tuple[str, bytes], num_partitions: int) -> int:
-    return fk.SPLITS.index(element[0])
-
-
-class DropKey(beam.DoFn):
-    def process(self, element):
-        yield element[1]
 
 
 class KeyedOne(beam.DoFn):

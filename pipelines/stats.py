@@ -24,13 +24,14 @@ class Moments:
 
     def add_rows(self, rows: np.ndarray) -> None:
         """Adds ``[n, dims]`` rows."""
-        rows = np.asarray(rows, dtype=np.float64)
-        if rows.shape[0] == 0:
+        centred = np.array(rows, dtype=np.float64)  # a copy, centred in place
+        if centred.shape[0] == 0:
             return
-        other = Moments(rows.shape[1])
-        other.count = rows.shape[0]
-        other.mean = rows.mean(axis=0)
-        other.m2 = ((rows - other.mean) ** 2).sum(axis=0)
+        other = Moments(centred.shape[1])
+        other.count = centred.shape[0]
+        other.mean = centred.sum(axis=0) / other.count
+        centred -= other.mean
+        other.m2 = np.einsum("ij,ij->j", centred, centred)
         self.merge(other)
 
     def merge(self, other: Moments) -> None:

@@ -13,6 +13,7 @@ One example is one utterance channel (a lhotse-style segment): the keys
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -134,65 +135,94 @@ def _feature(schema: schema_pb2.Schema, name: str) -> schema_pb2.Feature:
     raise KeyError(name)
 
 
-def validate_example(example: Mapping[str, object], schema: schema_pb2.Schema) -> None:
-    """Checks one example against the schema before it is written.
+class _Rule(NamedTuple):
+    name: str
+    type: int
+    size: int | None  # values required by a fixed shape
+    min_count: int | None  # value_count bounds (max 0: unbounded)
+    max_count: int
+    domain: frozenset[bytes]
 
-    ``example`` maps each feature name to a scalar, a sequence or an ndarray.
+
+class ExampleValidator:
+    """Checks examples against a schema before they are written.
+
+    The schema is read once; calling the validator on an example raises
+    ``RejectedInput`` (``schema_violation``, naming the feature and the
+    problem) or returns None. An example maps each feature name to a scalar,
+    a sequence or an ndarray.
+    """
+
+    def __init__(self, schema: schema_pb2.Schema) -> None:
+        self._rules = [
+            _Rule(
+                name=f.name,
+                type=f.type,
+                size=int(np.prod([d.size for d in f.shape.dim])) if f.HasField("shape") else None,
+                min_count=f.value_count.min if f.HasField("value_count") else None,
+                max_count=f.value_count.max if f.HasField("value_count") else 0,
+                domain=frozenset(v.encode() for v in f.string_domain.value),
+            )
+            for f in schema.feature
+        ]
+        self._names = frozenset(rule.name for rule in self._rules)
+        self._frame_dims = frame_dims_of(schema)
+
+    def __call__(self, example: Mapping[str, object]) -> None:
+        def fail(message: str) -> RejectedInput:
+            return RejectedInput("schema_violation", message, stage="encode")
+
+        if len(example) != len(self._names) or not self._names.issuperset(example):
+            extra = set(example) - self._names
+            if extra:
+                raise fail(f"features not in the schema: {', '.join(sorted(extra))}")
+        for rule in self._rules:
+            if rule.name not in example:
+                raise fail(f"feature {rule.name!r} is missing")
+            value = example[rule.name]
+            array = value if isinstance(value, np.ndarray) else None
+            values = None if array is not None else _as_list(value)
+            n = array.size if array is not None else len(values)
+            if rule.size is not None and n != rule.size:
+                raise fail(f"feature {rule.name!r} has {n} values, the schema says {rule.size}")
+            if rule.min_count is not None and (
+                    n < rule.min_count or (rule.max_count and n > rule.max_count)):
+                raise fail(f"feature {rule.name!r} has {n} values, the schema allows "
+                           f"{rule.min_count}..{rule.max_count or 'any'}")
+            if rule.type == schema_pb2.BYTES:
+                values = values if values is not None else array.reshape(-1).tolist()
+                if not all(isinstance(v, bytes) for v in values):
+                    raise fail(f"feature {rule.name!r} must hold bytes")
+                if rule.domain and any(v not in rule.domain for v in values):
+                    raise fail(f"feature {rule.name!r} value {values[0]!r} is outside its "
+                               "domain")
+            elif rule.type == schema_pb2.INT:
+                ok = (np.issubdtype(array.dtype, np.integer) if array is not None
+                      else all(isinstance(v, (int, np.integer)) for v in values))
+                if not ok:
+                    raise fail(f"feature {rule.name!r} must hold integers")
+            else:
+                floats = array if array is not None else np.asarray(values, dtype=np.float64)
+                if not np.issubdtype(floats.dtype, np.floating) and not np.issubdtype(
+                        floats.dtype, np.integer):
+                    raise fail(f"feature {rule.name!r} must hold numbers")
+                if not np.isfinite(floats).all():
+                    raise fail(f"feature {rule.name!r} holds NaN or infinite values")
+        n_frames = _as_list(example[N_FRAMES])[0]
+        frames = example[FRAMES]
+        n_values = frames.size if isinstance(frames, np.ndarray) else len(_as_list(frames))
+        if n_values != n_frames * self._frame_dims:
+            raise fail(f"feature 'frames' has {n_values} values, expected "
+                       f"n_frames={n_frames} x {self._frame_dims}")
+
+
+def validate_example(example: Mapping[str, object], schema: schema_pb2.Schema) -> None:
+    """Checks one example against the schema (see :class:`ExampleValidator`).
 
     Raises:
         RejectedInput: ``schema_violation`` naming the feature and the problem.
     """
-    def fail(message: str) -> RejectedInput:
-        return RejectedInput("schema_violation", message, stage="encode")
-
-    extra = set(example) - {f.name for f in schema.feature}
-    if extra:
-        raise fail(f"features not in the schema: {', '.join(sorted(extra))}")
-    for feature in schema.feature:
-        if feature.name not in example:
-            raise fail(f"feature {feature.name!r} is missing")
-        value = example[feature.name]
-        array = value if isinstance(value, np.ndarray) else None
-        values = None if array is not None else _as_list(value)
-        n = array.size if array is not None else len(values)
-        if feature.HasField("shape"):
-            expected = int(np.prod([d.size for d in feature.shape.dim]))
-            if n != expected:
-                raise fail(f"feature {feature.name!r} has {n} values, the schema says {expected}")
-        if feature.HasField("value_count"):
-            vc = feature.value_count
-            if n < vc.min or (vc.max and n > vc.max):
-                raise fail(
-                    f"feature {feature.name!r} has {n} values, the schema allows "
-                    f"{vc.min}..{vc.max or 'any'}"
-                )
-        if feature.type == schema_pb2.BYTES:
-            values = values if values is not None else array.reshape(-1).tolist()
-            if not all(isinstance(v, bytes) for v in values):
-                raise fail(f"feature {feature.name!r} must hold bytes")
-            domain = {v.encode() for v in feature.string_domain.value}
-            if domain and any(v not in domain for v in values):
-                raise fail(f"feature {feature.name!r} value {values[0]!r} is outside its domain")
-        elif feature.type == schema_pb2.INT:
-            ok = (np.issubdtype(array.dtype, np.integer) if array is not None
-                  else all(isinstance(v, (int, np.integer)) for v in values))
-            if not ok:
-                raise fail(f"feature {feature.name!r} must hold integers")
-        else:
-            floats = array if array is not None else np.asarray(values, dtype=np.float64)
-            if not np.issubdtype(floats.dtype, np.floating) and not np.issubdtype(
-                    floats.dtype, np.integer):
-                raise fail(f"feature {feature.name!r} must hold numbers")
-            if not np.isfinite(floats).all():
-                raise fail(f"feature {feature.name!r} holds NaN or infinite values")
-    frame_dims = frame_dims_of(schema)
-    n_frames = _as_list(example[N_FRAMES])[0]
-    frames = example[FRAMES]
-    n_values = frames.size if isinstance(frames, np.ndarray) else len(_as_list(frames))
-    if n_values != n_frames * frame_dims:
-        raise fail(
-            f"feature 'frames' has {n_values} values, expected n_frames={n_frames} x {frame_dims}"
-        )
+    ExampleValidator(schema)(example)
 
 
 def _as_list(value: object) -> list:
@@ -203,26 +233,36 @@ def _as_list(value: object) -> list:
     return [value]
 
 
-def to_record_batch(examples: Sequence[Mapping[str, object]],
-                    schema: schema_pb2.Schema) -> pa.RecordBatch:
-    """Packs examples into the Arrow layout tfx-bsl encodes and decodes."""
-    target = arrow_schema(schema)
+def to_record_batch(examples: Sequence[Mapping[str, object]], schema: schema_pb2.Schema, *,
+                    target: pa.Schema | None = None) -> pa.RecordBatch:
+    """Packs examples into the Arrow layout tfx-bsl encodes and decodes.
+
+    A feature is an ndarray in every example (any shape, flattened) or a
+    scalar or list in every example. ``target`` is ``arrow_schema(schema)``,
+    for callers that encode many batches.
+    """
+    target = target if target is not None else arrow_schema(schema)
+    n = len(examples)
+    one_each = pa.array(np.arange(n + 1, dtype=np.int64))
     columns = []
     for field in target:
         value_type = field.type.value_type
         parts = [example[field.name] for example in examples]
         if all(isinstance(v, np.ndarray) for v in parts):
             flat_np = [v.reshape(-1) for v in parts]
-            lengths = [v.size for v in flat_np]
-            flat = pa.array(np.concatenate(flat_np) if len(flat_np) > 1 else flat_np[0],
-                            type=value_type)
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum([v.size for v in flat_np], out=offsets[1:])
+            flat = pa.array(np.concatenate(flat_np) if n > 1 else flat_np[0], type=value_type)
+            columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
+        elif not any(isinstance(v, (list, tuple, np.ndarray)) for v in parts):
+            flat = pa.array(parts, type=value_type)
+            columns.append(pa.LargeListArray.from_arrays(one_each, flat))
         else:
             lists = [_as_list(v) for v in parts]
-            lengths = [len(v) for v in lists]
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum([len(v) for v in lists], out=offsets[1:])
             flat = pa.array([x for values in lists for x in values], type=value_type)
-        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
+            columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
     return pa.RecordBatch.from_arrays(columns, schema=target)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import librosa
@@ -22,15 +23,34 @@ class Features(NamedTuple):
     pooled: np.ndarray
 
 
-def _mel_kwargs(config: FeatureConfig) -> dict:
-    return {
-        "n_fft": config.n_fft,
-        "win_length": config.win_length,
-        "hop_length": config.hop_length,
-        "n_mels": config.n_mels,
-        "fmin": config.fmin,
-        "fmax": config.fmax,
-    }
+@functools.lru_cache(maxsize=16)
+def mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float,
+              fmax: float | None) -> np.ndarray:
+    """librosa's mel filter bank, built once per configuration (read-only).
+
+    ``librosa.feature.melspectrogram`` rebuilds it on every call, which costs
+    about as much as the STFT of a 2 s clip.
+
+    Returns:
+        float32 ``[n_mels, 1 + n_fft // 2]``.
+    """
+    basis = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
+                                fmax=fmax)
+    basis.setflags(write=False)
+    return basis
+
+
+def mel_power(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> np.ndarray:
+    """Power mel spectrogram, as ``librosa.feature.melspectrogram`` computes it
+    (centred Hann-window STFT, power 2), with the filter bank cached.
+
+    Returns:
+        float32 ``[n_mels, n_frames]``.
+    """
+    power = np.abs(librosa.stft(y=samples, n_fft=config.n_fft, hop_length=config.hop_length,
+                                win_length=config.win_length)) ** 2
+    basis = mel_basis(sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax)
+    return basis @ power
 
 
 def compute_mfcc(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> np.ndarray:
@@ -50,7 +70,9 @@ def compute_mfcc(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -
     if sample_rate != config.sample_rate:
         raise ValueError(f"expected {config.sample_rate} Hz audio, got {sample_rate} Hz")
     y = np.asarray(samples, dtype=np.float32)
-    mfcc = librosa.feature.mfcc(y=y, sr=sample_rate, n_mfcc=config.n_mfcc, **_mel_kwargs(config))
+    # the same values as librosa.feature.mfcc(y=y, sr=sample_rate, n_mfcc=..., n_fft=...)
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel_power(y, sample_rate, config)),
+                                n_mfcc=config.n_mfcc)
     blocks = [mfcc]
     if config.deltas >= 1:
         blocks.append(librosa.feature.delta(mfcc, width=config.delta_width, order=1))
@@ -113,7 +135,7 @@ def compute_logmel_image(
     if sample_rate != config.sample_rate:
         raise ValueError(f"expected {config.sample_rate} Hz audio, got {sample_rate} Hz")
     y = np.asarray(samples, dtype=np.float32)
-    mel = librosa.feature.melspectrogram(y=y, sr=sample_rate, **_mel_kwargs(config))
+    mel = mel_power(y, sample_rate, config)
     mel_db = librosa.power_to_db(mel, ref=np.max)  # [n_mels, T]
     n_in = mel_db.shape[1]
     src = np.linspace(0.0, 1.0, n_in) if n_in > 1 else np.zeros(1)

@@ -114,6 +114,11 @@ def test_check_signal_rejects_short_and_silent_audio():
     assert info.value.error_type == "silent"
     assert audio.rms_dbfs(np.zeros(10)) == float("-inf")
     assert audio.rms_dbfs(np.ones(10)) == pytest.approx(0.0)
+    assert audio.rms_dbfs(np.zeros(0)) == float("-inf")
+    # a full-scale sine is -3.01 dBFS; one hour of it at 16 kHz, a 0.1 amplitude one -23.01
+    sine = np.sin(2 * np.pi * 50 * np.arange(16000 * 3600) / 16000).astype(np.float32)
+    assert audio.rms_dbfs(sine) == pytest.approx(-3.0103, abs=1e-3)
+    assert audio.rms_dbfs(0.1 * sine) == pytest.approx(-23.0103, abs=1e-3)
 
 
 def stream_all(data: bytes, block: int) -> np.ndarray:

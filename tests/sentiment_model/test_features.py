@@ -8,6 +8,8 @@ from sentiment_model.features import (
     compute_logmel_image,
     compute_mfcc,
     compute_prosody,
+    mel_basis,
+    mel_power,
     pool_frames,
 )
 from tests.conftest import tone
@@ -29,6 +31,22 @@ def test_mfcc_equals_librosa_on_same_samples(signal_16k):
     assert frames.shape == (1 + 16000 // 160, 40)
     assert frames.dtype == np.float32
     np.testing.assert_allclose(frames, expected, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["default", "seed_cnn2d"])
+def test_mel_power_equals_librosa_with_the_filter_bank_built_once(name):
+    cfg = preset(name)
+    rng = np.random.default_rng(5)
+    y = (0.1 * rng.standard_normal(cfg.sample_rate)).astype(np.float32)
+    expected = librosa.feature.melspectrogram(
+        y=y, sr=cfg.sample_rate, n_fft=cfg.n_fft, win_length=cfg.win_length,
+        hop_length=cfg.hop_length, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
+    got = mel_power(y, cfg.sample_rate, cfg)
+    assert got.shape == (cfg.n_mels, 1 + cfg.sample_rate // cfg.hop_length)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-9)
+    basis = mel_basis(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)
+    assert basis is mel_basis(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)
+    assert not basis.flags.writeable
 
 
 def test_deltas_are_appended_in_order(signal_16k):
