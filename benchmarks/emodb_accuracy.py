@@ -58,6 +58,8 @@ RECIPES = {
     "default": ("default", ("default",), "bilstm_attention", "label", {}),
     "speaker_norm": ("speaker_norm", ("speaker_norm",), "bilstm_attention", "label",
                      {"ensemble": 3, "input_noise": 0.2}),
+    "speaker_partial": ("speaker_partial", ("speaker_norm", "speaker_from=4"), "bilstm_attention",
+                        "label", {"ensemble": 3, "input_noise": 0.2}),
     "speaker_norm_single": ("speaker_norm_single", ("speaker_norm",), "bilstm_attention",
                             "label", {}),
     "default_ens": ("default_ens", ("default",), "bilstm_attention", "label",

@@ -1,7 +1,7 @@
 """Scripted support calls from real speech (Berlin EMO-DB), scored end to end.
 
     python -m benchmarks.emodb_calls [--data ../shared/data/emodb-dev] [--folds 7]
-        [--recipe default|speaker_norm]
+        [--recipe default|speaker_norm|speaker_partial]
 
 For each leave-one-speaker-out fold of ``benchmarks.emodb_accuracy`` (its
 ``model-RECIPE`` model is reused when present and made with the recipe's
@@ -67,15 +67,15 @@ def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: s
                    epochs: int, patience: int, recipe: str) -> str:
     from benchmarks.emodb_accuracy import RECIPES, train_recipe
     from sentiment_model import train
-    from sentiment_model.config import preset
+    from sentiment_model.config import FeatureConfig, preset
 
     name, presets, *_ = RECIPES[recipe]
     model_dir = os.path.join(fold_dir, f"model-{name}")
     card_path = os.path.join(model_dir, train.CARD_FILE)
     if os.path.exists(card_path):
         with open(card_path) as f:
-            if json.load(f)["feature_config"] == preset(presets[0]).with_overrides(
-                    dict(item.split("=", 1) for item in presets[1:])).to_dict():
+            if FeatureConfig.from_dict(json.load(f)["feature_config"]) == preset(
+                    presets[0]).with_overrides(dict(item.split("=", 1) for item in presets[1:])):
                 return model_dir
     return train_recipe(rows, fold_dir, RECIPES[recipe], data=data, test_spk=test_spk,
                         eval_spk=eval_spk, epochs=epochs, patience=patience)[0]
@@ -89,7 +89,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=0, help="only the first N folds")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--patience", type=int, default=8)
-    parser.add_argument("--recipe", default="default", choices=("default", "speaker_norm"),
+    parser.add_argument("--recipe", default="default",
+                        choices=("default", "speaker_norm", "speaker_partial"),
                         help="which emodb_accuracy recipe's fold models score the calls")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -54,6 +54,12 @@ class FeatureConfig:
             unknown — and keeps the stored frames raw; score uses each
             recording channel's speech); ``"none"`` keeps values. Models
             normalise what is left with the train statistics.
+        speaker_from: with ``normalize="speaker"``, the first cepstral
+            coefficient standardised per speaker. 0: every column. ``k > 0``:
+            only c_k and above (in every delta block); c_0 .. c_{k-1} and the
+            prosody columns keep their absolute level, normalised with the
+            train statistics alone, so that a speaker or channel that keeps
+            one tone throughout is not measured against itself.
         prosody: append three prosodic values per frame: log F0 from YIN
             (0 where unvoiced), the frame energy in dB and the voicing flag.
         pooling: time pooling of the frame sequence into one vector: ``"mean"``
@@ -77,6 +83,7 @@ class FeatureConfig:
     deltas: int = 0
     delta_width: int = 9
     normalize: str = "none"
+    speaker_from: int = 0
     prosody: bool = False
     pooling: str = "mean_std"
     image_frames: int = 128
@@ -95,6 +102,15 @@ class FeatureConfig:
     def pooled_dims(self) -> int:
         """Length of the time-pooled ``pooled`` vector."""
         return self.frame_dims * (2 if self.pooling == "mean_std" else 1)
+
+    @property
+    def speaker_columns(self) -> tuple[bool, ...]:
+        """Per frame column: standardised per speaker (``normalize="speaker"``)."""
+        if self.normalize != "speaker":
+            return (False,) * self.frame_dims
+        cepstral = tuple(k >= self.speaker_from for k in range(self.n_mfcc))
+        return cepstral * (1 + self.deltas) + (self.speaker_from == 0,) * (
+            PROSODY_DIMS if self.prosody else 0)
 
     @property
     def min_frames(self) -> int:
@@ -117,6 +133,10 @@ class FeatureConfig:
             raise bad("normalize", f"is not one of {', '.join(NORMALIZATIONS)}")
         if self.kind != "mfcc" and (self.normalize == "speaker" or self.prosody):
             raise bad("kind", "supports neither normalize=speaker nor prosody (MFCC only)")
+        if not 0 <= self.speaker_from < self.n_mfcc:
+            raise bad("speaker_from", f"must be in [0, n_mfcc={self.n_mfcc})")
+        if self.speaker_from and self.normalize != "speaker":
+            raise bad("speaker_from", "needs normalize=speaker")
         if self.pooling not in POOLINGS:
             raise bad("pooling", f"is not one of {', '.join(POOLINGS)}")
         if not 4000 <= self.sample_rate <= 192000:

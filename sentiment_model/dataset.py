@@ -2,10 +2,11 @@
 
 Normalisation uses the train statistics from ``metadata.json``; the model
 card carries the same statistics so scoring normalises identically. With
-``normalize="speaker"`` each example's frames are first standardised with
+``normalize="speaker"`` each example's speaker columns (all, or the
+cepstral coefficients from ``speaker_from`` on) are first standardised with
 its speaker's statistics (``speaker_stats`` in the metadata; the example's
-own when the speaker is unknown), and the train statistics then leave the
-frames as they are.
+own when the speaker is unknown); the train statistics then leave those
+columns as they are and standardise the others.
 """
 
 from __future__ import annotations
@@ -84,17 +85,42 @@ def holdout_speakers(speakers: list[str], *, share: float = 0.15, seed: int = 0)
 
 def normalization(metadata: dict) -> dict:
     """``{"frames": {"mean", "std"}, "pooled": {...}, "group": "none" | "speaker"}``
-    from the train statistics (identity for speaker-normalised frames)."""
+    from the train statistics; with speaker statistics also ``speaker_columns``
+    (a bool per frame column), and the train statistics are the identity on
+    those columns."""
     stats = metadata["train_stats"]
     out: dict = {key: {"mean": stats[key]["mean"],
                        "std": [max(s, STD_FLOOR) for s in stats[key]["std"]]}
                  for key in ("frames", "pooled")}
     out["group"] = "none"
     if metadata["feature_config"].get("normalize") == "speaker":
-        dims = len(out["frames"]["mean"])
-        out["frames"] = {"mean": [0.0] * dims, "std": [1.0] * dims}
+        columns = speaker_columns(metadata["feature_config"])
+        frames = out["frames"]
+        out["frames"] = {
+            "mean": [0.0 if c else m for c, m in zip(columns, frames["mean"], strict=True)],
+            "std": [1.0 if c else s for c, s in zip(columns, frames["std"], strict=True)],
+        }
         out["group"] = "speaker"
+        out["speaker_columns"] = list(columns)
     return out
+
+
+def speaker_columns(feature_config: dict) -> tuple[bool, ...]:
+    """``FeatureConfig.speaker_columns`` of a stored feature config."""
+    from sentiment_model.config import FeatureConfig
+
+    return FeatureConfig.from_dict(feature_config).speaker_columns
+
+
+def masked_group(group: dict, columns: list[bool] | None) -> dict[str, np.ndarray]:
+    """A speaker's ``{"mean", "std"}`` as arrays, the identity (0, 1) on the
+    columns not standardised per speaker (``columns`` None: all are)."""
+    mean = np.asarray(group["mean"], np.float64)
+    std = np.maximum(np.asarray(group["std"], np.float64), STD_FLOOR)
+    if columns is not None:
+        keep = np.asarray(columns, bool)
+        mean, std = np.where(keep, mean, 0.0), np.where(keep, std, 1.0)
+    return {"mean": mean, "std": std}
 
 
 def group_stats(frames: np.ndarray) -> dict[str, list[float]]:
@@ -122,9 +148,8 @@ def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
         x = (pooled - np.asarray(norm["pooled"]["mean"])) / np.asarray(norm["pooled"]["std"])
         return x[None, :].astype(np.float32)
     if norm.get("group", "none") == "speaker":
-        group = group or group_stats(frames)
-        frames = (frames - np.asarray(group["mean"])) / np.maximum(
-            np.asarray(group["std"]), STD_FLOOR)
+        stats = masked_group(group or group_stats(frames), norm.get("speaker_columns"))
+        frames = (frames - stats["mean"]) / stats["std"]
     x = (frames - np.asarray(norm["frames"]["mean"])) / np.asarray(norm["frames"]["std"])
     if input_kind == "image":
         return x[:, :, None].astype(np.float32)
@@ -209,13 +234,14 @@ def make_dataset(features: FeatureSet, split: str, *, input_kind: str, batch_siz
 
 
 def _speaker_lookup(metadata: dict):
-    """A tf function ``(frames [n, dims], speaker) -> frames`` standardised with
-    the speaker's statistics from the metadata, or the frames' own when the
-    speaker has none."""
+    """A tf function ``(frames [n, dims], speaker) -> frames`` whose speaker
+    columns are standardised with the speaker's statistics from the metadata,
+    or the frames' own when the speaker has none."""
     import tensorflow as tf
 
     stats = metadata.get("speaker_stats") or {}
     names = sorted(stats)
+    keep = tf.constant(speaker_columns(metadata["feature_config"]), tf.bool)
     means = tf.constant([stats[n]["mean"] for n in names] or [[0.0]], tf.float32)
     stds = tf.constant([[max(s, STD_FLOOR) for s in stats[n]["std"]] for n in names]
                        or [[1.0]], tf.float32)
@@ -231,6 +257,8 @@ def _speaker_lookup(metadata: dict):
         mean = tf.where(known, tf.gather(means, row), tf.reduce_mean(frames, axis=0))
         std = tf.where(known, tf.gather(stds, row),
                        tf.maximum(tf.math.reduce_std(frames, axis=0), STD_FLOOR))
+        mean = tf.where(keep, mean, tf.zeros_like(mean))  # other columns: train stats only
+        std = tf.where(keep, std, tf.ones_like(std))
         return (frames - mean) / std
 
     return standardise

@@ -403,3 +403,33 @@ def test_speaker_normalisation_stats_reach_the_training_input(corpus, tmp_path):
     np.testing.assert_allclose(
         own, dataset.to_model_input(frames, test[0][fk.POOLED], input_kind="frames", norm=norm),
         rtol=1e-4, atol=1e-4)
+
+
+def test_partial_speaker_normalisation_keeps_tone_columns_absolute(corpus, tmp_path):
+    from sentiment_model import dataset
+
+    out = str(tmp_path / "features")
+    metadata = run_featurize("--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                             "--output", out, "--preset", "speaker_norm",
+                             "--set", "speaker_from=4")
+    assert metadata["feature_config"]["speaker_from"] == 4
+    columns = np.array([4 <= k < 40 for k in range(43)])  # c4..c39; not c0..c3 nor prosody
+    fs = dataset.load_feature_set(out)
+    norm = dataset.normalization(fs.metadata)
+    assert norm["speaker_columns"] == columns.tolist()
+    train_mean = np.asarray(metadata["train_stats"]["frames"]["mean"])
+    train_std = np.asarray(metadata["train_stats"]["frames"]["std"])
+    test = read_examples(out, "test")
+    got = [x.numpy()[0] for x, _ in dataset.make_dataset(fs, "test", input_kind="frames",
+                                                          batch_size=1)]
+    assert len(got) == len(test) == 6
+    for x, e in zip(got, test, strict=True):
+        stats = metadata["speaker_stats"][e[fk.SPEAKER][0].decode()]
+        frames = e[fk.FRAMES].reshape(-1, 43)
+        expected = np.where(columns,
+                            (frames - np.asarray(stats["mean"])) / np.asarray(stats["std"]),
+                            (frames - train_mean) / train_std)
+        np.testing.assert_allclose(x, expected, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(
+            dataset.to_model_input(frames, e[fk.POOLED], input_kind="frames", norm=norm,
+                                   group=stats), expected, rtol=1e-5, atol=1e-4)

@@ -53,3 +53,17 @@ def test_from_dict_rejects_unknown_keys_and_unknown_preset():
         FeatureConfig.from_dict({**preset("default").to_dict(), "extra": 1})
     with pytest.raises(ConfigError, match="unknown preset"):
         preset("bogus")
+
+
+def test_speaker_from_leaves_low_coefficients_and_prosody_to_the_train_statistics():
+    full = preset("speaker_norm")
+    assert full.speaker_columns == (True,) * 43
+    part = full.with_overrides({"speaker_from": "4"})
+    assert part.speaker_columns == (False,) * 4 + (True,) * 36 + (False,) * 3
+    deltas = part.with_overrides({"prosody": "false", "deltas": "1"})
+    assert deltas.speaker_columns == ((False,) * 4 + (True,) * 36) * 2
+    assert preset("default").speaker_columns == (False,) * 40
+    with pytest.raises(ConfigError, match="speaker_from=4 needs normalize=speaker"):
+        preset("default").with_overrides({"speaker_from": "4"})
+    with pytest.raises(ConfigError, match=r"speaker_from=40 must be in \[0, n_mfcc=40\)"):
+        full.with_overrides({"speaker_from": "40"})
