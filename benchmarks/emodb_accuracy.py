@@ -60,6 +60,8 @@ RECIPES = {
                      {"ensemble": 3, "input_noise": 0.2}),
     "speaker_partial": ("speaker_partial", ("speaker_norm", "speaker_from=4"), "bilstm_attention",
                         "label", {"ensemble": 3, "input_noise": 0.2}),
+    "speaker_partial_single": ("speaker_partial_single", ("speaker_norm", "speaker_from=4"),
+                               "bilstm_attention", "label", {"input_noise": 0.2}),
     "speaker_norm_single": ("speaker_norm_single", ("speaker_norm",), "bilstm_attention",
                             "label", {}),
     "default_ens": ("default_ens", ("default",), "bilstm_attention", "label",

@@ -1,14 +1,14 @@
 """featurize throughput: the Beam job against plain Python loops.
 
-    python -m benchmarks.featurize_throughput [--minutes 120] [--repeats 3]
+    python -m benchmarks.featurize_throughput [--minutes 120] [--repeats 3] [--preset NAME]
 
 For each sample rate (generated speech at 16 kHz and at 48 kHz, 10 s clips,
 ``--minutes`` and a quarter of that, written once under ``build/bench/``) it
 runs, each in a fresh process:
 
 * ``plain``: the issue's baseline, a single-process loop: soundfile.read ->
-  mono -> soxr resample -> librosa.feature.mfcc -> time pooling (nothing
-  written);
+  mono -> soxr resample -> librosa.feature.mfcc (plus librosa's YIN pitch and
+  RMS energy when the preset has prosody) -> time pooling (nothing written);
 * ``plain-write``: a single-process loop doing the job's per-file work with
   the library's functions (read, sha256, decode and checks, resample,
   features, schema check, tfx-bsl encoding, one gzip'd TFRecord file, train
@@ -68,19 +68,29 @@ def make_data(out_dir: str, *, sample_rate: int, minutes: float) -> float:
 
 
 # ----------------------------------------------------------- plain baseline
-def _plain_one(path: str) -> int:
+def _plain_one(path: str, preset_name: str) -> int:
+    """soundfile.read -> mono -> soxr -> librosa.feature.mfcc (+ the prosody
+    columns, by librosa's YIN and RMS, when the preset has them) -> pooling."""
     import librosa
     import numpy as np
     import soundfile
     import soxr
 
+    from sentiment_model.config import preset
+    from sentiment_model.features import compute_prosody
+
+    cfg = preset(preset_name)
     samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
     y = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
-    if rate != 16000:
-        y = soxr.resample(y, rate, 16000, quality="HQ")
-    mfcc = librosa.feature.mfcc(y=y, sr=16000, n_mfcc=40, n_fft=512, win_length=400,
-                                hop_length=160, n_mels=64, fmin=20.0, fmax=7600.0)
-    frames = mfcc.T  # the default preset: 40 MFCCs, no deltas
+    if rate != cfg.sample_rate:
+        y = soxr.resample(y, rate, cfg.sample_rate, quality="HQ")
+    mfcc = librosa.feature.mfcc(y=y, sr=cfg.sample_rate, n_mfcc=cfg.n_mfcc, n_fft=cfg.n_fft,
+                                win_length=cfg.win_length, hop_length=cfg.hop_length,
+                                n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
+    frames = mfcc.T
+    if cfg.prosody:
+        frames = np.concatenate(
+            [frames, compute_prosody(y, cfg.sample_rate, cfg, n_frames=frames.shape[0])], axis=1)
     pooled = np.concatenate([frames.mean(axis=0), frames.std(axis=0)])
     return int(frames.shape[0] + pooled.shape[0])
 
@@ -99,7 +109,7 @@ def _tfrecord(record: bytes) -> bytes:
     return length + masked(length) + record + masked(record)
 
 
-def _plain_write(paths: list[str], out_path: str) -> int:
+def _plain_write(paths: list[str], out_path: str, preset_name: str) -> int:
     """The job's per-file work in a plain loop, with the library's functions:
     read, sha256, decode, checks, resample, features, schema check, tfx-bsl
     encoding, one gzip'd TFRecord file (ISA-L, like the job), train statistics."""
@@ -114,7 +124,7 @@ def _plain_write(paths: list[str], out_path: str) -> int:
     from sentiment_model.config import preset
     from sentiment_model.features import compute_features
 
-    cfg = preset("default")
+    cfg = preset(preset_name)
     schema = fk.build_schema(frame_dims=cfg.frame_dims, pooled_dims=cfg.pooled_dims)
     validate, target = fk.ExampleValidator(schema), fk.arrow_schema(schema)
     encoder = example_coder.RecordBatchToExamplesEncoder(schema)
@@ -144,19 +154,22 @@ def _plain_write(paths: list[str], out_path: str) -> int:
     return frames_stats.count
 
 
-def plain_main(data_dir: str, workers: int, write_to: str | None = None) -> None:
+def plain_main(data_dir: str, workers: int, preset_name: str, write_to: str | None) -> None:
+    import functools
+
     paths = sorted(os.path.join(data_dir, f) for f in os.listdir(data_dir) if f.endswith(".wav"))
     if write_to:
         os.makedirs(write_to, exist_ok=True)
-        assert _plain_write(paths, os.path.join(write_to, "plain.tfrecord.gz")) > 0
+        assert _plain_write(paths, os.path.join(write_to, "plain.tfrecord.gz"), preset_name) > 0
         return
+    one = functools.partial(_plain_one, preset_name=preset_name)
     if workers == 1:
-        results = [_plain_one(p) for p in paths]
+        results = [one(p) for p in paths]
     else:
         import multiprocessing
 
         with multiprocessing.Pool(workers) as pool:
-            results = pool.map(_plain_one, paths, chunksize=4)
+            results = pool.map(one, paths, chunksize=4)
     assert len(results) == len(paths)
 
 
@@ -190,20 +203,21 @@ def measure(cmd: list[str], *, one_thread: bool) -> tuple[float, float]:
     return wall, peak / 2**20
 
 
-def variants(data_dir: str, out_dir: str) -> dict[str, tuple[list[str], bool]]:
+def variants(data_dir: str, out_dir: str, preset_name: str) -> dict[str, tuple[list[str], bool]]:
     """name -> (command, one BLAS thread per process)."""
     py = sys.executable
     featurize = [py, "-m", "pipelines.featurize", "--input", data_dir, "--output", out_dir,
-                 "--overwrite", "--progress-interval", "3600"]
+                 "--overwrite", "--progress-interval", "3600", "--preset", preset_name]
+    plain = [py, "-m", "benchmarks.featurize_throughput", "--preset", preset_name, "--plain",
+             data_dir]
     two = ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
     raw = ["--compression", "none"]
     return {
-        "plain": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "1"], False),
-        "plain-write": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "1",
-                         "--plain-write-to", out_dir], False),
+        "plain": ([*plain, "1"], False),
+        "plain-write": ([*plain, "1", "--plain-write-to", out_dir], False),
         "beam-1": (featurize, False),
         "beam-1-raw": ([*featurize, *raw], False),
-        "pool-2": ([py, "-m", "benchmarks.featurize_throughput", "--plain", data_dir, "2"], True),
+        "pool-2": ([*plain, "2"], True),
         "beam-2": ([*featurize, *two], True),
     }
 
@@ -252,9 +266,11 @@ def main() -> None:
     parser.add_argument("--plain", nargs=2, metavar=("DATA_DIR", "WORKERS"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--plain-write-to", help=argparse.SUPPRESS)
+    parser.add_argument("--preset", default="default",
+                        help="feature preset of every variant (default: %(default)s)")
     args = parser.parse_args()
     if args.plain:
-        plain_main(args.plain[0], int(args.plain[1]), args.plain_write_to)
+        plain_main(args.plain[0], int(args.plain[1]), args.preset, args.plain_write_to)
         return
 
     results = {}
@@ -264,11 +280,13 @@ def main() -> None:
         for minutes in (args.minutes, args.minutes / 4):
             data_dir = os.path.join(args.workdir, f"speech-{rate // 1000}k-{minutes:g}min")
             audio_s = make_data(data_dir, sample_rate=rate, minutes=minutes)
-            sizes[minutes] = (audio_s, run_variants(variants(data_dir, out_dir), args.repeats))
+            sizes[minutes] = (audio_s, run_variants(variants(data_dir, out_dir, args.preset),
+                                                    args.repeats))
         (audio_large, large), (audio_small, small) = sizes.values()
         results[f"{rate // 1000} kHz, {audio_large / 60:.0f} min"] = summarize(
             large, small, audio_large, audio_small)
 
+    print(f"preset: {args.preset}")
     print(json.dumps(results, indent=1))
     names = list(next(iter(results.values())))
     print("\n| data | variant | median wall s | audio-s/s | steady audio-s/s | fixed s "
