@@ -266,6 +266,8 @@ def main() -> None:
     parser.add_argument("--plain", nargs=2, metavar=("DATA_DIR", "WORKERS"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--plain-write-to", help=argparse.SUPPRESS)
+    parser.add_argument("--rates", default="16000,48000",
+                        help="sample rates of the generated data sets (default: %(default)s)")
     parser.add_argument("--preset", default="default",
                         help="feature preset of every variant (default: %(default)s)")
     args = parser.parse_args()
@@ -275,7 +277,7 @@ def main() -> None:
 
     results = {}
     out_dir = os.path.join(args.workdir, "out")
-    for rate in (16000, 48000):
+    for rate in (int(r) for r in args.rates.split(",")):
         sizes = {}
         for minutes in (args.minutes, args.minutes / 4):
             data_dir = os.path.join(args.workdir, f"speech-{rate // 1000}k-{minutes:g}min")

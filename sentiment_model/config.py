@@ -217,6 +217,11 @@ PRESETS: dict[str, FeatureConfig] = {
     # keeps one tone all along (an agent, an angry caller), hence not the default.
     "speaker_norm": FeatureConfig(preset="speaker_norm", hop_length=320, prosody=True,
                                   normalize="speaker"),
+    # speaker_norm with only c4..c39 standardised per speaker: loudness, spectral
+    # tilt and pitch keep their absolute level, so a one-tone channel keeps its
+    # tone (most agents stay neutral); fewer gains on clips, weaker in white noise.
+    "speaker_partial": FeatureConfig(preset="speaker_partial", hop_length=320, prosody=True,
+                                     normalize="speaker", speaker_from=4),
     # The study's input: librosa.load() at 22,050 Hz, librosa's MFCC defaults
     # with 128 coefficients, averaged over time.
     "seed": FeatureConfig(

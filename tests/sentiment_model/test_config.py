@@ -60,6 +60,7 @@ def test_speaker_from_leaves_low_coefficients_and_prosody_to_the_train_statistic
     assert full.speaker_columns == (True,) * 43
     part = full.with_overrides({"speaker_from": "4"})
     assert part.speaker_columns == (False,) * 4 + (True,) * 36 + (False,) * 3
+    assert preset("speaker_partial").speaker_columns == part.speaker_columns
     deltas = part.with_overrides({"prosody": "false", "deltas": "1"})
     assert deltas.speaker_columns == ((False,) * 4 + (True,) * 36) * 2
     assert preset("default").speaker_columns == (False,) * 40
