@@ -338,6 +338,18 @@ def test_augment_adds_copies_to_the_train_split_only(corpus, tmp_path):
         assert all(not ex[fk.AUGMENTATION][0] for ex in read_examples(out, split))
 
 
+def normalised_test_inputs(fs, test: list[dict]) -> list[tuple]:
+    """(training input, example, its speaker's statistics) for each test example."""
+    from sentiment_model import dataset
+
+    got = [x.numpy()[0] for x, _ in dataset.make_dataset(fs, "test", input_kind="frames",
+                                                          batch_size=1)]
+    assert len(got) == len(test) == 6
+    speaker_stats = fs.metadata["speaker_stats"]
+    return [(x, e, speaker_stats[e[fk.SPEAKER][0].decode()])
+            for x, e in zip(got, test, strict=True)]
+
+
 def test_speaker_normalisation_stats_reach_the_training_input(corpus, tmp_path):
     from sentiment_model import dataset
 
@@ -366,11 +378,7 @@ def test_speaker_normalisation_stats_reach_the_training_input(corpus, tmp_path):
     norm = dataset.normalization(fs.metadata)
     assert norm["group"] == "speaker" and norm["frames"]["mean"] == [0.0] * 43
     test = read_examples(out, "test")
-    got = [x.numpy()[0] for x, _ in dataset.make_dataset(fs, "test", input_kind="frames",
-                                                          batch_size=1)]
-    assert len(got) == len(test) == 6
-    for x, e in zip(got, test, strict=True):
-        stats = metadata["speaker_stats"][e[fk.SPEAKER][0].decode()]
+    for x, e, stats in normalised_test_inputs(fs, test):
         frames = e[fk.FRAMES].reshape(-1, 43)
         expected = (frames - np.asarray(stats["mean"])) / np.asarray(stats["std"])
         np.testing.assert_allclose(x, expected, rtol=1e-4, atol=1e-4)
@@ -419,12 +427,7 @@ def test_partial_speaker_normalisation_keeps_tone_columns_absolute(corpus, tmp_p
     assert norm["speaker_columns"] == columns.tolist()
     train_mean = np.asarray(metadata["train_stats"]["frames"]["mean"])
     train_std = np.asarray(metadata["train_stats"]["frames"]["std"])
-    test = read_examples(out, "test")
-    got = [x.numpy()[0] for x, _ in dataset.make_dataset(fs, "test", input_kind="frames",
-                                                          batch_size=1)]
-    assert len(got) == len(test) == 6
-    for x, e in zip(got, test, strict=True):
-        stats = metadata["speaker_stats"][e[fk.SPEAKER][0].decode()]
+    for x, e, stats in normalised_test_inputs(fs, read_examples(out, "test")):
         frames = e[fk.FRAMES].reshape(-1, 43)
         expected = np.where(columns,
                             (frames - np.asarray(stats["mean"])) / np.asarray(stats["std"]),
