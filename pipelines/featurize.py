@@ -270,7 +270,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="feature preset (default: %(default)s)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="FIELD=VALUE",
-                        help="override one feature config field, e.g. --set n_mfcc=20")
+                        help="override one feature config field, e.g. --set n_mfcc=20 "
+                             "(booleans: true/false, yes/no, on/off, 1/0)")
     parser.add_argument("--channels", default="mix", choices=audio_lib.CHANNEL_MODES,
                         help="mix: one example per file (mono mix); split: one per channel")
     parser.add_argument("--split-ratios", default="0.8,0.1,0.1",

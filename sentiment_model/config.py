@@ -189,6 +189,10 @@ class FeatureConfig:
         return dataclasses.replace(self, **changes).validate()
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def _parse_value(name: str, text: str, hint: Any) -> Any:
     args = typing.get_args(hint)
     optional = type(None) in args
@@ -197,7 +201,10 @@ def _parse_value(name: str, text: str, hint: Any) -> Any:
         return None
     try:
         if base is bool:
-            return text.strip().lower() in ("1", "true", "yes")
+            word = text.strip().lower()
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                raise ValueError(word)
+            return word in TRUE_WORDS
         return base(text)
     except ValueError:
         raise ConfigError(

@@ -68,3 +68,12 @@ def test_speaker_from_leaves_low_coefficients_and_prosody_to_the_train_statistic
         preset("default").with_overrides({"speaker_from": "4"})
     with pytest.raises(ConfigError, match=r"speaker_from=40 must be in \[0, n_mfcc=40\)"):
         full.with_overrides({"speaker_from": "40"})
+
+
+def test_bool_overrides_accept_only_clear_words():
+    cfg = preset("default")
+    assert cfg.with_overrides({"prosody": "Yes"}).prosody is True
+    assert cfg.with_overrides({"prosody": "on"}).frame_dims == 43
+    assert cfg.with_overrides({"prosody": "0"}).prosody is False
+    with pytest.raises(ConfigError, match="prosody='ture' is not a valid bool"):
+        cfg.with_overrides({"prosody": "ture"})  # a typo no longer turns the feature off
