@@ -172,10 +172,9 @@ class ExampleValidator:
         def fail(message: str) -> RejectedInput:
             return RejectedInput("schema_violation", message, stage="encode")
 
-        if len(example) != len(self._names) or not self._names.issuperset(example):
-            extra = set(example) - self._names
-            if extra:
-                raise fail(f"features not in the schema: {', '.join(sorted(extra))}")
+        extra = set(example) - self._names
+        if extra:
+            raise fail(f"features not in the schema: {', '.join(sorted(extra))}")
         for rule in self._rules:
             if rule.name not in example:
                 raise fail(f"feature {rule.name!r} is missing")
@@ -216,15 +215,6 @@ class ExampleValidator:
                        f"n_frames={n_frames} x {self._frame_dims}")
 
 
-def validate_example(example: Mapping[str, object], schema: schema_pb2.Schema) -> None:
-    """Checks one example against the schema (see :class:`ExampleValidator`).
-
-    Raises:
-        RejectedInput: ``schema_violation`` naming the feature and the problem.
-    """
-    ExampleValidator(schema)(example)
-
-
 def _as_list(value: object) -> list:
     if isinstance(value, np.ndarray):
         return value.reshape(-1).tolist()
@@ -250,20 +240,23 @@ def to_record_batch(examples: Sequence[Mapping[str, object]], schema: schema_pb2
         parts = [example[field.name] for example in examples]
         if all(isinstance(v, np.ndarray) for v in parts):
             flat_np = [v.reshape(-1) for v in parts]
-            offsets = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum([v.size for v in flat_np], out=offsets[1:])
+            offsets = _offsets([v.size for v in flat_np])
             flat = pa.array(np.concatenate(flat_np) if n > 1 else flat_np[0], type=value_type)
-            columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
         elif not any(isinstance(v, (list, tuple, np.ndarray)) for v in parts):
-            flat = pa.array(parts, type=value_type)
-            columns.append(pa.LargeListArray.from_arrays(one_each, flat))
+            offsets, flat = one_each, pa.array(parts, type=value_type)
         else:
             lists = [_as_list(v) for v in parts]
-            offsets = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum([len(v) for v in lists], out=offsets[1:])
+            offsets = _offsets([len(v) for v in lists])
             flat = pa.array([x for values in lists for x in values], type=value_type)
-            columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
+        columns.append(pa.LargeListArray.from_arrays(offsets, flat))
     return pa.RecordBatch.from_arrays(columns, schema=target)
+
+
+def _offsets(lengths: list[int]) -> pa.Array:
+    """Arrow list offsets (int64) for rows of these lengths."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.array(offsets)
 
 
 def record_batch_to_examples(batch: pa.RecordBatch) -> list[dict[str, np.ndarray]]:

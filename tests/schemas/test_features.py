@@ -32,7 +32,7 @@ def test_schema_lists_every_feature_key_once(schema):
 def test_encode_decode_round_trip_with_tfx_bsl(schema):
     examples = [example(), example(length=5, **{fk.LABEL: b"", fk.LABEL_ID: -1})]
     for ex in examples:
-        fk.validate_example(ex, schema)
+        fk.ExampleValidator(schema)(ex)
     encoded = example_coder.RecordBatchToExamplesEncoder(schema).encode(
         fk.to_record_batch(examples, schema))
     decoder = example_coder.ExamplesToRecordBatchDecoder(schema.SerializeToString())
@@ -58,7 +58,7 @@ def test_encode_decode_round_trip_with_tfx_bsl(schema):
 )
 def test_validation_rejects_examples_that_break_the_schema(schema, changes, message):
     with pytest.raises(RejectedInput, match=message) as info:
-        fk.validate_example(example(**changes), schema)
+        fk.ExampleValidator(schema)(example(**changes))
     assert info.value.error_type == "schema_violation"
 
 
@@ -66,4 +66,4 @@ def test_missing_feature_is_rejected(schema):
     ex = example()
     del ex[fk.SPEAKER]
     with pytest.raises(RejectedInput, match="'speaker' is missing"):
-        fk.validate_example(ex, schema)
+        fk.ExampleValidator(schema)(ex)
