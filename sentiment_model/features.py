@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import librosa
 import numpy as np
+import scipy.fft
 
 from sentiment_model.config import PITCH_RANGE_HZ, FeatureConfig
 
@@ -40,17 +41,52 @@ def mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float,
     return basis
 
 
-def mel_power(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> np.ndarray:
-    """Power mel spectrogram, as ``librosa.feature.melspectrogram`` computes it
-    (centred Hann-window STFT, power 2), with the filter bank cached.
+@functools.lru_cache(maxsize=16)
+def stft_window(n_fft: int, win_length: int | None) -> np.ndarray:
+    """librosa.stft's window: periodic Hann of ``win_length`` centred in ``n_fft``
+    (read-only).
 
     Returns:
-        float32 ``[n_mels, n_frames]``.
+        float32 ``[n_fft]``.
     """
-    power = np.abs(librosa.stft(y=samples, n_fft=config.n_fft, hop_length=config.hop_length,
-                                win_length=config.win_length)) ** 2
-    basis = mel_basis(sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax)
-    return basis @ power
+    window = librosa.filters.get_window("hann", win_length or n_fft, fftbins=True)
+    window = librosa.util.pad_center(window, size=n_fft).astype(np.float32)
+    window.setflags(write=False)
+    return window
+
+
+STFT_BLOCK_FRAMES = 2048  # frames per FFT block: ~4 MiB of float32 at n_fft=512
+
+
+def mel_power(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> np.ndarray:
+    """Power mel spectrogram with the values of ``librosa.feature.melspectrogram``
+    (centred frames, zero padding, Hann window, power 2, the same filter bank),
+    computed time-major.
+
+    librosa transforms frames laid out as columns, in float64, and keeps the
+    whole complex spectrogram; here each block of ``STFT_BLOCK_FRAMES``
+    frames is windowed and transformed along contiguous memory in float32 and
+    reduced to mel bands at once. That is about twice as fast, and a long
+    recording no longer holds its whole complex spectrogram (a one-hour call
+    at 16 kHz: ~1.1 GB in librosa's path, ~0.1 GB here besides the signal).
+    Values agree with librosa's to float32 precision.
+
+    Returns:
+        float32 ``[n_frames, n_mels]`` with ``n_frames = 1 + len(samples) // hop``.
+    """
+    n_fft, hop = config.n_fft, config.hop_length
+    y = np.asarray(samples, dtype=np.float32)
+    padded = np.pad(y, n_fft // 2, mode="constant")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]  # a view
+    window = stft_window(n_fft, config.win_length)
+    basis_t = mel_basis(sample_rate, n_fft, config.n_mels, config.fmin, config.fmax).T
+    out = np.empty((frames.shape[0], config.n_mels), dtype=np.float32)
+    for start in range(0, frames.shape[0], STFT_BLOCK_FRAMES):
+        block = scipy.fft.rfft(frames[start:start + STFT_BLOCK_FRAMES] * window, axis=-1)
+        power = np.square(block.real)
+        power += np.square(block.imag)
+        np.matmul(power, basis_t, out=out[start:start + STFT_BLOCK_FRAMES])
+    return out
 
 
 def compute_mfcc(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> np.ndarray:
@@ -70,8 +106,9 @@ def compute_mfcc(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -
     if sample_rate != config.sample_rate:
         raise ValueError(f"expected {config.sample_rate} Hz audio, got {sample_rate} Hz")
     y = np.asarray(samples, dtype=np.float32)
-    # the same values as librosa.feature.mfcc(y=y, sr=sample_rate, n_mfcc=..., n_fft=...)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel_power(y, sample_rate, config)),
+    # the values of librosa.feature.mfcc(y=y, sr=sample_rate, n_mfcc=..., n_fft=...):
+    # librosa's dB conversion and DCT, on the transposed (time-major) mel power
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel_power(y, sample_rate, config).T),
                                 n_mfcc=config.n_mfcc)
     blocks = [mfcc]
     if config.deltas >= 1:
@@ -136,7 +173,7 @@ def compute_logmel_image(
         raise ValueError(f"expected {config.sample_rate} Hz audio, got {sample_rate} Hz")
     y = np.asarray(samples, dtype=np.float32)
     mel = mel_power(y, sample_rate, config)
-    mel_db = librosa.power_to_db(mel, ref=np.max)  # [n_mels, T]
+    mel_db = librosa.power_to_db(mel, ref=np.max).T  # [n_mels, T]
     n_in = mel_db.shape[1]
     src = np.linspace(0.0, 1.0, n_in) if n_in > 1 else np.zeros(1)
     dst = np.linspace(0.0, 1.0, config.image_frames)

@@ -2,6 +2,7 @@ import librosa
 import numpy as np
 import pytest
 
+from sentiment_model import features
 from sentiment_model.config import preset
 from sentiment_model.features import (
     compute_features,
@@ -42,11 +43,28 @@ def test_mel_power_equals_librosa_with_the_filter_bank_built_once(name):
         y=y, sr=cfg.sample_rate, n_fft=cfg.n_fft, win_length=cfg.win_length,
         hop_length=cfg.hop_length, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
     got = mel_power(y, cfg.sample_rate, cfg)
-    assert got.shape == (cfg.n_mels, 1 + cfg.sample_rate // cfg.hop_length)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-9)
+    assert got.shape == (1 + cfg.sample_rate // cfg.hop_length, cfg.n_mels)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected.T, rtol=1e-5, atol=1e-9)
     basis = mel_basis(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)
     assert basis is mel_basis(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)
     assert not basis.flags.writeable
+
+
+@pytest.mark.filterwarnings("ignore:n_fft=512 is too large")
+@pytest.mark.parametrize("n_samples", [300, 16000, 16000 * 3 + 77])
+def test_mel_power_in_blocks_equals_librosa_at_any_length(n_samples, monkeypatch):
+    # 7-frame blocks: many blocks and a ragged last one; 300 samples: shorter than n_fft
+    monkeypatch.setattr(features, "STFT_BLOCK_FRAMES", 7)
+    cfg = preset("default")
+    y = tone(330, seconds=n_samples / 16000, sample_rate=16000)[:n_samples]
+    expected = librosa.feature.melspectrogram(
+        y=y, sr=16000, n_fft=cfg.n_fft, win_length=cfg.win_length, hop_length=cfg.hop_length,
+        n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
+    got = mel_power(y, 16000, cfg)
+    assert got.shape == (1 + n_samples // cfg.hop_length, cfg.n_mels)
+    # float32 transforms: bands far below a pure tone's peak agree to ~1e-6 of the peak
+    np.testing.assert_allclose(got, expected.T, rtol=1e-5, atol=1e-6 * expected.max())
 
 
 def test_deltas_are_appended_in_order(signal_16k):
