@@ -1,5 +1,6 @@
 import apache_beam as beam
 import numpy as np
+import pytest
 import tensorflow as tf
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -42,7 +43,11 @@ class SummaryKey(beam.DoFn):
         yield summary.split, summary.duration_s, summary.fingerprint
 
 
-def test_encodes_in_batches_and_rejects_only_the_bad_examples():
+@pytest.mark.parametrize(("batch_size", "batch_bytes"), [
+    (2, 2**30),  # flushes every two valid examples, the last one in finish_bundle
+    (100, 1),  # every example passes the byte limit alone
+])
+def test_encodes_in_batches_and_rejects_only_the_bad_examples(batch_size, batch_bytes):
     schema = fk.build_schema(frame_dims=FRAME_DIMS, pooled_dims=POOLED_DIMS, labels=("calm",))
     nan_frames = np.full((3, FRAME_DIMS), np.nan, dtype=np.float32)
     inputs = [
@@ -54,7 +59,9 @@ def test_encodes_in_batches_and_rejects_only_the_bad_examples():
     good = [0, 1, 2, 4, 6, 7]
     p = make_pipeline()
     out = (p | beam.Create(inputs)
-           | beam.ParDo(EncodeExampleFn(schema_text=fk.schema_to_text(schema), batch_size=2))
+           | beam.ParDo(EncodeExampleFn(
+               schema_text=fk.schema_to_text(schema), batch_size=batch_size,
+               batch_bytes=batch_bytes))
            .with_outputs("errors", "written", "summary", *fk.SPLITS))
 
     def parsed(i):
