@@ -55,7 +55,10 @@ def stft_window(n_fft: int, win_length: int | None) -> np.ndarray:
     return window
 
 
-STFT_BLOCK_FRAMES = 2048  # frames per FFT block: ~4 MiB of float32 at n_fft=512
+# Frames per FFT block. 256 frames at n_fft=512 are 0.5 MiB of float32, and
+# with their spectrum they stay in a core's L2 cache (1 MiB here): a 10 s
+# clip at a 10 ms hop ran ~1.7x faster than in one 1001-frame block.
+STFT_BLOCK_FRAMES = 256
 
 
 def mel_power(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> np.ndarray:
@@ -66,9 +69,11 @@ def mel_power(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> n
     librosa transforms frames laid out as columns, in float64, and keeps the
     whole complex spectrogram; here each block of ``STFT_BLOCK_FRAMES``
     frames is windowed and transformed along contiguous memory in float32 and
-    reduced to mel bands at once. That is about twice as fast, and a long
-    recording no longer holds its whole complex spectrogram (a one-hour call
-    at 16 kHz: ~1.1 GB in librosa's path, ~0.1 GB here besides the signal).
+    reduced to mel bands at once. MFCCs come out 1.4x (default preset) to 2x
+    (seed preset) faster than by ``librosa.feature.mfcc``, and a long
+    recording no longer holds its whole complex spectrogram (one hour at
+    16 kHz: librosa's path peaked 0.8 GB above the signal; here it takes a
+    padded copy of the signal and the 92 MB of mel bands).
     Values agree with librosa's to float32 precision.
 
     Returns:
