@@ -134,8 +134,6 @@ def _plain_write(paths: list[str], out_path: str, preset_name: str) -> int:
     pending: list[dict] = []
 
     def write_batch() -> None:  # like the job's EncodeExamples: 32 examples per call
-        if not pending:
-            return
         for record in encoder.encode(fk.to_record_batch(pending, schema, target=target)):
             out.write(_tfrecord(record))
         pending.clear()

@@ -229,10 +229,12 @@ def to_record_batch(examples: Sequence[Mapping[str, object]], schema: schema_pb2
 
     A feature is an ndarray in every example (any shape, flattened) or a
     scalar or list in every example. ``target`` is ``arrow_schema(schema)``,
-    for callers that encode many batches.
+    for callers that encode many batches. No examples give an empty batch.
     """
     target = target if target is not None else arrow_schema(schema)
     n = len(examples)
+    if n == 0:
+        return pa.RecordBatch.from_pylist([], schema=target)
     one_each = pa.array(np.arange(n + 1, dtype=np.int64))
     columns = []
     for field in target:

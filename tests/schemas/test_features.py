@@ -44,6 +44,13 @@ def test_encode_decode_round_trip_with_tfx_bsl(schema):
     np.testing.assert_allclose(back[0][fk.POOLED], [0.5, 1.5, 2.5, 3.5])
 
 
+def test_no_examples_pack_into_an_empty_batch_that_encodes_to_nothing(schema):
+    batch = fk.to_record_batch([], schema)
+    assert batch.num_rows == 0
+    assert batch.schema == fk.arrow_schema(schema)
+    assert example_coder.RecordBatchToExamplesEncoder(schema).encode(batch) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
