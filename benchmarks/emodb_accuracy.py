@@ -19,7 +19,9 @@ the eval set for early stopping, the others train. Recipes:
 5. variants of the default: ``default_ens`` (ensemble and input noise as
    in ``speaker_norm``), ``default_cmvn`` (per-utterance statistics),
    ``default_specaug`` (SpecAugment masking while training), ``default_aug``
-   (a white-noise copy, 5-20 dB SNR, of each training clip);
+   (a white-noise copy, 5-20 dB SNR, of each training clip), ``default_speed``
+   (two speed-perturbed copies, 0.9 and 1.1, of each training clip);
+   ``speaker_norm_speed``: ``speaker_norm`` with the same speed copies;
 6. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
 
 Per-speaker statistics (``speaker_norm``) need no labels: the test
@@ -70,6 +72,11 @@ RECIPES = {
                         {"spec_augment": True}),
     "default_aug": ("default_aug", ("default",), "bilstm_attention", "label",
                     {"featurize_args": ("--augment", "noise=1,snr=5/20")}),
+    "default_speed": ("default_speed", ("default",), "bilstm_attention", "label",
+                      {"featurize_args": ("--augment", "speed=0.9/1.1")}),
+    "speaker_norm_speed": ("speaker_norm_speed", ("speaker_norm",), "bilstm_attention",
+                           "label", {"ensemble": 3, "input_noise": 0.2,
+                                     "featurize_args": ("--augment", "speed=0.9/1.1")}),
     "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion", {}),
 }
 
