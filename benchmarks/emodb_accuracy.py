@@ -20,7 +20,8 @@ the eval set for early stopping, the others train. Recipes:
    in ``speaker_norm``), ``default_cmvn`` (per-utterance statistics),
    ``default_specaug`` (SpecAugment masking while training), ``default_aug``
    (a white-noise copy, 5-20 dB SNR, of each training clip), ``default_speed``
-   (two speed-perturbed copies, 0.9 and 1.1, of each training clip);
+   (two speed-perturbed copies, 0.9 and 1.1, of each training clip),
+   ``default_noise_speed`` (both kinds of copies);
    ``speaker_norm_speed``: ``speaker_norm`` with the same speed copies;
 6. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
 
@@ -74,6 +75,8 @@ RECIPES = {
                     {"featurize_args": ("--augment", "noise=1,snr=5/20")}),
     "default_speed": ("default_speed", ("default",), "bilstm_attention", "label",
                       {"featurize_args": ("--augment", "speed=0.9/1.1")}),
+    "default_noise_speed": ("default_noise_speed", ("default",), "bilstm_attention", "label",
+                            {"featurize_args": ("--augment", "noise=1,speed=0.9/1.1,snr=5/20")}),
     "speaker_norm_speed": ("speaker_norm_speed", ("speaker_norm",), "bilstm_attention",
                            "label", {"ensemble": 3, "input_noise": 0.2,
                                      "featurize_args": ("--augment", "speed=0.9/1.1")}),
