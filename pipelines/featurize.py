@@ -66,6 +66,9 @@ class FeaturizeConfig:
             raise ConfigError("--num-shards must be >= 0 (0 lets the runner decide)")
         self.feature.validate()
         self.augment.validate()
+        if self.augment.enabled and not self.labels:
+            raise ConfigError("--augment needs --labels: augmented copies only serve "
+                              "training, and unlabelled examples are never trained on")
         return self
 
     def to_dict(self) -> dict[str, Any]:

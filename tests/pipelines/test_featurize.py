@@ -338,6 +338,13 @@ def test_augment_adds_copies_to_the_train_split_only(corpus, tmp_path):
         assert all(not ex[fk.AUGMENTATION][0] for ex in read_examples(out, split))
 
 
+def test_augment_without_labels_fails_fast(corpus, tmp_path):
+    out = tmp_path / "aug"
+    with pytest.raises(ConfigError, match="--augment needs --labels"):
+        run_featurize("--input", corpus, "--output", str(out), "--augment", "speed=0.9")
+    assert not out.exists()
+
+
 def normalised_test_inputs(fs, test: list[dict]) -> list[tuple]:
     """(training input, example, its speaker's statistics) for each test example."""
     from sentiment_model import dataset
