@@ -48,6 +48,7 @@ import time
 
 import numpy as np
 
+from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 from sentiment_model.augment import add_noise
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +77,7 @@ RECIPES = {
     "default_speed": ("default_speed", ("default",), "bilstm_attention", "label",
                       {"featurize_args": ("--augment", "speed=0.9/1.1")}),
     "default_noise_speed": ("default_noise_speed", ("default",), "bilstm_attention", "label",
-                            {"featurize_args": ("--augment", "noise=1,speed=0.9/1.1,snr=5/20")}),
+                            {"featurize_args": ("--augment", RECOMMENDED_AUGMENT)}),
     "speaker_norm_speed": ("speaker_norm_speed", ("speaker_norm",), "bilstm_attention",
                            "label", {"ensemble": 3, "input_noise": 0.2,
                                      "featurize_args": ("--augment", "speed=0.9/1.1")}),

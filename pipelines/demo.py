@@ -22,6 +22,7 @@ import sys
 
 from pipelines import evaluate, featurize, report, score
 from sentiment_model import calls, synth, train
+from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 
 
 def write_demo_audio(out_dir: str, *, seed: int = 0) -> str:
@@ -45,6 +46,9 @@ def parse_known_args(argv):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=40, help="training epochs at most")
     parser.add_argument("--calls", type=int, default=4, help="generated calls to score")
+    parser.add_argument("--augment", default=RECOMMENDED_AUGMENT,
+                        help="featurize --augment for the training data, '' for none "
+                             "(default: %(default)s, the product's default recipe)")
     return parser.parse_known_args(argv)
 
 
@@ -66,7 +70,7 @@ def run(argv=None) -> dict:
     print(f"demo: generated audio in {audio_dir}", file=sys.stderr)
     metadata = featurize.run([
         "--input", audio_dir, "--labels", labels_csv, "--output", features_dir,
-        "--overwrite", *beam_args,
+        "--overwrite", *(["--augment", args.augment] if args.augment else []), *beam_args,
     ])
     print(f"demo: shards, schema.pbtxt and metadata.json in {features_dir}", file=sys.stderr)
     model_dir = os.path.join(args.workdir, "model")

@@ -27,6 +27,7 @@ from schemas import features as fk
 from schemas import metadata as meta
 from sentiment_model import audio as audio_lib
 from sentiment_model import storage
+from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 from sentiment_model.augment import AugmentConfig
 from sentiment_model.config import PRESETS, FeatureConfig, preset
 from sentiment_model.errors import ConfigError
@@ -287,9 +288,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="shard compression (default: %(default)s, by ISA-L; float "
                              "features shrink only ~6%% under gzip)")
     parser.add_argument("--augment", metavar="SPEC",
-                        help="augment the train split, e.g. 'noise=2,speed=0.9/1.1,snr=5/20': "
-                             "N white-noise copies at an SNR in [LO, HI] dB and one "
-                             "speed-perturbed copy per factor")
+                        help="augment the train split (needs --labels), e.g. "
+                             "'noise=2,speed=0.9/1.1,snr=5/20': N white-noise copies at an "
+                             "SNR in [LO, HI] dB and one speed-perturbed copy per factor; "
+                             f"the default recipe for training data is '{RECOMMENDED_AUGMENT}'")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the outputs of an earlier run in --output")
     parser.add_argument("--progress-interval", type=float, default=10.0,

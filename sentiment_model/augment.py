@@ -16,6 +16,12 @@ import soxr
 
 from sentiment_model.errors import ConfigError
 
+# The product's default recipe for training data (``featurize --augment``):
+# one white-noise copy at 5-20 dB SNR and speed copies at 0.9 and 1.1 of each
+# train-split clip. On EMO-DB leave-one-speaker-out it lifted the default
+# model's UAR on unseen speakers and in noise (benchmarks/README.md).
+RECOMMENDED = "noise=1,speed=0.9/1.1,snr=5/20"
+
 
 @dataclass(frozen=True)
 class AugmentConfig:

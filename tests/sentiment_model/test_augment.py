@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sentiment_model.augment import AugmentConfig, augmentations
+from sentiment_model.augment import RECOMMENDED, AugmentConfig, augmentations
 from sentiment_model.errors import ConfigError
 from tests.conftest import tone
 
@@ -15,6 +15,12 @@ def test_parse_and_round_trip():
     for bad in ("noise=x", "speed=3", "pitch=2", "snr=20/5"):
         with pytest.raises(ConfigError):
             AugmentConfig.parse(bad)
+
+
+def test_the_recommended_recipe_is_one_noise_and_two_speed_copies():
+    cfg = AugmentConfig.parse(RECOMMENDED)
+    assert (cfg.noise_copies, cfg.speed_factors, cfg.snr_db_min, cfg.snr_db_max) == (
+        1, (0.9, 1.1), 5.0, 20.0)
 
 
 def test_noise_copies_hit_their_snr_and_speed_changes_length_and_pitch():
