@@ -4,6 +4,7 @@ built and every DoFn pickled, without a Google account."""
 import dataclasses
 import json
 import os
+import re
 
 import apache_beam as beam
 import pytest
@@ -12,7 +13,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipelines import featurize, score
 from schemas import features as fk
 from sentiment_model import segments
-from sentiment_model.config import FeatureConfig
+from sentiment_model.audio import CHANNEL_MODES
+from sentiment_model.config import PRESETS, FeatureConfig
 from tests.deploy.test_images import ROOT
 
 WORKER_IMAGE = "europe-west1-docker.pkg.dev/p/audio-sentiment/worker:test"
@@ -78,7 +80,8 @@ def test_score_builds_for_dataflow():
 @pytest.mark.parametrize(("job", "module", "values"), [
     ("featurize", featurize, {"input": "gs://b/corpus/", "output": "gs://b/features",
                               "labels": "gs://b/labels.csv", "label_map": "a=x",
-                              "preset": "seed", "channels": "split", "num_shards": "4"}),
+                              "preset": "seed", "channels": "split", "num_shards": "4",
+                              "augment": "noise=1,speed=0.9/1.1,snr=5/20"}),
     ("score", score, {"input": "gs://b/rec/", "model_dir": "gs://b/m", "output": "gs://b/s",
                       "run_date": "2026-11-24", "segment_seconds": "2", "hop_seconds": "1",
                       "channels": "split", "batch_size": "32"}),
@@ -97,3 +100,15 @@ def test_flex_template_parameters_are_job_options(job, module, values):
     required = [p["name"] for p in metadata["parameters"] if not p["isOptional"]]
     with pytest.raises(SystemExit):  # a required option missing is refused
         module.parse_known_args([a for a in argv if not a.startswith(f"--{required[0]}=")])
+
+
+@pytest.mark.parametrize(("job", "name", "choices"), [
+    ("featurize", "preset", sorted(PRESETS)),
+    ("featurize", "channels", list(CHANNEL_MODES)),
+    ("score", "channels", list(score.CHANNEL_MODES)),
+])
+def test_flex_template_regexes_accept_every_choice_of_the_job(job, name, choices):
+    with open(os.path.join(ROOT, "deploy", "dataflow", f"{job}_metadata.json")) as f:
+        [param] = [p for p in json.load(f)["parameters"] if p["name"] == name]
+    for choice in choices:
+        assert any(re.fullmatch(regex, choice) for regex in param["regexes"]), choice
