@@ -44,7 +44,9 @@ def parse_known_args(argv):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", default="build/demo")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=40, help="training epochs at most")
+    parser.add_argument("--epochs", type=int, default=10,
+                        help="training epochs at most (default: %(default)s; the generated "
+                             "voices are learnt within a few epochs)")
     parser.add_argument("--calls", type=int, default=4, help="generated calls to score")
     parser.add_argument("--augment", default=RECOMMENDED_AUGMENT,
                         help="featurize --augment for the training data, '' for none "
