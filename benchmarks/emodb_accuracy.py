@@ -21,8 +21,8 @@ the eval set for early stopping, the others train. Recipes:
    ``default_specaug`` (SpecAugment masking while training), ``default_aug``
    (a white-noise copy, 5-20 dB SNR, of each training clip), ``default_speed``
    (two speed-perturbed copies, 0.9 and 1.1, of each training clip),
-   ``default_noise_speed`` (both kinds of copies);
-   ``speaker_norm_speed``: ``speaker_norm`` with the same speed copies;
+   ``default_noise_speed`` (both kinds of copies: the product's default
+   recipe, ``sentiment_model.augment.RECOMMENDED``);
 6. ``default_7emo``: ``default`` on the 7 emotions (``emotion`` column).
 
 Per-speaker statistics (``speaker_norm``) need no labels: the test
@@ -78,9 +78,6 @@ RECIPES = {
                       {"featurize_args": ("--augment", "speed=0.9/1.1")}),
     "default_noise_speed": ("default_noise_speed", ("default",), "bilstm_attention", "label",
                             {"featurize_args": ("--augment", RECOMMENDED_AUGMENT)}),
-    "speaker_norm_speed": ("speaker_norm_speed", ("speaker_norm",), "bilstm_attention",
-                           "label", {"ensemble": 3, "input_noise": 0.2,
-                                     "featurize_args": ("--augment", "speed=0.9/1.1")}),
     "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion", {}),
 }
 
