@@ -14,6 +14,7 @@ from pipelines import featurize, score
 from schemas import features as fk
 from sentiment_model import segments
 from sentiment_model.audio import CHANNEL_MODES
+from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 from sentiment_model.config import PRESETS, FeatureConfig
 from tests.deploy.test_images import ROOT
 
@@ -81,7 +82,7 @@ def test_score_builds_for_dataflow():
     ("featurize", featurize, {"input": "gs://b/corpus/", "output": "gs://b/features",
                               "labels": "gs://b/labels.csv", "label_map": "a=x",
                               "preset": "seed", "channels": "split", "num_shards": "4",
-                              "augment": "noise=1,speed=0.9/1.1,snr=5/20"}),
+                              "augment": RECOMMENDED_AUGMENT}),
     ("score", score, {"input": "gs://b/rec/", "model_dir": "gs://b/m", "output": "gs://b/s",
                       "run_date": "2026-11-24", "segment_seconds": "2", "hop_seconds": "1",
                       "channels": "split", "batch_size": "32"}),
@@ -112,3 +113,9 @@ def test_flex_template_regexes_accept_every_choice_of_the_job(job, name, choices
         [param] = [p for p in json.load(f)["parameters"] if p["name"] == name]
     for choice in choices:
         assert any(re.fullmatch(regex, choice) for regex in param["regexes"]), choice
+
+
+def test_launch_script_featurizes_with_the_default_recipe_copies():
+    with open(os.path.join(ROOT, "deploy", "dataflow", "launch.sh")) as f:
+        script = f.read()
+    assert f'"^~^augment=${{AUGMENT-{RECOMMENDED_AUGMENT}}}"' in script
