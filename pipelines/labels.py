@@ -8,13 +8,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from schemas.features import SPLITS
-from sentiment_model import storage
+from sentiment_model import label_groups, storage
 from sentiment_model.errors import ConfigError, InputError
 
 PATH_COLUMNS = ("path", "filename", "file", "file_name")
@@ -83,18 +82,7 @@ def resolve_path(path: str, csv_uri: str) -> str | None:
 
 def parse_label_map(spec: str | None) -> dict[str, str] | None:
     """``--label-map``: a JSON file of ``{raw: class}`` or inline ``a=x,b=y``."""
-    if not spec:
-        return None
-    if "=" in spec and not spec.lower().endswith(".json"):
-        pairs = [item.split("=", 1) for item in spec.split(",") if item.strip()]
-        return {k.strip(): v.strip() for k, v in pairs}
-    try:
-        mapping = json.loads(storage.read_text(spec))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"--label-map {spec}: cannot read a JSON object: {exc}") from None
-    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise ConfigError(f"--label-map {spec}: expected a JSON object of raw label -> class")
-    return {str(k): v for k, v in mapping.items()}
+    return label_groups.parse_mapping(spec, option="--label-map")
 
 
 def parse_label_csv(text: str, *, csv_uri: str, label_map: Mapping[str, str] | None = None,

@@ -2,6 +2,7 @@
 
     audio-sentiment compare --features DIR [--features DIR2 ...] --out DIR
         [--architectures seed_bilstm,seed_lstm,seed_cnn2d,bilstm_attention] [--epochs N]
+        [--label-groups MAP]
 
 Trains every listed architecture on every features directory it can read
 (the seed models read the pooled vector of MFCC features that are not
@@ -18,7 +19,7 @@ import json
 import os
 import sys
 
-from sentiment_model import dataset, models, train
+from sentiment_model import dataset, label_groups, models, train
 from sentiment_model.errors import ConfigError
 
 COLUMNS = ("architecture", "preset", "evaluated_on", "accuracy", "uar", "macro_f1",
@@ -26,8 +27,12 @@ COLUMNS = ("architecture", "preset", "evaluated_on", "accuracy", "uar", "macro_f
 
 
 def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str], epochs: int,
-            batch_size: int, patience: int, seed: int) -> list[dict]:
-    """Trains each compatible (architecture, features) pair; returns the table rows."""
+            batch_size: int, patience: int, seed: int,
+            label_groups: dict[str, str] | None = None) -> list[dict]:
+    """Trains each compatible (architecture, features) pair; returns the table rows.
+
+    ``label_groups``: as ``train --label-groups`` (every model reports the groups).
+    """
     rows = []
     for features_dir in features_dirs:
         fs = dataset.load_feature_set(features_dir)
@@ -44,7 +49,8 @@ def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str],
             model_dir = os.path.join(out_dir, "models", f"{arch}-{fc['preset']}")
             card = train.train(train.TrainConfig(
                 features=features_dir, model_dir=model_dir, architecture=arch, epochs=epochs,
-                batch_size=batch_size, patience=patience, seed=seed))
+                batch_size=batch_size, patience=patience, seed=seed,
+                label_groups=label_groups))
             print(train.summary_line(card), file=sys.stderr)
             which, m = train.headline_metrics(card)
             rows.append({"architecture": arch, "preset": fc["preset"], "evaluated_on": which,
@@ -84,13 +90,19 @@ def run(argv=None) -> list[dict]:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--label-groups", metavar="MAP",
+                        help="as train --label-groups: train on the feature labels, report "
+                             "and compare on their groups")
     args = parser.parse_args(argv)
     archs = [a.strip() for a in args.architectures.split(",") if a.strip()]
     unknown = [a for a in archs if a not in models.ARCHITECTURES]
     if unknown:
         raise ConfigError(f"--architectures: unknown {', '.join(unknown)}")
     rows = compare(args.features, args.out, architectures=archs, epochs=args.epochs,
-                   batch_size=args.batch_size, patience=args.patience, seed=args.seed)
+                   batch_size=args.batch_size, patience=args.patience, seed=args.seed,
+                   label_groups=label_groups.parse_mapping(
+                       args.label_groups, option="--label-groups",
+                       named=label_groups.NAMED_MAPS))
     print(markdown_table(rows), file=sys.stderr)
     print(f"compare: comparison.md and comparison.json in {args.out}", file=sys.stderr)
     return rows

@@ -18,6 +18,7 @@ Keras picks the cuDNN kernel on a GPU. No Lambda layers: models load with
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -209,6 +210,38 @@ def average_ensemble(members: list[keras.Model]) -> keras.Model:
                for i, m in enumerate(members)]
     mean = layers.Average(name="probabilities", dtype="float32")(outputs)
     return keras.Model(inputs, mean, name=f"{first.name}_x{len(members)}")
+
+
+@keras.saving.register_keras_serializable(package="audio_sentiment")
+class GroupProbabilities(layers.Layer):
+    """Class probabilities ``[..., n_classes]`` -> group probabilities
+    ``[..., n_groups]``: ``p(g) ∝ Σ_c p(c) · matrix[c, g]``, renormalised to
+    sum to 1 (see :mod:`sentiment_model.label_groups`)."""
+
+    def __init__(self, matrix, **kwargs):
+        super().__init__(**kwargs)
+        self.matrix = [[float(v) for v in row] for row in np.asarray(matrix).tolist()]
+
+    def call(self, inputs):
+        from keras import ops
+
+        scores = ops.matmul(inputs, ops.convert_to_tensor(self.matrix, dtype=inputs.dtype))
+        return scores / ops.maximum(ops.sum(scores, axis=-1, keepdims=True), 1e-12)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], len(self.matrix[0]))
+
+    def get_config(self):
+        return {**super().get_config(), "matrix": self.matrix}
+
+
+def group_model(model: keras.Model, matrix) -> keras.Model:
+    """``model`` followed by :class:`GroupProbabilities` (``matrix``
+    ``[n_classes, n_groups]``): one model that outputs group probabilities."""
+    inputs = keras.Input(shape=model.input_shape[1:], name=model.inputs[0].name.split(":")[0])
+    inner = keras.Model(model.inputs[0], model.outputs[0], name="classes")(inputs)
+    outputs = GroupProbabilities(matrix, name="group_probabilities", dtype="float32")(inner)
+    return keras.Model(inputs, outputs, name=f"{model.name}_grouped")
 
 
 # name -> (builder, model input): "pooled_sequence" [1, dims], "image" [n, n, 1],

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sentiment_model import dataset, evaluation, storage
+from sentiment_model import dataset, evaluation, label_groups, storage
 from sentiment_model.errors import ConfigError, InputError
 
 MODEL_FILE = "model.keras"
@@ -53,6 +53,8 @@ class TrainConfig:
     spec_augment: bool = False
     input_noise: float = 0.0
     ensemble: int = 1
+    # train on the feature labels, report their groups (label -> group); see label_groups
+    label_groups: dict[str, str] | None = None
     verbose: int = 2
 
     def validate(self) -> TrainConfig:
@@ -71,6 +73,11 @@ class TrainConfig:
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.ensemble < 1:
             raise ConfigError("--epochs, --batch-size, --patience and --ensemble must be "
                               "positive")
+        if self.label_groups is not None and (
+                not self.label_groups
+                or not all(isinstance(k, str) and isinstance(v, str) and k and v
+                           for k, v in self.label_groups.items())):
+            raise ConfigError("--label-groups: expected a non-empty map of label -> group")
         return self
 
     def to_dict(self) -> dict:
@@ -105,11 +112,16 @@ def _class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     return {i: float(w) for i, w in enumerate(weights)}
 
 
-def evaluate(model, ds, labels: list[str]) -> dict | None:
-    """Metrics of ``model`` on a dataset of (input, label) batches, or None if empty."""
+def evaluate(model, ds, labels: list[str], *, label_ids: np.ndarray | None = None
+             ) -> dict | None:
+    """Metrics of ``model`` on a dataset of (input, label) batches, or None if empty.
+
+    ``label_ids``: maps the dataset's label ids to the ids of ``labels`` (the
+    model's outputs), for a model that reports groups of the labels.
+    """
     y_true, y_pred = [], []
     for x, y in ds:
-        y_true.append(y.numpy())
+        y_true.append(y.numpy() if label_ids is None else label_ids[y.numpy()])
         y_pred.append(np.argmax(model.predict_on_batch(x), axis=-1))
     if not y_true or sum(len(y) for y in y_true) == 0:
         return None
@@ -142,6 +154,8 @@ def train(config: TrainConfig) -> dict:
     if len(labels) < 2:
         raise InputError(f"--features {config.features}: {len(labels)} class(es) in the label "
                          "vocabulary; training needs at least two (featurize with --labels)")
+    groups = (label_groups.LabelGroups.resolve(config.label_groups, labels)
+              if config.label_groups else None)
     fc = features.feature_config
     frame_dims = len(features.metadata["train_stats"]["frames"]["mean"])
     pooled_dims = len(features.metadata["train_stats"]["pooled"]["mean"])
@@ -182,6 +196,9 @@ def train(config: TrainConfig) -> dict:
         raise InputError(f"--features {config.features}: the training data holds a single "
                          "class; training needs at least two")
     weights = _class_weights(y_train, len(labels)) if config.class_weights else None
+    group_weights = (groups.weights(balanced=config.class_weights,
+                                    class_counts=np.bincount(y_train, minlength=len(labels)))
+                     if groups else None)
 
     strategy, device = distribution_strategy()
     tf.io.gfile.makedirs(config.model_dir)
@@ -224,8 +241,18 @@ def train(config: TrainConfig) -> dict:
     epochs_run = member_runs[0]["epochs_run"]
     best_epoch = member_runs[0]["best_epoch"]
 
-    metrics = {"eval": evaluate(model, val_ds, labels),
-               "test": evaluate(model, test_ds, labels) if test_ds is not None else None}
+    grouping = None
+    if groups:
+        # metrics of the trained classes, then export the model that reports groups
+        grouping = {**groups.to_dict(group_weights), "class_metrics": {
+            "eval": evaluate(model, val_ds, labels),
+            "test": evaluate(model, test_ds, labels) if test_ds is not None else None}}
+        model = models.group_model(model, groups.matrix(group_weights))
+    reported = list(groups.groups) if groups else labels
+    ids = groups.group_ids() if groups else None
+    metrics = {"eval": evaluate(model, val_ds, reported, label_ids=ids),
+               "test": (evaluate(model, test_ds, reported, label_ids=ids)
+                        if test_ds is not None else None)}
     model_path = storage.join(config.model_dir, MODEL_FILE)
     model.save(model_path)
     card = {
@@ -235,7 +262,8 @@ def train(config: TrainConfig) -> dict:
         "architecture": config.architecture,
         "input_kind": input_kind,
         "parameters": int(model.count_params()),
-        "label_vocabulary": labels,
+        "label_vocabulary": reported,
+        "label_groups": grouping,
         "feature_config": fc,
         "normalization": dataset.normalization(features.metadata),
         "schema_version": features.metadata["schema_version"],
@@ -303,8 +331,11 @@ def headline_metrics(card: dict) -> tuple[str, dict]:
 def summary_line(card: dict) -> str:
     split, evaluated = headline_metrics(card)
     which = SPLIT_NAMES[split]
-    return (f"train: {card['architecture']} ({card['parameters']:,} parameters) stopped after "
-            f"{card['epochs_run']} epochs, best epoch {card['best_epoch']}; {which}: "
+    grouped = card.get("label_groups")
+    trained = (f", {len(grouped['classes'])} labels reported as {len(grouped['groups'])} "
+               "groups" if grouped else "")
+    return (f"train: {card['architecture']} ({card['parameters']:,} parameters{trained}) "
+            f"stopped after {card['epochs_run']} epochs, best epoch {card['best_epoch']}; {which}: "
             f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
             f"macro-F1 {evaluated['macro_f1']:.3f} (n={evaluated['n']})")
 
@@ -336,6 +367,11 @@ def parse_known_args(argv):
     parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
                         help="standard deviation of Gaussian noise added to the standardised "
                              "frames while training (bilstm_attention; default: %(default)s)")
+    parser.add_argument("--label-groups", metavar="MAP",
+                        help="train on the feature labels and export a model that reports "
+                             "groups of them: 'emotion-sentiment' (common emotion names -> "
+                             "negative/neutral/positive), a JSON file or 'a=x,b=y'; every "
+                             "label needs a group")
     return parser.parse_known_args(argv)
 
 
@@ -349,7 +385,9 @@ def run(argv=None) -> dict:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         patience=args.patience, class_weights=not args.no_class_weights, seed=args.seed,
         mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
-        input_noise=args.input_noise, ensemble=args.ensemble)
+        input_noise=args.input_noise, ensemble=args.ensemble,
+        label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups",
+                                                named=label_groups.NAMED_MAPS))
     card = train(config)
     print(summary_line(card), file=sys.stderr)
     print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)

@@ -163,3 +163,68 @@ def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
         card["label_vocabulary"])
     with pytest.raises(ConfigError, match="--ensemble"):
         train.TrainConfig(features="f", model_dir="m", ensemble=0).validate()
+
+
+def test_label_groups_train_on_labels_and_export_a_model_reporting_groups(features_dir,
+                                                                          tmp_path):
+    from sentiment_model import inference, models
+
+    card = run_train(features_dir, tmp_path / "g", "--epochs", "2",
+                     "--label-groups", "negative=bad,neutral=ok,positive=ok")
+    assert card["label_vocabulary"] == ["bad", "ok"]
+    grouped = card["label_groups"]
+    assert grouped["classes"] == ["negative", "neutral", "positive"]
+    assert grouped["group_of"] == {"negative": "bad", "neutral": "ok", "positive": "ok"}
+    # class-weighted training: "ok" holds two classes, so half the weight each
+    assert grouped["weights"] == {"bad": 1.0, "ok": 0.5}
+    with open(os.path.join(features_dir, "metadata.json")) as f:
+        test_counts = json.load(f)["counts"]["test"]
+    test = card["metrics"]["test"]
+    # rows of the confusion matrix: the test examples of each group
+    assert [sum(row) for row in test["confusion_matrix"]] == [
+        test_counts.get("negative", 0),
+        test_counts.get("neutral", 0) + test_counts.get("positive", 0)]
+    classes = grouped["class_metrics"]["test"]
+    assert classes["labels"] == grouped["classes"] and classes["n"] == test["n"]
+    assert "2 groups" in train.summary_line(card)
+
+    model = keras.saving.load_model(str(tmp_path / "g" / "model.keras"), safe_mode=True)
+    assert card["parameters"] == model.count_params()
+    fs = dataset.load_feature_set(features_dir)
+    x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
+    p_class = model.get_layer("classes").predict_on_batch(x)
+    assert p_class.shape[1] == 3
+    expected = np.stack([p_class[:, 0], 0.5 * (p_class[:, 1] + p_class[:, 2])], axis=1)
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_on_batch(x), expected, rtol=1e-5, atol=1e-6)
+    assert isinstance(model.get_layer("group_probabilities"), models.GroupProbabilities)
+    loaded = inference.load_model_dir(str(tmp_path / "g"))
+    assert loaded.labels == ("bad", "ok")
+    rng = np.random.default_rng(0)
+    proba = inference.predict_proba(loaded, 0.1 * rng.standard_normal(16000), 16000)
+    assert proba.shape == (2,) and proba.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_label_groups_errors(features_dir, tmp_path):
+    with pytest.raises(ConfigError, match=r"no group for label.*positive"):
+        run_train(features_dir, tmp_path / "a", "--label-groups", "negative=bad,neutral=ok")
+    with pytest.raises(ConfigError, match="at least two groups"):
+        run_train(features_dir, tmp_path / "b",
+                  "--label-groups", "negative=x,neutral=x,positive=x")
+    with pytest.raises(ConfigError, match="'positive' is not LABEL=TARGET"):
+        run_train(features_dir, tmp_path / "c", "--label-groups", "negative=bad,positive")
+    with pytest.raises(ConfigError, match=r"cannot read a JSON object.*emotion-sentiment"):
+        run_train(features_dir, tmp_path / "d", "--label-groups", "no-such-map")
+
+
+def test_compare_with_label_groups_reports_the_groups(features_dir, tmp_path):
+    from sentiment_model import compare, inference
+
+    rows = compare.run(["--features", features_dir, "--out", str(tmp_path), "--epochs", "1",
+                        "--architectures", "seed_lstm",
+                        "--label-groups", "negative=bad,neutral=ok,positive=ok"])
+    assert [r["architecture"] for r in rows] == ["seed_lstm"]
+    loaded = inference.load_model_dir(rows[0]["model_dir"])
+    assert loaded.labels == ("bad", "ok")
+    with open(os.path.join(rows[0]["model_dir"], "metrics.json")) as f:
+        assert json.load(f)["test"]["labels"] == ["bad", "ok"]
