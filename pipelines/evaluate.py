@@ -144,7 +144,8 @@ def parse_known_args(argv):
     parser.add_argument("--labels", required=True, help="ground-truth label CSV")
     parser.add_argument("--out", help="write metrics.json and confusion_matrix.png here")
     parser.add_argument("--run-date", help="only this run_date partition")
-    parser.add_argument("--label-map", help="raw label -> class: a JSON file or 'a=x,b=y'")
+    parser.add_argument("--label-map", help="raw label -> class: a JSON file, 'a=x,b=y' or "
+                                            "'emotion-sentiment' (emotion names -> sentiment)")
     return parser.parse_known_args(argv)
 
 

@@ -268,7 +268,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", help="label CSV: path,label[,speaker][,split] "
                                          "(or Filename,Class)")
     parser.add_argument("--label-map", "--label_map",
-                        help="raw label -> class: a JSON file or 'a=x,b=y'")
+                        help="raw label -> class: a JSON file, 'a=x,b=y' or "
+                             "'emotion-sentiment' (common emotion names -> sentiment)")
     parser.add_argument("--classes", help="comma-separated class vocabulary (fixes label ids)")
     parser.add_argument("--preset", default="default", choices=sorted(PRESETS),
                         help="feature preset (default: %(default)s)")

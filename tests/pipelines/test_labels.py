@@ -41,6 +41,11 @@ def test_label_map_inline():
     assert labels.parse_label_map("anger=negative, joy=positive") == {
         "anger": "negative", "joy": "positive"}
     assert labels.parse_label_map(None) is None
+    named = labels.parse_label_map("emotion-sentiment")
+    assert (named["anger"], named["boredom"], named["happiness"]) == (
+        "negative", "neutral", "positive")
+    with pytest.raises(ConfigError, match="'joy' is not LABEL=TARGET"):
+        labels.parse_label_map("anger=negative,joy")
 
 
 def test_split_ratios():
