@@ -156,10 +156,12 @@ def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
     return x.astype(np.float32)
 
 
-def make_dataset(features: FeatureSet, split: str, *, input_kind: str, batch_size: int,
+def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_kind: str,
+                 batch_size: int,
                  shuffle: bool = False, seed: int = 0, keep_speakers: list[str] | None = None,
                  drop_speakers: list[str] | None = None, holdout_hash: str | None = None):
-    """``tf.data.Dataset`` of ``(model input, label_id)`` batches for one split.
+    """``tf.data.Dataset`` of ``(model input, label_id)`` batches for one split
+    (or several, e.g. ``("train", "eval")``, read as one).
 
     Shards are read in parallel (interleave), parsed with the schema's
     feature spec, normalised, and batched: the frame sequences are bucketed by
@@ -172,9 +174,11 @@ def make_dataset(features: FeatureSet, split: str, *, input_kind: str, batch_siz
     """
     import tensorflow as tf
 
-    files = features.shard_files(split)
+    splits = (split,) if isinstance(split, str) else tuple(split)
+    files = [f for s in splits for f in features.shard_files(s)]
     if not files:
-        raise InputError(f"--features {features.directory}: the {split} split has no shards")
+        raise InputError(f"--features {features.directory}: the {'+'.join(splits)} split has "
+                         "no shards")
     compression = "GZIP" if files[0].endswith(".gz") else ""
     spec = fk.feature_spec(fk.schema_from_text(features.schema_text))
     norm = normalization(features.metadata)

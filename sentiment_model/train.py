@@ -53,6 +53,8 @@ class TrainConfig:
     spec_augment: bool = False
     input_noise: float = 0.0
     ensemble: int = 1
+    # after early stopping, retrain on train + validation data for the best epoch count
+    refit: bool = False
     # train on the feature labels, report their groups (label -> group); see label_groups
     label_groups: dict[str, str] | None = None
     verbose: int = 2
@@ -204,20 +206,25 @@ def train(config: TrainConfig) -> dict:
     tf.io.gfile.makedirs(config.model_dir)
     log_dir = storage.join(config.model_dir, "logs")
     members, member_runs, hist = [], [], {}
+    optimizer_name = optimizer_for(config.architecture, config.learning_rate)[1]
+
+    def new_member(seed: int):
+        keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            member = models.build_model(
+                config.architecture, n_classes=len(labels), feature_kind=fc["kind"],
+                frame_dims=frame_dims, pooled_dims=pooled_dims,
+                image_frames=fc["image_frames"], spec_augment=config.spec_augment,
+                input_noise=config.input_noise)
+            member.compile(optimizer=optimizer_for(config.architecture, config.learning_rate)[0],
+                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return member
+
     started = time.monotonic()
+    refit = None
     try:
         for i in range(config.ensemble):
-            keras.utils.set_random_seed(config.seed + i)
-            with strategy.scope():
-                member = models.build_model(
-                    config.architecture, n_classes=len(labels), feature_kind=fc["kind"],
-                    frame_dims=frame_dims, pooled_dims=pooled_dims,
-                    image_frames=fc["image_frames"], spec_augment=config.spec_augment,
-                    input_noise=config.input_noise)
-                optimizer, optimizer_name = optimizer_for(config.architecture,
-                                                          config.learning_rate)
-                member.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                               metrics=["accuracy"])
+            member = new_member(config.seed + i)
             if config.ensemble > 1 and config.verbose:
                 print(f"train: ensemble member {i + 1}/{config.ensemble}", file=sys.stderr)
             stopper = keras.callbacks.EarlyStopping(monitor="val_loss",
@@ -234,6 +241,40 @@ def train(config: TrainConfig) -> dict:
             member_runs.append({"seed": config.seed + i, "epochs_run": len(h["loss"]),
                                 "best_epoch": int(np.argmin(h["val_loss"])) + 1})
         model = members[0] if len(members) == 1 else models.average_ensemble(members)
+        if config.refit:
+            # the same seeds, for each member's best epoch count, on all labelled data
+            # but the test split; eval metrics stay those of the early-stopped model
+            refit_ds = (dataset.make_dataset(features, ("train", "eval"), shuffle=True,
+                                             seed=config.seed, **common)
+                        if validation["source"] == "eval split"
+                        else dataset.make_dataset(features, "train", shuffle=True,
+                                                  seed=config.seed, **common))
+            y_refit = _labels_of(refit_ds)
+            refit_weights = (_class_weights(y_refit, len(labels)) if config.class_weights
+                             else None)
+            if groups:
+                group_weights = groups.weights(
+                    balanced=config.class_weights,
+                    class_counts=np.bincount(y_refit, minlength=len(labels)))
+            refit_members = []
+            for run in member_runs:
+                if config.verbose:
+                    print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
+                          "epochs", file=sys.stderr)
+                member = new_member(run["seed"])
+                member.fit(refit_ds, epochs=run["best_epoch"], class_weight=refit_weights,
+                           verbose=config.verbose)
+                refit_members.append(member)
+            refit = {"examples": len(y_refit),
+                     "data": ("train + eval splits" if validation["source"] == "eval split"
+                              else "all of the train split"),
+                     "epochs": [run["best_epoch"] for run in member_runs],
+                     "class_weight_values": refit_weights}
+            early_stopped = model
+            model = (refit_members[0] if len(refit_members) == 1
+                     else models.average_ensemble(refit_members))
+        else:
+            early_stopped = model
     finally:
         if config.mixed_precision:  # do not leak the policy into later models
             keras.mixed_precision.set_global_policy("float32")
@@ -241,16 +282,22 @@ def train(config: TrainConfig) -> dict:
     epochs_run = member_runs[0]["epochs_run"]
     best_epoch = member_runs[0]["best_epoch"]
 
+    # eval metrics: the early-stopped model (held-out data even after a refit);
+    # test metrics: the exported model
     grouping = None
     if groups:
-        # metrics of the trained classes, then export the model that reports groups
+        # metrics of the trained classes, then the models that report groups
         grouping = {**groups.to_dict(group_weights), "class_metrics": {
-            "eval": evaluate(model, val_ds, labels),
+            "eval": evaluate(early_stopped, val_ds, labels),
             "test": evaluate(model, test_ds, labels) if test_ds is not None else None}}
-        model = models.group_model(model, groups.matrix(group_weights))
+        matrix = groups.matrix(group_weights)
+        exported = models.group_model(model, matrix)
+        early_stopped = (exported if refit is None
+                         else models.group_model(early_stopped, matrix))
+        model = exported
     reported = list(groups.groups) if groups else labels
     ids = groups.group_ids() if groups else None
-    metrics = {"eval": evaluate(model, val_ds, reported, label_ids=ids),
+    metrics = {"eval": evaluate(early_stopped, val_ds, reported, label_ids=ids),
                "test": (evaluate(model, test_ds, reported, label_ids=ids)
                         if test_ds is not None else None)}
     model_path = storage.join(config.model_dir, MODEL_FILE)
@@ -271,6 +318,7 @@ def train(config: TrainConfig) -> dict:
                  "input_fingerprint": features.metadata["input_fingerprint"],
                  "examples": features.metadata["examples"]},
         "validation": validation,
+        "refit": refit,
         "hyperparameters": {**config.to_dict(), "optimizer": optimizer_name,
                             "class_weight_values": weights},
         "device": device,
@@ -334,6 +382,8 @@ def summary_line(card: dict) -> str:
     grouped = card.get("label_groups")
     trained = (f", {len(grouped['classes'])} labels reported as {len(grouped['groups'])} "
                "groups" if grouped else "")
+    if card.get("refit"):
+        trained += f", refit on {card['refit']['examples']} examples"
     return (f"train: {card['architecture']} ({card['parameters']:,} parameters{trained}) "
             f"stopped after {card['epochs_run']} epochs, best epoch {card['best_epoch']}; {which}: "
             f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
@@ -367,6 +417,10 @@ def parse_known_args(argv):
     parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
                         help="standard deviation of Gaussian noise added to the standardised "
                              "frames while training (bilstm_attention; default: %(default)s)")
+    parser.add_argument("--refit", action="store_true",
+                        help="after early stopping, retrain from scratch on the train and "
+                             "validation data for the best epoch count (the exported model; "
+                             "eval metrics stay those of the early-stopped model)")
     parser.add_argument("--label-groups", metavar="MAP",
                         help="train on the feature labels and export a model that reports "
                              "groups of them: 'emotion-sentiment' (common emotion names -> "
@@ -385,7 +439,7 @@ def run(argv=None) -> dict:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         patience=args.patience, class_weights=not args.no_class_weights, seed=args.seed,
         mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
-        input_noise=args.input_noise, ensemble=args.ensemble,
+        input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
         label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups",
                                                 named=label_groups.NAMED_MAPS))
     card = train(config)

@@ -228,3 +228,19 @@ def test_compare_with_label_groups_reports_the_groups(features_dir, tmp_path):
     assert loaded.labels == ("bad", "ok")
     with open(os.path.join(rows[0]["model_dir"], "metrics.json")) as f:
         assert json.load(f)["test"]["labels"] == ["bad", "ok"]
+
+
+def test_refit_retrains_on_train_and_eval_for_the_best_epoch_count(features_dir, tmp_path):
+    plain = run_train(features_dir, tmp_path / "plain")
+    card = run_train(features_dir, tmp_path / "refit", "--refit")
+    with open(os.path.join(features_dir, "metadata.json")) as f:
+        examples = json.load(f)["examples"]
+    assert card["refit"]["examples"] == examples["train"] + examples["eval"]
+    assert card["refit"]["data"] == "train + eval splits"
+    assert card["refit"]["epochs"] == [plain["best_epoch"]] == [card["best_epoch"]]
+    assert card["hyperparameters"]["refit"] is True and plain["refit"] is None
+    # eval metrics: the same early-stopped model; the exported model is the refit one
+    assert card["metrics"]["eval"] == plain["metrics"]["eval"]
+    assert card["model_version"] != plain["model_version"]
+    assert card["metrics"]["test"]["n"] == examples["test"]
+    assert "refit on" in train.summary_line(card)
