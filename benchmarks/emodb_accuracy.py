@@ -27,7 +27,9 @@ the eval set for early stopping, the others train. Recipes:
 7. ``emotions``: ``default`` trained on the 7 emotions and exported with
    ``train --label-groups emotion-sentiment``, so that it reports their
    sentiment (evaluated on the 3-class ``label``); ``emotions_noise_speed``:
-   the same with the training copies of ``default_noise_speed``.
+   the same with the training copies of ``default_noise_speed``;
+   ``emotions_refit``: ``emotions``, then retrained on the train and eval
+   speakers for the early-stopped epoch count (``train --refit``).
 
 Per-speaker statistics (``speaker_norm``) need no labels: the test
 speaker's come from all of their (unlabelled) test clips, in the same noise
@@ -87,6 +89,9 @@ RECIPES = {
     # trained on the 7 emotions, reporting their sentiment (train --label-groups)
     "emotions": ("emotions", ("default",), "bilstm_attention", "emotion",
                  {"label_groups": EMOTION_SENTIMENT}),
+    # the same, then retrained on train + eval speakers for the best epoch count
+    "emotions_refit": ("emotions_refit", ("default",), "bilstm_attention", "emotion",
+                       {"label_groups": EMOTION_SENTIMENT, "refit": True}),
     "emotions_noise_speed": ("emotions_noise_speed", ("default",), "bilstm_attention", "emotion",
                              {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
                               "label_groups": EMOTION_SENTIMENT}),
