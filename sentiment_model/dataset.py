@@ -157,8 +157,8 @@ def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
 
 
 def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_kind: str,
-                 batch_size: int,
-                 shuffle: bool = False, seed: int = 0, keep_speakers: list[str] | None = None,
+                 batch_size: int, shuffle: bool = False, seed: int = 0,
+                 keep_speakers: list[str] | None = None,
                  drop_speakers: list[str] | None = None, holdout_hash: str | None = None):
     """``tf.data.Dataset`` of ``(model input, label_id)`` batches for one split
     (or several, e.g. ``("train", "eval")``, read as one).
