@@ -83,8 +83,7 @@ def resolve_path(path: str, csv_uri: str) -> str | None:
 def parse_label_map(spec: str | None) -> dict[str, str] | None:
     """``--label-map``: a JSON file of ``{raw: class}``, inline ``a=x,b=y`` or a
     named map (``emotion-sentiment``, see :mod:`sentiment_model.label_groups`)."""
-    return label_groups.parse_mapping(spec, option="--label-map",
-                                      named=label_groups.NAMED_MAPS)
+    return label_groups.parse_mapping(spec, option="--label-map")
 
 
 def parse_label_csv(text: str, *, csv_uri: str, label_map: Mapping[str, str] | None = None,

@@ -100,9 +100,8 @@ def run(argv=None) -> list[dict]:
         raise ConfigError(f"--architectures: unknown {', '.join(unknown)}")
     rows = compare(args.features, args.out, architectures=archs, epochs=args.epochs,
                    batch_size=args.batch_size, patience=args.patience, seed=args.seed,
-                   label_groups=label_groups.parse_mapping(
-                       args.label_groups, option="--label-groups",
-                       named=label_groups.NAMED_MAPS))
+                   label_groups=label_groups.parse_mapping(args.label_groups,
+                                                           option="--label-groups"))
     print(markdown_table(rows), file=sys.stderr)
     print(f"compare: comparison.md and comparison.json in {args.out}", file=sys.stderr)
     return rows

@@ -41,18 +41,17 @@ EMOTION_SENTIMENT = {
 NAMED_MAPS = {"emotion-sentiment": EMOTION_SENTIMENT}
 
 
-def parse_mapping(spec: str | None, *, option: str = "--label-map",
-                  named: dict[str, dict[str, str]] | None = None) -> dict[str, str] | None:
-    """A label mapping from the command line: a name from ``named``, a JSON
-    file of ``{label: target}``, or inline ``a=x,b=y``.
+def parse_mapping(spec: str | None, *, option: str = "--label-map") -> dict[str, str] | None:
+    """A label mapping from the command line: a name from ``NAMED_MAPS``, a
+    JSON file of ``{label: target}``, or inline ``a=x,b=y``.
 
     Raises:
         ConfigError: unreadable file, malformed item.
     """
     if not spec:
         return None
-    if named and spec in named:
-        return dict(named[spec])
+    if spec in NAMED_MAPS:
+        return dict(NAMED_MAPS[spec])
     if "=" in spec and not spec.lower().endswith(".json"):
         mapping = {}
         for item in (i.strip() for i in spec.split(",")):
@@ -66,8 +65,8 @@ def parse_mapping(spec: str | None, *, option: str = "--label-map",
     try:
         mapping = json.loads(storage.read_text(spec))
     except (OSError, json.JSONDecodeError) as exc:
-        names = f" (or one of: {', '.join(named)})" if named else ""
-        raise ConfigError(f"{option} {spec}: cannot read a JSON object{names}: {exc}") from None
+        raise ConfigError(f"{option} {spec}: cannot read a JSON object (or one of: "
+                          f"{', '.join(NAMED_MAPS)}): {exc}") from None
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         raise ConfigError(f"{option} {spec}: expected a JSON object of label -> target")
     return {str(k): v for k, v in mapping.items()}

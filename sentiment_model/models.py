@@ -201,11 +201,16 @@ def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
     return keras.Model(inputs, outputs, name="bilstm_attention")
 
 
+def _input_like(model: keras.Model):
+    """A new input of ``model``'s shape and name, for a model that wraps it."""
+    return keras.Input(shape=model.input_shape[1:], name=model.inputs[0].name.split(":")[0])
+
+
 def average_ensemble(members: list[keras.Model]) -> keras.Model:
     """One model whose output is the mean of ``members``' class probabilities
     (same input; each member keeps its own layers and masking)."""
     first = members[0]
-    inputs = keras.Input(shape=first.input_shape[1:], name=first.inputs[0].name.split(":")[0])
+    inputs = _input_like(first)
     outputs = [keras.Model(m.inputs[0], m.outputs[0], name=f"member_{i}")(inputs)
                for i, m in enumerate(members)]
     mean = layers.Average(name="probabilities", dtype="float32")(outputs)
@@ -238,7 +243,7 @@ class GroupProbabilities(layers.Layer):
 def group_model(model: keras.Model, matrix) -> keras.Model:
     """``model`` followed by :class:`GroupProbabilities` (``matrix``
     ``[n_classes, n_groups]``): one model that outputs group probabilities."""
-    inputs = keras.Input(shape=model.input_shape[1:], name=model.inputs[0].name.split(":")[0])
+    inputs = _input_like(model)
     inner = keras.Model(model.inputs[0], model.outputs[0], name="classes")(inputs)
     outputs = GroupProbabilities(matrix, name="group_probabilities", dtype="float32")(inner)
     return keras.Model(inputs, outputs, name=f"{model.name}_grouped")

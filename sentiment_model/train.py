@@ -241,6 +241,7 @@ def train(config: TrainConfig) -> dict:
             member_runs.append({"seed": config.seed + i, "epochs_run": len(h["loss"]),
                                 "best_epoch": int(np.argmin(h["val_loss"])) + 1})
         model = members[0] if len(members) == 1 else models.average_ensemble(members)
+        early_stopped = model
         if config.refit:
             # the same seeds, for each member's best epoch count, on all labelled data
             # but the test split; eval metrics stay those of the early-stopped model
@@ -270,11 +271,8 @@ def train(config: TrainConfig) -> dict:
                               else "all of the train split"),
                      "epochs": [run["best_epoch"] for run in member_runs],
                      "class_weight_values": refit_weights}
-            early_stopped = model
             model = (refit_members[0] if len(refit_members) == 1
                      else models.average_ensemble(refit_members))
-        else:
-            early_stopped = model
     finally:
         if config.mixed_precision:  # do not leak the policy into later models
             keras.mixed_precision.set_global_policy("float32")
@@ -440,8 +438,7 @@ def run(argv=None) -> dict:
         patience=args.patience, class_weights=not args.no_class_weights, seed=args.seed,
         mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
         input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
-        label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups",
-                                                named=label_groups.NAMED_MAPS))
+        label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"))
     card = train(config)
     print(summary_line(card), file=sys.stderr)
     print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)

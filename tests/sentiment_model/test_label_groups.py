@@ -43,8 +43,7 @@ def test_a_group_without_training_examples_is_an_input_error():
 
 
 def test_parse_mapping_named_inline_and_json(tmp_path):
-    named = label_groups.NAMED_MAPS
-    assert label_groups.parse_mapping("emotion-sentiment", named=named)["boredom"] == "neutral"
+    assert label_groups.parse_mapping("emotion-sentiment")["boredom"] == "neutral"
     assert label_groups.parse_mapping(" a = x , b=y,", option="--o") == {"a": "x", "b": "y"}
     path = tmp_path / "groups.json"
     path.write_text(json.dumps({"a": "x", "b": "y"}))
