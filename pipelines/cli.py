@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from pipelines.process import skip_gc_at_exit
 from sentiment_model.errors import AudioSentimentError
 
 SUBCOMMANDS = {
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     import importlib
 
+    skip_gc_at_exit()
     command, rest = argv[0], argv[1:]
     module = importlib.import_module(SUBCOMMANDS[command][0])
     if command == "make-demo-data":
