@@ -29,7 +29,9 @@ the eval set for early stopping, the others train. Recipes:
    sentiment (evaluated on the 3-class ``label``); ``emotions_noise_speed``:
    the same with the training copies of ``default_noise_speed``;
    ``emotions_refit``: ``emotions``, then retrained on the train and eval
-   speakers for the early-stopped epoch count (``train --refit``).
+   speakers for the early-stopped epoch count (``train --refit``);
+   ``emotions_noise_speed_ens3``: ``emotions_noise_speed`` with
+   ``train --ensemble 3``.
 
 Per-speaker statistics (``speaker_norm``) need no labels: the test
 speaker's come from all of their (unlabelled) test clips, in the same noise
@@ -95,6 +97,10 @@ RECIPES = {
     "emotions_noise_speed": ("emotions_noise_speed", ("default",), "bilstm_attention", "emotion",
                              {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
                               "label_groups": EMOTION_SENTIMENT}),
+    # the same, an ensemble of 3 (members trained from seeds N, N+1, N+2)
+    "emotions_noise_speed_ens3": ("emotions_noise_speed_ens3", ("default",), "bilstm_attention",
+                                  "emotion", {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
+                                              "label_groups": EMOTION_SENTIMENT, "ensemble": 3}),
 }
 
 
