@@ -43,8 +43,13 @@ def test_skip_gc_at_exit_freezes_once_however_often_called():
 @pytest.mark.parametrize("arm", [
     "from pipelines.featurize_fns import ReadAudioFn\n"
     "ReadAudioFn(total=1, interval_s=10.0).setup()",
+    "from pipelines.score_fns import SegmentAudioFn\n"
+    "from sentiment_model.config import preset\n"
+    "from sentiment_model.segments import SegmentConfig\n"
+    "SegmentAudioFn(feature=preset('default'), segment=SegmentConfig(), channels='mix',\n"
+    "               input_kind='frames', norm={}, total=1, interval_s=10.0).setup()",
     "from pipelines.cli import main\nmain(['make-demo-data', '--help'])",
-], ids=["featurize-worker", "cli"])
+], ids=["featurize-worker", "score-worker", "cli"])
 def test_workers_and_cli_skip_gc_at_exit(arm):
     report = exit_report(f"try:\n    {arm.replace(chr(10), chr(10) + '    ')}\n"
                          "except SystemExit:\n    pass")
