@@ -219,6 +219,11 @@ def featurize_fold(rows, fold_dir: str, *, data: str, preset: tuple[str, ...], l
     return out
 
 
+def model_dir_name(recipe: str, seed: int) -> str:
+    """A fold's model directory: ``model-NAME``, ``model-NAME-seedN`` for a seed N > 0."""
+    return f"model-{recipe}" + (f"-seed{seed}" if seed else "")
+
+
 def train_recipe(rows, fold_dir: str, recipe: tuple, *, data: str, test_spk: str,
                  eval_spk: str, epochs: int, patience: int,
                  seed: int = 0) -> tuple[str, dict]:
@@ -232,7 +237,7 @@ def train_recipe(rows, fold_dir: str, recipe: tuple, *, data: str, test_spk: str
     feats = featurize_fold(rows, fold_dir, data=data, preset=preset, label_col=label_col,
                            test_spk=test_spk, eval_spk=eval_spk,
                            extra=options.pop("featurize_args", ()))
-    model_dir = os.path.join(fold_dir, f"model-{name}" + (f"-seed{seed}" if seed else ""))
+    model_dir = os.path.join(fold_dir, model_dir_name(name, seed))
     card = train.train(train.TrainConfig(features=feats, model_dir=model_dir,
                                          architecture=arch, epochs=epochs, patience=patience,
                                          seed=seed, verbose=0, **options))

@@ -30,12 +30,15 @@ import sys
 
 import numpy as np
 
-from benchmarks.emodb_accuracy import DATA_DIR, SENTIMENTS, WORK_DIR, load_rows, read_mono
+from benchmarks.emodb_accuracy import (
+    DATA_DIR,
+    SENTIMENTS,
+    WORK_DIR,
+    load_rows,
+    model_dir_name,
+    read_mono,
+)
 from sentiment_model import evaluation, inference
-
-
-def model_name(recipe: str, seed: int) -> str:
-    return f"model-{recipe}" + (f"-seed{seed}" if seed else "")
 
 
 def fold_probabilities(rows: list[dict], workdir: str, members: list[tuple[str, int]]):
@@ -50,7 +53,7 @@ def fold_probabilities(rows: list[dict], workdir: str, members: list[tuple[str, 
         truth += [SENTIMENTS.index(r["label"]) for r in test_rows]
         signals = [read_mono(r["abs"]) for r in test_rows]
         for recipe, seed in members:
-            model_dir = os.path.join(workdir, f"fold-{spk}", model_name(recipe, seed))
+            model_dir = os.path.join(workdir, f"fold-{spk}", model_dir_name(recipe, seed))
             if not os.path.isdir(model_dir):
                 sys.exit(f"{model_dir} is missing: run benchmarks.emodb_accuracy "
                          f"--recipes {recipe} --train-seed {seed}")
