@@ -55,3 +55,92 @@ def test_workers_and_cli_skip_gc_at_exit(arm):
                          "except SystemExit:\n    pass")
     assert report["calls"] == 1
     assert report["frozen"] > 1000
+
+
+# A worker process un-pickles the job's DoFns and runs them on one file; it
+# prints the first feature values it computed and which of the heavy modules
+# behind librosa's filter bank and MFCC path it had to import.
+WORKER = """
+import json, sys
+import numpy as np
+from apache_beam.internal import pickler
+from schemas import features as fk
+with open(sys.argv[1], "rb") as f:
+    fns = pickler.loads(f.read())
+for fn in fns:
+    fn.setup()
+if len(fns) == 2:  # featurize: ReadAudioFn, ExtractMfccFn
+    from pipelines.featurize_fns import AudioItem
+    decoded = next(iter(fns[0].process(AudioItem(uri=sys.argv[2], split="train"))))
+    values = next(iter(fns[1].process(decoded))).features[fk.FRAMES]
+else:  # score: SegmentAudioFn; its main output is (SegmentKey, model input)
+    values = next(out for out in fns[0].process(sys.argv[2]) if isinstance(out, tuple))[1]
+heavy = ("numba", "scipy.signal", "librosa.filters", "librosa.core.spectrum",
+         "librosa.feature.spectral")
+print(json.dumps({"values": np.asarray(values)[:3].tolist(),
+                  "imported": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+def run_worker(tmp_path, fns, wav: str) -> dict:
+    import json
+
+    from apache_beam.internal import pickler
+
+    payload = tmp_path / "fns.pickle"
+    payload.write_bytes(pickler.dumps(fns))
+    done = subprocess.run([sys.executable, "-c", WORKER, str(payload), wav], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.fixture
+def speech_wav(tmp_path):
+    import soundfile
+
+    from sentiment_model import synth
+
+    voice = synth.make_voices(1, seed=3)[0]
+    y = synth.synth_utterance(voice, "positive", duration_s=2.0, sample_rate=16000, seed=7)
+    path = tmp_path / "clip.wav"
+    soundfile.write(path, y, 16000, subtype="FLOAT")
+    return str(path), y.astype("float32")
+
+
+def test_featurize_worker_computes_mfccs_without_librosas_filter_imports(tmp_path, speech_wav):
+    # the DoFn carries the filter bank built at pipeline construction
+    import numpy as np
+
+    from pipelines.featurize_fns import ExtractMfccFn, ReadAudioFn
+    from sentiment_model.config import preset
+    from sentiment_model.features import compute_mfcc
+
+    path, y = speech_wav
+    cfg = preset("default")
+    fns = [ReadAudioFn(total=1, interval_s=10.0), ExtractMfccFn(feature=cfg, channels="mix")]
+    report = run_worker(tmp_path, fns, path)
+    assert report["imported"] == []
+    np.testing.assert_allclose(report["values"], compute_mfcc(y, 16000, cfg)[:3], rtol=1e-5,
+                               atol=1e-4)
+
+
+def test_score_worker_computes_mfccs_without_librosas_filter_imports(tmp_path, speech_wav):
+    import numpy as np
+
+    from pipelines.score_fns import SegmentAudioFn
+    from sentiment_model.config import preset
+    from sentiment_model.features import compute_mfcc
+    from sentiment_model.segments import SegmentConfig
+
+    path, y = speech_wav
+    cfg = preset("default")
+    norm = {"group": "none", "frames": {"mean": [0.0] * cfg.frame_dims,
+                                        "std": [1.0] * cfg.frame_dims}}
+    fn = SegmentAudioFn(feature=cfg, segment=SegmentConfig(trim_to_speech=False),
+                        channels="mix", input_kind="frames", norm=norm, total=1,
+                        interval_s=10.0)
+    report = run_worker(tmp_path, [fn], path)
+    assert report["imported"] == []
+    # the first window starts at the file's start: its first frames are the file's
+    np.testing.assert_allclose(report["values"], compute_mfcc(y, 16000, cfg)[:3], rtol=1e-4,
+                               atol=1e-3)

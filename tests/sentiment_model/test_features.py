@@ -10,8 +10,10 @@ from sentiment_model.features import (
     compute_mfcc,
     compute_prosody,
     mel_basis,
+    mel_filters,
     mel_power,
     pool_frames,
+    power_to_db,
 )
 from tests.conftest import tone
 
@@ -146,3 +148,27 @@ def test_prosody_pads_signals_shorter_than_the_pitch_window():
     y = tone(200, seconds=0.03, sample_rate=16000)  # 480 samples < 1024
     frames = compute_mfcc(y, 16000, cfg)
     assert frames.shape == (1 + 480 // 160, 43) and np.isfinite(frames).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_power_to_db_equals_librosas(dtype):
+    # zeros (floored at amin) and a range over 80 dB (floored at max - 80)
+    rng = np.random.default_rng(9)
+    power = (rng.random((50, 64)) ** 6 * 1e3).astype(dtype)
+    power[0, :5] = 0.0
+    got = power_to_db(power)
+    assert got.dtype == dtype
+    assert got.min() == pytest.approx(got.max() - 80.0)
+    np.testing.assert_array_equal(got, librosa.power_to_db(power))
+
+
+def test_filters_built_ahead_give_the_same_mfccs_and_must_fit_the_config(signal_16k):
+    cfg = preset("default")
+    filters = mel_filters(cfg)
+    assert filters.window.shape == (cfg.n_fft,)
+    assert filters.basis.shape == (cfg.n_mels, 1 + cfg.n_fft // 2)
+    copied = type(filters)(filters.window.copy(), filters.basis.copy())  # as un-pickled
+    np.testing.assert_array_equal(compute_mfcc(signal_16k, 16000, cfg, filters=copied),
+                                  compute_mfcc(signal_16k, 16000, cfg))
+    with pytest.raises(ValueError, match="do not fit"):
+        compute_mfcc(signal_16k, 16000, cfg, filters=mel_filters(preset("seed")))
