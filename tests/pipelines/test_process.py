@@ -1,8 +1,19 @@
+import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import soundfile
+from apache_beam.internal import pickler
+
+from pipelines.featurize_fns import ExtractMfccFn, ReadAudioFn
+from pipelines.score_fns import SegmentAudioFn
+from sentiment_model import synth
+from sentiment_model.config import preset
+from sentiment_model.features import compute_mfcc
+from sentiment_model.segments import SegmentConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -83,10 +94,6 @@ print(json.dumps({"values": np.asarray(values)[:3].tolist(),
 
 
 def run_worker(tmp_path, fns, wav: str) -> dict:
-    import json
-
-    from apache_beam.internal import pickler
-
     payload = tmp_path / "fns.pickle"
     payload.write_bytes(pickler.dumps(fns))
     done = subprocess.run([sys.executable, "-c", WORKER, str(payload), wav], cwd=ROOT,
@@ -96,10 +103,6 @@ def run_worker(tmp_path, fns, wav: str) -> dict:
 
 @pytest.fixture
 def speech_wav(tmp_path):
-    import soundfile
-
-    from sentiment_model import synth
-
     voice = synth.make_voices(1, seed=3)[0]
     y = synth.synth_utterance(voice, "positive", duration_s=2.0, sample_rate=16000, seed=7)
     path = tmp_path / "clip.wav"
@@ -109,12 +112,6 @@ def speech_wav(tmp_path):
 
 def test_featurize_worker_computes_mfccs_without_librosas_filter_imports(tmp_path, speech_wav):
     # the DoFn carries the filter bank built at pipeline construction
-    import numpy as np
-
-    from pipelines.featurize_fns import ExtractMfccFn, ReadAudioFn
-    from sentiment_model.config import preset
-    from sentiment_model.features import compute_mfcc
-
     path, y = speech_wav
     cfg = preset("default")
     fns = [ReadAudioFn(total=1, interval_s=10.0), ExtractMfccFn(feature=cfg, channels="mix")]
@@ -125,13 +122,6 @@ def test_featurize_worker_computes_mfccs_without_librosas_filter_imports(tmp_pat
 
 
 def test_score_worker_computes_mfccs_without_librosas_filter_imports(tmp_path, speech_wav):
-    import numpy as np
-
-    from pipelines.score_fns import SegmentAudioFn
-    from sentiment_model.config import preset
-    from sentiment_model.features import compute_mfcc
-    from sentiment_model.segments import SegmentConfig
-
     path, y = speech_wav
     cfg = preset("default")
     norm = {"group": "none", "frames": {"mean": [0.0] * cfg.frame_dims,
