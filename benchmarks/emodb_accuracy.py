@@ -31,7 +31,8 @@ the eval set for early stopping, the others train. Recipes:
    ``emotions_refit``: ``emotions``, then retrained on the train and eval
    speakers for the early-stopped epoch count (``train --refit``);
    ``emotions_noise_speed_ens3``: ``emotions_noise_speed`` with
-   ``train --ensemble 3``.
+   ``train --ensemble 3``; ``speaker_norm_emotions``: ``--preset
+   speaker_norm`` trained on the 7 emotions the same way (one model).
 
 Per-speaker statistics (``speaker_norm``) need no labels: the test
 speaker's come from all of their (unlabelled) test clips, in the same noise
@@ -97,6 +98,10 @@ RECIPES = {
     "emotions_noise_speed": ("emotions_noise_speed", ("default",), "bilstm_attention", "emotion",
                              {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
                               "label_groups": EMOTION_SENTIMENT}),
+    # per-speaker statistics (not call-safe, see speaker_norm), trained on the 7
+    # emotions and reporting their sentiment
+    "speaker_norm_emotions": ("speaker_norm_emotions", ("speaker_norm",), "bilstm_attention",
+                              "emotion", {"label_groups": EMOTION_SENTIMENT}),
     # the same, an ensemble of 3 (members trained from seeds N, N+1, N+2)
     "emotions_noise_speed_ens3": ("emotions_noise_speed_ens3", ("default",), "bilstm_attention",
                                   "emotion", {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
