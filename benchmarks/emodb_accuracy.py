@@ -98,14 +98,14 @@ RECIPES = {
     "emotions_noise_speed": ("emotions_noise_speed", ("default",), "bilstm_attention", "emotion",
                              {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
                               "label_groups": EMOTION_SENTIMENT}),
-    # per-speaker statistics (not call-safe, see speaker_norm), trained on the 7
-    # emotions and reporting their sentiment
-    "speaker_norm_emotions": ("speaker_norm_emotions", ("speaker_norm",), "bilstm_attention",
-                              "emotion", {"label_groups": EMOTION_SENTIMENT}),
     # the same, an ensemble of 3 (members trained from seeds N, N+1, N+2)
     "emotions_noise_speed_ens3": ("emotions_noise_speed_ens3", ("default",), "bilstm_attention",
                                   "emotion", {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
                                               "label_groups": EMOTION_SENTIMENT, "ensemble": 3}),
+    # per-speaker statistics (not call-safe, see speaker_norm), trained on the 7
+    # emotions and reporting their sentiment
+    "speaker_norm_emotions": ("speaker_norm_emotions", ("speaker_norm",), "bilstm_attention",
+                              "emotion", {"label_groups": EMOTION_SENTIMENT}),
 }
 
 
