@@ -32,7 +32,8 @@ the eval set for early stopping, the others train. Recipes:
    speakers for the early-stopped epoch count (``train --refit``);
    ``emotions_noise_speed_ens3``: ``emotions_noise_speed`` with
    ``train --ensemble 3``; ``speaker_norm_emotions``: ``--preset
-   speaker_norm`` trained on the 7 emotions the same way (one model).
+   speaker_norm`` trained on the 7 emotions the same way (one model);
+   ``speaker_partial_emotions``: the same on ``--preset speaker_partial``.
 
 Per-speaker statistics (``speaker_norm``) need no labels: the test
 speaker's come from all of their (unlabelled) test clips, in the same noise
@@ -106,6 +107,10 @@ RECIPES = {
     # emotions and reporting their sentiment
     "speaker_norm_emotions": ("speaker_norm_emotions", ("speaker_norm",), "bilstm_attention",
                               "emotion", {"label_groups": EMOTION_SENTIMENT}),
+    # the same with only c4..c39 standardised per speaker (speaker_partial)
+    "speaker_partial_emotions": ("speaker_partial_emotions", ("speaker_partial",),
+                                 "bilstm_attention", "emotion",
+                                 {"label_groups": EMOTION_SENTIMENT}),
 }
 
 

@@ -2,7 +2,8 @@
 
     python -m benchmarks.emodb_calls [--data ../shared/data/emodb-dev] [--folds 7]
         [--recipe default|default_noise_speed|emotions|emotions_noise_speed|
-                  speaker_norm|speaker_partial|speaker_norm_emotions]
+                  speaker_norm|speaker_partial|speaker_norm_emotions|
+                  speaker_partial_emotions]
 
 For each leave-one-speaker-out fold of ``benchmarks.emodb_accuracy`` (its
 ``model-RECIPE`` model is reused when present and made with the recipe's
@@ -93,7 +94,7 @@ def main() -> None:
     parser.add_argument("--recipe", default="default",
                         choices=("default", "default_noise_speed", "emotions",
                                  "emotions_noise_speed", "speaker_norm", "speaker_partial",
-                                 "speaker_norm_emotions"),
+                                 "speaker_norm_emotions", "speaker_partial_emotions"),
                         help="which emodb_accuracy recipe's fold models score the calls")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
