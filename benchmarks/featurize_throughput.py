@@ -1,6 +1,7 @@
 """featurize throughput: the Beam job against plain Python loops.
 
     python -m benchmarks.featurize_throughput [--minutes 120] [--repeats 3] [--preset NAME]
+        [--rates 16000,48000] [--variants pool-2,beam-2]
 
 For each sample rate (generated speech at 16 kHz and at 48 kHz, 10 s clips,
 ``--minutes`` and a quarter of that, written once under ``build/bench/``) it
@@ -262,6 +263,7 @@ def summarize(large: dict, small: dict, audio_large: float, audio_small: float) 
     return row
 
 
+VARIANTS = ("plain", "plain-write", "beam-1", "beam-1-raw", "pool-2", "beam-2")
 RATIOS = (("beam-1", "plain"), ("beam-1", "plain-write"), ("beam-1-raw", "plain"),
           ("beam-2", "pool-2"))
 
@@ -281,7 +283,14 @@ def main() -> None:
                         help="sample rates of the generated data sets (default: %(default)s)")
     parser.add_argument("--preset", default="default",
                         help="feature preset of every variant (default: %(default)s)")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated subset of the variants to run "
+                             "(default: all, %(default)s)")
     args = parser.parse_args()
+    chosen = args.variants.split(",")
+    unknown = sorted(set(chosen) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
     if args.plain:
         plain_main(args.plain[0], int(args.plain[1]), args.preset, args.plain_write_to)
         return
@@ -293,8 +302,8 @@ def main() -> None:
         for minutes in (args.minutes, args.minutes / 4):
             data_dir = os.path.join(args.workdir, f"speech-{rate // 1000}k-{minutes:g}min")
             audio_s = make_data(data_dir, sample_rate=rate, minutes=minutes)
-            sizes[minutes] = (audio_s, run_variants(variants(data_dir, out_dir, args.preset),
-                                                    args.repeats))
+            cmds = variants(data_dir, out_dir, args.preset)
+            sizes[minutes] = (audio_s, run_variants({n: cmds[n] for n in chosen}, args.repeats))
         (audio_large, large), (audio_small, small) = sizes.values()
         results[f"{rate // 1000} kHz, {audio_large / 60:.0f} min"] = summarize(
             large, small, audio_large, audio_small)
@@ -310,12 +319,19 @@ def main() -> None:
             r = row[name]
             print(f"| {data} | {name} | {r['wall_s']} | {r['audio_s_per_s']} | "
                   f"{r['steady_audio_s_per_s']} | {r['fixed_s']} | {r['peak_mib']} |")
-    print("\n| data | ratio | end to end | steady |\n|---|---|---:|---:|")
+    print("\n| data | ratio | end to end | repeat by repeat: median (range) | steady |\n"
+          "|---|---|---:|---|---:|")
     for data, row in results.items():
         for beam_name, base in RATIOS:
+            if beam_name not in row or base not in row:
+                continue
             e2e = row[beam_name]["audio_s_per_s"] / row[base]["audio_s_per_s"]
             steady = row[beam_name]["steady_audio_s_per_s"] / row[base]["steady_audio_s_per_s"]
-            print(f"| {data} | {beam_name} / {base} | {e2e:.2f} | {steady:.2f} |")
+            # the same repeat's walls: base wall / beam wall = beam rate / base rate
+            each = [b / w for w, b in zip(row[beam_name]["walls"], row[base]["walls"], strict=True)]
+            print(f"| {data} | {beam_name} / {base} | {e2e:.2f} | "
+                  f"{statistics.median(each):.2f} ({min(each):.2f} to {max(each):.2f}) | "
+                  f"{steady:.2f} |")
 
 
 if __name__ == "__main__":
