@@ -196,14 +196,16 @@ def standardise_per_speaker(x: np.ndarray, speakers: list[str]) -> np.ndarray:
     return out
 
 
-def classical_fold(train_x, train_y, test_x_by_cond):
+def classical_fold(train_x, train_y, test_x_by_cond, *, sample_weight=None):
+    """Fits the classical reference on ``train_x`` ``[n, dims]`` (``sample_weight``
+    ``[n]``, optional) and predicts each condition's ``[m, dims]`` rows."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     clf = make_pipeline(StandardScaler(),
                         LogisticRegression(class_weight="balanced", max_iter=5000, C=0.5))
-    clf.fit(train_x, train_y)
+    clf.fit(train_x, train_y, logisticregression__sample_weight=sample_weight)
     return {cond: clf.predict(x) for cond, x in test_x_by_cond.items()}
 
 
