@@ -23,7 +23,9 @@ runs, each in a fresh process:
 
 Wall time is measured from process start to exit (imports included), peak
 memory as the largest sum of RSS over the process and its children (sampled
-every 50 ms). The two-worker variants run with one BLAS thread per process.
+every 50 ms), CPU time as user + system seconds of the process and every
+descendant it waited for (``getrusage``; less sensitive than wall time to a
+noisy machine). The two-worker variants run with one BLAS thread per process.
 "steady" is the marginal rate between the two sizes (the rate at which more
 audio is processed once running); "fixed" is the rest of the wall time
 (imports, pipeline construction, runner start-up). It prints Markdown tables
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -189,13 +192,15 @@ def plain_main(data_dir: str, workers: int, preset_name: str, write_to: str | No
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def measure(cmd: list[str], *, one_thread: bool) -> tuple[float, float]:
-    """Runs ``cmd``; returns (wall seconds, peak RSS of the process tree in MiB).
+def measure(cmd: list[str], *, one_thread: bool) -> tuple[float, float, float]:
+    """Runs ``cmd``; returns (wall seconds, peak RSS of the process tree in MiB,
+    CPU seconds: user + system of the process and every descendant it waited for).
 
     Two-worker variants run with one BLAS thread per process (both the pool
     and Beam), so that two processes do not fight over two cores.
     """
     env = {**os.environ, **(ONE_THREAD if one_thread else {})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=env)
@@ -210,9 +215,11 @@ def measure(cmd: list[str], *, one_thread: bool) -> tuple[float, float]:
         peak = max(peak, rss)
         time.sleep(0.05)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()[-3000:]}")
-    return wall, peak / 2**20
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, peak / 2**20, cpu
 
 
 def variants(data_dir: str, out_dir: str, preset_name: str) -> dict[str, tuple[list[str], bool]]:
@@ -257,6 +264,7 @@ def summarize(large: dict, small: dict, audio_large: float, audio_small: float) 
             "steady_audio_s_per_s": round(steady, 1),
             "fixed_s": round(wall - audio_large / steady, 2),
             "peak_mib": round(max(v[1] for v in large[name])),
+            "cpu_s": round(statistics.median(v[2] for v in large[name]), 1),
             "walls": [round(v[0], 2) for v in large[name]],
             "walls_small": [round(v[0], 2) for v in small[name]],
         }
@@ -312,13 +320,14 @@ def main() -> None:
     print(json.dumps(results, indent=1))
     names = list(next(iter(results.values())))
     print("\n| data | variant | median wall s | audio-s/s | steady audio-s/s | fixed s "
-          "| peak MiB |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "| peak MiB | CPU s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for data, row in results.items():
         for name in names:
             r = row[name]
             print(f"| {data} | {name} | {r['wall_s']} | {r['audio_s_per_s']} | "
-                  f"{r['steady_audio_s_per_s']} | {r['fixed_s']} | {r['peak_mib']} |")
+                  f"{r['steady_audio_s_per_s']} | {r['fixed_s']} | {r['peak_mib']} | "
+                  f"{r['cpu_s']} |")
     print("\n| data | ratio | end to end | repeat by repeat: median (range) | steady |\n"
           "|---|---|---:|---|---:|")
     for data, row in results.items():
