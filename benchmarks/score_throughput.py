@@ -224,7 +224,7 @@ def main() -> None:
     manifest = write_manifest(os.path.join(work, "mixed.txt"), mixed)
     out_dir = os.path.join(work, "out")
 
-    runs: dict[str, list[tuple[float, float]]] = {}
+    runs: dict[str, list[tuple[float, float, float]]] = {}
     for _ in range(args.repeats):  # interleaved
         for name, cmd in commands(manifest, model_dir, out_dir).items():
             runs.setdefault(name, []).append(measure(cmd, one_thread=False))
@@ -243,7 +243,7 @@ def main() -> None:
         make_long_file(path, source=calls[0], hours=hours)
         one = write_manifest(os.path.join(work, f"long-{hours:g}h.txt"), [path])
         for name, cmd in commands(one, model_dir, out_dir).items():
-            wall, peak = measure(cmd, one_thread=False)
+            wall, peak, _cpu = measure(cmd, one_thread=False)
             memory[f"{name}, {hours:g} h stereo"] = {"wall_s": round(wall, 1),
                                                      "peak_mib": round(peak)}
     results["memory"] = memory
