@@ -186,13 +186,18 @@ def classical_features(y: np.ndarray, sr: int) -> np.ndarray:
                             np.percentile(energy, 95) - np.percentile(energy, 10)]])
 
 
+def standardise(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` ``[n, dims]`` standardised with the mean/std of ``ref`` ``[m, dims]``."""
+    return (x - ref.mean(axis=0)) / np.maximum(ref.std(axis=0), 1e-6)
+
+
 def standardise_per_speaker(x: np.ndarray, speakers: list[str]) -> np.ndarray:
     """Rows of ``x`` ``[n, dims]`` standardised with their speaker's mean/std."""
     out = np.empty_like(x)
     speakers = np.asarray(speakers)
     for name in set(speakers.tolist()):
         rows = speakers == name
-        out[rows] = (x[rows] - x[rows].mean(axis=0)) / np.maximum(x[rows].std(axis=0), 1e-6)
+        out[rows] = standardise(x[rows], x[rows])
     return out
 
 

@@ -54,17 +54,13 @@ from benchmarks.emodb_accuracy import (
     classical_fold,
     load_rows,
     read_mono,
+    standardise,
 )
 
 CONDITIONS = ("all", "mixed", "one_tone")
 INPUTS = ("absolute", "per_speaker", "both", "per_speaker_subsets", "both_subsets")
 SUBSETS_PER_SPEAKER = 20
 P_ALL, P_ONE = 0.3, 0.3  # the rest: two or three emotions
-
-
-def standardise(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Rows of ``x`` ``[n, dims]`` standardised with the mean/std of ``ref`` ``[m, dims]``."""
-    return (x - ref.mean(axis=0)) / np.maximum(ref.std(axis=0), 1e-6)
 
 
 def random_subsets(emotions: np.ndarray, *, n: int, rng: np.random.Generator) -> list[np.ndarray]:
