@@ -160,6 +160,10 @@ def test_power_to_db_equals_librosas(dtype):
     assert got.dtype == dtype
     assert got.min() == pytest.approx(got.max() - 80.0)
     np.testing.assert_array_equal(got, librosa.power_to_db(power))
+    relative = power_to_db(power, relative_to_max=True)
+    assert relative.dtype == dtype
+    assert relative.max() == 0.0 and relative.min() == pytest.approx(-80.0)
+    np.testing.assert_array_equal(relative, librosa.power_to_db(power, ref=np.max))
 
 
 def test_filters_built_ahead_give_the_same_mfccs_and_must_fit_the_config(signal_16k):
