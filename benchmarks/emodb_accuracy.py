@@ -90,6 +90,10 @@ RECIPES = {
     "default_noise_speed": ("default_noise_speed", ("default",), "bilstm_attention", "label",
                             {"featurize_args": ("--augment", RECOMMENDED_AUGMENT)}),
     "default_7emo": ("default_7emo", ("default",), "bilstm_attention", "emotion", {}),
+    # the default plus the 14 spectral-shape columns per frame (--preset spectral)
+    "spectral": ("spectral", ("spectral",), "bilstm_attention", "label", {}),
+    "spectral_noise_speed": ("spectral_noise_speed", ("spectral",), "bilstm_attention", "label",
+                             {"featurize_args": ("--augment", RECOMMENDED_AUGMENT)}),
     # trained on the 7 emotions, reporting their sentiment (train --label-groups)
     "emotions": ("emotions", ("default",), "bilstm_attention", "emotion",
                  {"label_groups": EMOTION_SENTIMENT}),

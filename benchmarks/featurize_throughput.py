@@ -9,7 +9,8 @@ runs, each in a fresh process:
 
 * ``plain``: the issue's baseline, a single-process loop: soundfile.read ->
   mono -> soxr resample -> librosa.feature.mfcc (plus librosa's YIN pitch and
-  RMS energy when the preset has prosody) -> time pooling (nothing written);
+  RMS energy when the preset has prosody, and ``compute_spectral`` when it
+  has the spectral-shape columns) -> time pooling (nothing written);
 * ``plain-write``: a single-process loop doing the job's per-file work with
   the library's functions (read, sha256, decode and checks, resample,
   features, schema check, tfx-bsl encoding in batches of 32, one gzip'd
@@ -74,14 +75,15 @@ def make_data(out_dir: str, *, sample_rate: int, minutes: float) -> float:
 # ----------------------------------------------------------- plain baseline
 def _plain_one(path: str, preset_name: str) -> int:
     """soundfile.read -> mono -> soxr -> librosa.feature.mfcc (+ the prosody
-    columns, by librosa's YIN and RMS, when the preset has them) -> pooling."""
+    columns, by librosa's YIN and RMS, and the spectral-shape columns, when the
+    preset has them) -> pooling."""
     import librosa
     import numpy as np
     import soundfile
     import soxr
 
     from sentiment_model.config import preset
-    from sentiment_model.features import compute_prosody
+    from sentiment_model.features import compute_prosody, compute_spectral
 
     cfg = preset(preset_name)
     samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
@@ -95,6 +97,9 @@ def _plain_one(path: str, preset_name: str) -> int:
     if cfg.prosody:
         frames = np.concatenate(
             [frames, compute_prosody(y, cfg.sample_rate, cfg, n_frames=frames.shape[0])], axis=1)
+    if cfg.spectral:
+        frames = np.concatenate(
+            [frames, compute_spectral(y, cfg.sample_rate, cfg, n_frames=frames.shape[0])], axis=1)
     pooled = np.concatenate([frames.mean(axis=0), frames.std(axis=0)])
     return int(frames.shape[0] + pooled.shape[0])
 

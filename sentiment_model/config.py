@@ -19,6 +19,15 @@ NORMALIZATIONS = ("none", "utterance", "speaker")
 POOLINGS = ("mean", "mean_std")
 PROSODY_DIMS = 3  # log F0, energy (dB), voicing flag
 PITCH_RANGE_HZ = (60.0, 500.0)  # YIN search range for the prosody features
+# The spectral-shape columns (``spectral=True``), in order; see
+# sentiment_model.features.compute_spectral for their definitions and units.
+SPECTRAL_NAMES = (
+    "centroid_khz", "spread_khz", "skewness_slog", "kurtosis_log", "entropy",
+    "rolloff25_khz", "rolloff50_khz", "rolloff75_khz", "rolloff90_khz", "flux",
+    "log_band_250_650", "log_band_1000_4000", "slope", "flatness",
+)
+SPECTRAL_DIMS = len(SPECTRAL_NAMES)
+SPECTRAL_WINDOW_S = 0.060  # analysis window of the spectral-shape columns (seconds)
 
 
 def check_known_fields(cls: type, data: dict[str, Any], *, what: str) -> None:
@@ -62,6 +71,13 @@ class FeatureConfig:
             one tone throughout is not measured against itself.
         prosody: append three prosodic values per frame: log F0 from YIN
             (0 where unvoiced), the frame energy in dB and the voicing flag.
+        spectral: append the 14 spectral-shape values of each frame
+            (``SPECTRAL_NAMES``: centroid, spread, skewness, kurtosis and
+            entropy of the magnitude spectrum, its 25/50/75/90 % roll-off
+            points, spectral flux, the log energy of the 250-650 Hz and
+            1-4 kHz bands, the spectral slope and flatness), from a 60 ms
+            Hamming window on the MFCC frame grid. Absolute levels, normalised
+            with the train statistics like the MFCCs.
         pooling: time pooling of the frame sequence into one vector: ``"mean"``
             or ``"mean_std"`` (mean and standard deviation concatenated).
         image_frames: width (time axis) of the ``logmel_image`` in frames.
@@ -85,6 +101,7 @@ class FeatureConfig:
     normalize: str = "none"
     speaker_from: int = 0
     prosody: bool = False
+    spectral: bool = False
     pooling: str = "mean_std"
     image_frames: int = 128
     min_duration_s: float = 0.25
@@ -96,7 +113,8 @@ class FeatureConfig:
         """Values per frame of the ``frames`` feature."""
         if self.kind == "logmel_image":
             return self.n_mels
-        return self.n_mfcc * (1 + self.deltas) + (PROSODY_DIMS if self.prosody else 0)
+        return (self.n_mfcc * (1 + self.deltas) + (PROSODY_DIMS if self.prosody else 0)
+                + (SPECTRAL_DIMS if self.spectral else 0))
 
     @property
     def pooled_dims(self) -> int:
@@ -109,8 +127,8 @@ class FeatureConfig:
         if self.normalize != "speaker":
             return (False,) * self.frame_dims
         cepstral = tuple(k >= self.speaker_from for k in range(self.n_mfcc))
-        return cepstral * (1 + self.deltas) + (self.speaker_from == 0,) * (
-            PROSODY_DIMS if self.prosody else 0)
+        extra = (PROSODY_DIMS if self.prosody else 0) + (SPECTRAL_DIMS if self.spectral else 0)
+        return cepstral * (1 + self.deltas) + (self.speaker_from == 0,) * extra
 
     @property
     def min_frames(self) -> int:
@@ -131,8 +149,10 @@ class FeatureConfig:
             raise bad("kind", f"is not one of {', '.join(FEATURE_KINDS)}")
         if self.normalize not in NORMALIZATIONS:
             raise bad("normalize", f"is not one of {', '.join(NORMALIZATIONS)}")
-        if self.kind != "mfcc" and (self.normalize == "speaker" or self.prosody):
-            raise bad("kind", "supports neither normalize=speaker nor prosody (MFCC only)")
+        if self.kind != "mfcc" and (self.normalize == "speaker" or self.prosody
+                                    or self.spectral):
+            raise bad("kind", "supports none of normalize=speaker, prosody and spectral "
+                      "(MFCC only)")
         if not 0 <= self.speaker_from < self.n_mfcc:
             raise bad("speaker_from", f"must be in [0, n_mfcc={self.n_mfcc})")
         if self.speaker_from and self.normalize != "speaker":
@@ -229,6 +249,10 @@ PRESETS: dict[str, FeatureConfig] = {
     # tone (most agents stay neutral); fewer gains on clips, weaker in white noise.
     "speaker_partial": FeatureConfig(preset="speaker_partial", hop_length=320, prosody=True,
                                      normalize="speaker", speaker_from=4),
+    # The default plus 14 spectral-shape values per frame (centroid, spread,
+    # roll-offs, flux, band energies, slope, flatness... from a 60 ms window):
+    # absolute levels, so call-safe like the default; see benchmarks/README.md.
+    "spectral": FeatureConfig(preset="spectral", spectral=True),
     # The study's input: librosa.load() at 22,050 Hz, librosa's MFCC defaults
     # with 128 coefficients, averaged over time.
     "seed": FeatureConfig(

@@ -18,6 +18,11 @@ def test_presets_validate_and_have_expected_dims():
     speaker = preset("speaker_norm")  # + pitch, energy, voicing; 20 ms step; per speaker
     assert (speaker.normalize, speaker.prosody, speaker.hop_length) == ("speaker", True, 320)
     assert speaker.frame_dims == 43 and speaker.pooled_dims == 86
+    spectral = preset("spectral")  # + 14 spectral-shape values per frame
+    assert (spectral.spectral, spectral.normalize, spectral.hop_length) == (True, "none", 160)
+    assert spectral.frame_dims == 54 and spectral.pooled_dims == 108
+    assert spectral.with_overrides({"normalize": "speaker", "speaker_from": "4"}).speaker_columns \
+        == (False,) * 4 + (True,) * 36 + (False,) * 14
     image = preset("seed_cnn2d")
     assert (image.kind, image.n_mels, image.image_frames) == ("logmel_image", 128, 128)
 
@@ -41,6 +46,7 @@ def test_round_trip_through_dict():
         ({"normalize": "channel"}, "normalize"),
         ({"preset": "seed_cnn2d", "kind": "logmel_image", "normalize": "speaker"}, "MFCC only"),
         ({"kind": "logmel_image", "prosody": "true"}, "MFCC only"),
+        ({"kind": "logmel_image", "spectral": "true"}, "MFCC only"),
     ],
 )
 def test_invalid_values_raise_config_error(overrides, message):

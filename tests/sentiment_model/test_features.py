@@ -9,11 +9,13 @@ from sentiment_model.features import (
     compute_logmel_image,
     compute_mfcc,
     compute_prosody,
+    compute_spectral,
     mel_basis,
     mel_filters,
     mel_power,
     pool_frames,
     power_to_db,
+    spectral_window,
 )
 from tests.conftest import tone
 
@@ -176,3 +178,82 @@ def test_filters_built_ahead_give_the_same_mfccs_and_must_fit_the_config(signal_
                                   compute_mfcc(signal_16k, 16000, cfg))
     with pytest.raises(ValueError, match="do not fit"):
         compute_mfcc(signal_16k, 16000, cfg, filters=mel_filters(preset("seed")))
+
+
+def _librosa_magnitude(y, rate):
+    # the frames of compute_spectral: centred, zero-padded, 60 ms Hamming in a 1024-point FFT
+    return np.abs(librosa.stft(y, n_fft=1024, win_length=960, window="hamming", hop_length=160,
+                               center=True, pad_mode="constant"))
+
+
+def test_spectral_columns_equal_librosas_descriptors(signal_16k):
+    rate, cfg = 16000, preset("spectral")
+    n = 1 + len(signal_16k) // 160
+    got = compute_spectral(signal_16k, rate, cfg, n_frames=n)
+    assert got.shape == (n, 14) and got.dtype == np.float32
+    assert spectral_window(rate).shape == (1024,)
+    mag = _librosa_magnitude(signal_16k, rate)
+    freq = librosa.fft_frequencies(sr=rate, n_fft=1024)
+    expected = {
+        0: librosa.feature.spectral_centroid(S=mag, freq=freq)[0] / 1000,
+        1: librosa.feature.spectral_bandwidth(S=mag, freq=freq)[0] / 1000,
+        12: librosa.feature.poly_features(S=mag, sr=rate, order=1)[0] * 1000,
+        13: librosa.feature.spectral_flatness(S=mag)[0],
+    }
+    for column, share in zip((5, 6, 7, 8), (0.25, 0.5, 0.75, 0.9), strict=True):
+        expected[column] = librosa.feature.spectral_rolloff(S=mag, sr=rate,
+                                                            roll_percent=share)[0] / 1000
+    for column, values in expected.items():
+        np.testing.assert_allclose(got[:, column], values, rtol=1e-4, atol=1e-5,
+                                   err_msg=f"column {column}")
+    # the moments, entropy, flux and band energies, written out in float64
+    p = mag / mag.sum(axis=0)
+    dev = freq[:, None] / 1000 - (p * freq[:, None] / 1000).sum(axis=0)
+    var = (p * dev ** 2).sum(axis=0)
+    skew = (p * dev ** 3).sum(axis=0) / var ** 1.5
+    kurt = (p * dev ** 4).sum(axis=0) / var ** 2
+    entropy = -(p * np.log(p + 1e-12)).sum(axis=0) / np.log(len(freq))
+    flux = np.r_[0.0, np.sqrt((np.diff(p, axis=1) ** 2).sum(axis=0))]
+    low = np.log(mag[(freq >= 250) & (freq < 650)].sum(axis=0) + 1e-8)
+    high = np.log(mag[(freq >= 1000) & (freq < 4000)].sum(axis=0) + 1e-8)
+    for column, values in {2: np.sign(skew) * np.log1p(np.abs(skew)), 3: np.log1p(kurt),
+                           4: entropy, 9: flux, 10: low, 11: high}.items():
+        np.testing.assert_allclose(got[:, column], values, rtol=1e-4, atol=1e-4,
+                                   err_msg=f"column {column}")
+
+
+def test_spectral_columns_tell_a_tone_from_noise():
+    rate, cfg = 16000, preset("spectral")
+    # a clean sine: on linear magnitudes even conftest's 1 % noise floor, summed
+    # over 513 bins, would weigh as much as the tone's peak
+    tone_1k = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(rate) / rate)).astype(np.float32)
+    noise = (0.1 * np.random.default_rng(4).standard_normal(rate)).astype(np.float32)
+    inside = slice(10, 90)  # frames clear of the zero padding at the edges
+    a = compute_spectral(tone_1k, rate, cfg, n_frames=101)[inside]
+    b = compute_spectral(noise, rate, cfg, n_frames=101)[inside]
+    # the tone's spectrum sits at 1 kHz: centroid and median roll-off there
+    np.testing.assert_allclose(np.median(a[:, 0]), 1.0, atol=0.05)
+    np.testing.assert_allclose(np.median(a[:, 6]), 1.0, atol=0.02)
+    # white noise spreads over 0-8 kHz: centroid near 4 kHz, flat and high-entropy
+    np.testing.assert_allclose(np.median(b[:, 0]), 4.0, atol=0.2)
+    np.testing.assert_allclose(np.median(b[:, 6]), 4.0, atol=0.3)
+    assert np.median(a[:, 1]) < 0.6 < 2.0 < np.median(b[:, 1])  # spread, kHz
+    assert np.median(a[:, 4]) < 0.5 < 0.9 < np.median(b[:, 4])  # entropy
+    assert np.median(a[:, 13]) < 1e-3 < 0.3 < np.median(b[:, 13])  # flatness
+    # the 1 kHz tone's magnitude is in the 1-4 kHz band, 20x and more above 250-650 Hz
+    assert np.median(a[:, 11] - a[:, 10]) > np.log(20.0)  # the Hamming side lobes leak a little
+
+
+def test_spectral_preset_appends_its_columns_to_the_mfccs(signal_16k):
+    cfg = preset("spectral")
+    frames = compute_mfcc(signal_16k, 16000, cfg)
+    assert frames.shape == (1 + 16000 // 160, 54)
+    np.testing.assert_array_equal(frames[:, :40], compute_mfcc(signal_16k, 16000,
+                                                               preset("default")))
+    np.testing.assert_array_equal(frames[:, 40:], compute_spectral(signal_16k, 16000, cfg,
+                                                                   n_frames=len(frames)))
+    both = cfg.with_overrides({"prosody": "true"})  # prosody first, then the spectral shape
+    frames = compute_mfcc(signal_16k, 16000, both)
+    assert frames.shape == (101, 57)
+    np.testing.assert_array_equal(frames[:, 43:], compute_spectral(signal_16k, 16000, cfg,
+                                                                   n_frames=101))
