@@ -211,6 +211,25 @@ def test_seed_presets_give_the_study_shapes(corpus, tmp_path):
         assert ex[fk.N_FRAMES][0] == 128 and ex[fk.FRAMES].shape == (128 * 128,)
 
 
+def test_spectral_preset_writes_the_spectral_columns_after_the_mfccs(corpus, tmp_path):
+    out = str(tmp_path / "spectral")
+    meta = run_featurize("--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
+                         "--output", out, "--preset", "spectral")
+    examples = read_examples(out)
+    assert len(examples) == 18
+    cfg = preset("spectral")
+    for path, ex in list(by_uri(examples).items())[:3]:
+        want = expected_features(path, cfg)
+        frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], 54)
+        np.testing.assert_allclose(frames, want.frames, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(ex[fk.POOLED], want.pooled, rtol=1e-5, atol=1e-4)
+    assert meta["accounting"] == {"matched": 18, "written": 18, "rejected": 0, "lost": 0}
+    with open(os.path.join(out, "metadata.json")) as f:
+        assert json.load(f) == meta  # the file says the same
+    assert meta["feature_config"]["spectral"] is True
+    assert len(meta["train_stats"]["frames"]["mean"]) == 54
+
+
 def test_split_channels_and_split_column_from_a_manifest(tmp_path):
     data = tmp_path / "calls"
     for i in range(2):
