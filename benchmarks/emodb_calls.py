@@ -1,9 +1,9 @@
 """Scripted support calls from real speech (Berlin EMO-DB), scored end to end.
 
     python -m benchmarks.emodb_calls [--data ../shared/data/emodb-dev] [--folds 7]
-        [--recipe default|default_noise_speed|emotions|emotions_noise_speed|
-                  speaker_norm|speaker_partial|speaker_norm_emotions|
-                  speaker_partial_emotions]
+        [--recipe default|default_noise_speed|spectral_noise_speed|emotions|
+                  emotions_noise_speed|speaker_norm|speaker_partial|
+                  speaker_norm_emotions|speaker_partial_emotions]
 
 For each leave-one-speaker-out fold of ``benchmarks.emodb_accuracy`` (its
 ``model-RECIPE`` model is reused when present and made with the recipe's
@@ -76,8 +76,11 @@ def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: s
     card_path = os.path.join(model_dir, train.CARD_FILE)
     if os.path.exists(card_path):
         with open(card_path) as f:
-            if FeatureConfig.from_dict(json.load(f)["feature_config"]) == preset(
-                    presets[0]).with_overrides(dict(item.split("=", 1) for item in presets[1:])):
+            made = FeatureConfig.from_dict(json.load(f)["feature_config"]).to_dict()
+            wanted = preset(presets[0]).with_overrides(
+                dict(item.split("=", 1) for item in presets[1:])).to_dict()
+            # the same values, whatever the preset was called then (default -> mfcc)
+            if {**made, "preset": ""} == {**wanted, "preset": ""}:
                 return model_dir
     return train_recipe(rows, fold_dir, RECIPES[recipe], data=data, test_spk=test_spk,
                         eval_spk=eval_spk, epochs=epochs, patience=patience)[0]
@@ -92,7 +95,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--patience", type=int, default=8)
     parser.add_argument("--recipe", default="default",
-                        choices=("default", "default_noise_speed", "emotions",
+                        choices=("default", "default_noise_speed", "spectral_noise_speed",
+                                 "emotions",
                                  "emotions_noise_speed", "speaker_norm", "speaker_partial",
                                  "speaker_norm_emotions", "speaker_partial_emotions"),
                         help="which emodb_accuracy recipe's fold models score the calls")

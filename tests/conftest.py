@@ -101,14 +101,24 @@ def features_dir(corpus, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def scoring_model(tmp_path_factory) -> str:
-    """A bilstm_attention model trained on 6 generated voices (2-s utterances)."""
+    """A bilstm_attention model trained on 6 generated voices (2-s utterances).
+
+    On the MFCCs alone (``--preset mfcc``): the generated voices carry their
+    tone in pitch, loudness and rate only, and with 24 clips per class and
+    no training copies the default preset's 14 spectral-shape columns let the
+    model fit nuisance detail (on the calls below the agent's windows then
+    changed label twice). The scoring, evaluation and report tests need a
+    model that has learnt the voices; the recipe itself is measured on real
+    speech (benchmarks/README.md), and ``make demo`` (10 voices, training
+    copies) still scores its calls perfectly with the default preset.
+    """
     from sentiment_model import train
 
     root = tmp_path_factory.mktemp("scoring")
     audio = str(root / "audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
     features = str(root / "features")
-    featurize_into(features, "--input", audio, "--labels", labels)
+    featurize_into(features, "--input", audio, "--labels", labels, "--preset", "mfcc")
     model_dir = str(root / "model")
     train.run(["--features", features, "--model-dir", model_dir, "--epochs", "30",
                "--patience", "8", "--batch-size", "16", "--seed", "0"])

@@ -102,7 +102,7 @@ def test_round_trip_arrays_labels_counts_and_stats(corpus, tmp_path):
         assert FeatureConfig.from_dict(json.load(f)) == cfg
     with open(os.path.join(out, SCHEMA_FILE)) as f:
         assert fk.schema_from_text(f.read()) == fk.build_schema(
-            frame_dims=40, pooled_dims=80, labels=["negative", "neutral", "positive"])
+            frame_dims=54, pooled_dims=108, labels=["negative", "neutral", "positive"])
 
     # same inputs -> same fingerprint; a changed file -> another one
     again = run_featurize("--input", corpus, "--labels", labels_csv, "--output", out,
@@ -190,7 +190,7 @@ def test_memory_url_input_without_labels(tmp_path):
     for ex in examples:
         assert ex[fk.URI][0].decode().startswith("memory:///featurize-")
         assert ex[fk.LABEL][0] == b"" and ex[fk.LABEL_ID][0] == fk.UNLABELLED_ID
-        assert ex[fk.SOURCE_SAMPLE_RATE][0] == 8000 and ex[fk.POOLED].shape == (80,)
+        assert ex[fk.SOURCE_SAMPLE_RATE][0] == 8000 and ex[fk.POOLED].shape == (108,)
 
 
 def test_seed_presets_give_the_study_shapes(corpus, tmp_path):
@@ -211,13 +211,13 @@ def test_seed_presets_give_the_study_shapes(corpus, tmp_path):
         assert ex[fk.N_FRAMES][0] == 128 and ex[fk.FRAMES].shape == (128 * 128,)
 
 
-def test_spectral_preset_writes_the_spectral_columns_after_the_mfccs(corpus, tmp_path):
+def test_default_preset_writes_the_spectral_columns_after_the_mfccs(corpus, tmp_path):
     out = str(tmp_path / "spectral")
     meta = run_featurize("--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
-                         "--output", out, "--preset", "spectral")
+                         "--output", out, "--preset", "default")
     examples = read_examples(out)
     assert len(examples) == 18
-    cfg = preset("spectral")
+    cfg = preset("default")
     for path, ex in list(by_uri(examples).items())[:3]:
         want = expected_features(path, cfg)
         frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], 54)

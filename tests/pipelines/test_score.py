@@ -112,8 +112,9 @@ def test_featurize_and_score_compute_identical_features(tmp_path, scoring_model)
     for rate in (16000, 22050):
         y = synth.synth_utterance(voice, "positive", duration_s=2.0, sample_rate=rate, seed=rate)
         write_audio(str(audio / f"clip_{rate}.wav"), y, rate, subtype="FLOAT")
-    featurize_into(str(tmp_path / "features"), "--input", str(audio))
     card = read_model_card(scoring_model)
+    featurize_into(str(tmp_path / "features"), "--input", str(audio),
+                   "--preset", card["feature_config"]["preset"])
     expected = {}
     for ex in read_examples(str(tmp_path / "features")):
         frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], -1)

@@ -10,18 +10,24 @@ def test_presets_validate_and_have_expected_dims():
     seed = preset("seed")
     assert (seed.sample_rate, seed.n_mfcc, seed.n_fft, seed.hop_length) == (22050, 128, 2048, 512)
     assert seed.pooled_dims == 128 and seed.frame_dims == 128
-    default = preset("default")
-    assert (default.normalize, default.prosody, default.hop_length) == ("none", False, 160)
-    assert default.frame_dims == 40 and default.pooled_dims == 80
-    assert default.with_overrides({"deltas": "2"}).frame_dims == 120
-    assert default.with_overrides({"deltas": "1", "prosody": "true"}).frame_dims == 83
+    mfcc = preset("mfcc")  # the 40 MFCCs alone: the default until 2026-11-26
+    assert (mfcc.normalize, mfcc.prosody, mfcc.spectral, mfcc.hop_length) == (
+        "none", False, False, 160)
+    assert mfcc.frame_dims == 40 and mfcc.pooled_dims == 80
+    assert mfcc.with_overrides({"deltas": "2"}).frame_dims == 120
+    assert mfcc.with_overrides({"deltas": "1", "prosody": "true"}).frame_dims == 83
+    # a config saved before the spectral columns existed loads as MFCCs alone
+    old = {k: v for k, v in mfcc.to_dict().items() if k != "spectral"}
+    assert FeatureConfig.from_dict({**old, "preset": "default"}).frame_dims == 40
     speaker = preset("speaker_norm")  # + pitch, energy, voicing; 20 ms step; per speaker
     assert (speaker.normalize, speaker.prosody, speaker.hop_length) == ("speaker", True, 320)
     assert speaker.frame_dims == 43 and speaker.pooled_dims == 86
-    spectral = preset("spectral")  # + 14 spectral-shape values per frame
-    assert (spectral.spectral, spectral.normalize, spectral.hop_length) == (True, "none", 160)
-    assert spectral.frame_dims == 54 and spectral.pooled_dims == 108
-    assert spectral.with_overrides({"normalize": "speaker", "speaker_from": "4"}).speaker_columns \
+    default = preset("default")  # the MFCCs + 14 spectral-shape values per frame
+    assert (default.spectral, default.normalize, default.prosody, default.hop_length) == (
+        True, "none", False, 160)
+    assert default.frame_dims == 54 and default.pooled_dims == 108
+    assert default.to_dict() == {**mfcc.to_dict(), "preset": "default", "spectral": True}
+    assert default.with_overrides({"normalize": "speaker", "speaker_from": "4"}).speaker_columns \
         == (False,) * 4 + (True,) * 36 + (False,) * 14
     image = preset("seed_cnn2d")
     assert (image.kind, image.n_mels, image.image_frames) == ("logmel_image", 128, 128)
@@ -69,7 +75,8 @@ def test_speaker_from_leaves_low_coefficients_and_prosody_to_the_train_statistic
     assert preset("speaker_partial").speaker_columns == part.speaker_columns
     deltas = part.with_overrides({"prosody": "false", "deltas": "1"})
     assert deltas.speaker_columns == ((False,) * 4 + (True,) * 36) * 2
-    assert preset("default").speaker_columns == (False,) * 40
+    assert preset("mfcc").speaker_columns == (False,) * 40
+    assert preset("default").speaker_columns == (False,) * 54
     with pytest.raises(ConfigError, match="speaker_from=4 needs normalize=speaker"):
         preset("default").with_overrides({"speaker_from": "4"})
     with pytest.raises(ConfigError, match=r"speaker_from=40 must be in \[0, n_mfcc=40\)"):
@@ -77,7 +84,7 @@ def test_speaker_from_leaves_low_coefficients_and_prosody_to_the_train_statistic
 
 
 def test_bool_overrides_accept_only_clear_words():
-    cfg = preset("default")
+    cfg = preset("mfcc")
     assert cfg.with_overrides({"prosody": "Yes"}).prosody is True
     assert cfg.with_overrides({"prosody": "on"}).frame_dims == 43
     assert cfg.with_overrides({"prosody": "0"}).prosody is False

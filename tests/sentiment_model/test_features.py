@@ -28,7 +28,7 @@ def signal_16k():
 
 
 def test_mfcc_equals_librosa_on_same_samples(signal_16k):
-    cfg = preset("default")
+    cfg = preset("mfcc")
     frames = compute_mfcc(signal_16k, 16000, cfg)
     expected = librosa.feature.mfcc(y=signal_16k, sr=16000, n_mfcc=40, n_fft=512,
                                      win_length=400, hop_length=160, n_mels=64, fmin=20.0,
@@ -60,7 +60,7 @@ def test_mel_power_equals_librosa_with_the_filter_bank_built_once(name):
 def test_mel_power_in_blocks_equals_librosa_at_any_length(n_samples, monkeypatch):
     # 7-frame blocks: many blocks and a ragged last one; 300 samples: shorter than n_fft
     monkeypatch.setattr(features, "STFT_BLOCK_FRAMES", 7)
-    cfg = preset("default")
+    cfg = preset("mfcc")
     y = tone(330, seconds=n_samples / 16000, sample_rate=16000)[:n_samples]
     expected = librosa.feature.melspectrogram(
         y=y, sr=16000, n_fft=cfg.n_fft, win_length=cfg.win_length, hop_length=cfg.hop_length,
@@ -72,7 +72,7 @@ def test_mel_power_in_blocks_equals_librosa_at_any_length(n_samples, monkeypatch
 
 
 def test_deltas_are_appended_in_order(signal_16k):
-    cfg = preset("default").with_overrides({"deltas": "2"})
+    cfg = preset("mfcc").with_overrides({"deltas": "2"})
     frames = compute_mfcc(signal_16k, 16000, cfg)
     base = compute_mfcc(signal_16k, 16000, cfg.with_overrides({"deltas": "0"}))
     assert frames.shape[1] == 120
@@ -90,7 +90,7 @@ def test_seed_preset_reproduces_the_study(signal_16k):
 
 
 def test_utterance_normalisation_gives_zero_mean_unit_std(signal_16k):
-    cfg = preset("default").with_overrides({"normalize": "utterance"})
+    cfg = preset("mfcc").with_overrides({"normalize": "utterance"})
     frames = compute_mfcc(signal_16k, 16000, cfg)
     np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-4)
     np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-3)
@@ -146,7 +146,7 @@ def test_prosody_columns_give_pitch_energy_and_voicing():
 
 
 def test_prosody_pads_signals_shorter_than_the_pitch_window():
-    cfg = preset("default").with_overrides({"prosody": "true"})
+    cfg = preset("mfcc").with_overrides({"prosody": "true"})
     y = tone(200, seconds=0.03, sample_rate=16000)  # 480 samples < 1024
     frames = compute_mfcc(y, 16000, cfg)
     assert frames.shape == (1 + 480 // 160, 43) and np.isfinite(frames).all()
@@ -169,7 +169,7 @@ def test_power_to_db_equals_librosas(dtype):
 
 
 def test_filters_built_ahead_give_the_same_mfccs_and_must_fit_the_config(signal_16k):
-    cfg = preset("default")
+    cfg = preset("mfcc")
     filters = mel_filters(cfg)
     assert filters.window.shape == (cfg.n_fft,)
     assert filters.basis.shape == (cfg.n_mels, 1 + cfg.n_fft // 2)
@@ -187,7 +187,7 @@ def _librosa_magnitude(y, rate):
 
 
 def test_spectral_columns_equal_librosas_descriptors(signal_16k):
-    rate, cfg = 16000, preset("spectral")
+    rate, cfg = 16000, preset("default")
     n = 1 + len(signal_16k) // 160
     got = compute_spectral(signal_16k, rate, cfg, n_frames=n)
     assert got.shape == (n, 14) and got.dtype == np.float32
@@ -223,7 +223,7 @@ def test_spectral_columns_equal_librosas_descriptors(signal_16k):
 
 
 def test_spectral_columns_tell_a_tone_from_noise():
-    rate, cfg = 16000, preset("spectral")
+    rate, cfg = 16000, preset("default")
     # a clean sine: on linear magnitudes even conftest's 1 % noise floor, summed
     # over 513 bins, would weigh as much as the tone's peak
     tone_1k = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(rate) / rate)).astype(np.float32)
@@ -245,11 +245,11 @@ def test_spectral_columns_tell_a_tone_from_noise():
 
 
 def test_spectral_preset_appends_its_columns_to_the_mfccs(signal_16k):
-    cfg = preset("spectral")
+    cfg = preset("default")
     frames = compute_mfcc(signal_16k, 16000, cfg)
     assert frames.shape == (1 + 16000 // 160, 54)
     np.testing.assert_array_equal(frames[:, :40], compute_mfcc(signal_16k, 16000,
-                                                               preset("default")))
+                                                               preset("mfcc")))
     np.testing.assert_array_equal(frames[:, 40:], compute_spectral(signal_16k, 16000, cfg,
                                                                    n_frames=len(frames)))
     both = cfg.with_overrides({"prosody": "true"})  # prosody first, then the spectral shape
