@@ -78,10 +78,15 @@ def make_long_file(path: str, *, source: str, hours: float) -> None:
 def make_model(workdir: str, *, preset: str = "default") -> str:
     from pipelines import featurize
     from sentiment_model import synth, train
+    from sentiment_model.config import preset as preset_config
 
-    model_dir = os.path.join(workdir, "model" if preset == "default" else f"model-{preset}")
-    if os.path.exists(os.path.join(model_dir, train.CARD_FILE)):
-        return model_dir
+    model_dir = os.path.join(workdir, f"model-{preset}")
+    card_path = os.path.join(model_dir, train.CARD_FILE)
+    if os.path.exists(card_path):  # reused while the preset's values are unchanged
+        with open(card_path) as f:
+            made = json.load(f)["feature_config"]
+        if {**made, "preset": ""} == {**preset_config(preset).to_dict(), "preset": ""}:
+            return model_dir
     audio = os.path.join(workdir, "train-audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
     feats = os.path.join(workdir, "train-features")
@@ -197,7 +202,7 @@ def main() -> None:
     parser.add_argument("--long-hours", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "score"))
-    parser.add_argument("--preset", default="default", choices=("default", "speaker_norm"),
+    parser.add_argument("--preset", default="default", choices=("default", "mfcc", "speaker_norm"),
                         help="feature preset of the model scored (speaker_norm: each "
                              "channel standardised with its own statistics)")
     parser.add_argument("--plain", nargs=2, metavar=("MANIFEST", "MODEL_DIR"),
