@@ -78,13 +78,14 @@ def make_long_file(path: str, *, source: str, hours: float) -> None:
 def make_model(workdir: str, *, preset: str = "default") -> str:
     from pipelines import featurize
     from sentiment_model import synth, train
+    from sentiment_model.config import FeatureConfig
     from sentiment_model.config import preset as preset_config
 
     model_dir = os.path.join(workdir, f"model-{preset}")
     card_path = os.path.join(model_dir, train.CARD_FILE)
     if os.path.exists(card_path):  # reused while the preset's values are unchanged
         with open(card_path) as f:
-            made = json.load(f)["feature_config"]
+            made = FeatureConfig.from_dict(json.load(f)["feature_config"]).to_dict()
         if {**made, "preset": ""} == {**preset_config(preset).to_dict(), "preset": ""}:
             return model_dir
     audio = os.path.join(workdir, "train-audio")
