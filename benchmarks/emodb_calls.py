@@ -76,11 +76,9 @@ def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: s
     card_path = os.path.join(model_dir, train.CARD_FILE)
     if os.path.exists(card_path):
         with open(card_path) as f:
-            made = FeatureConfig.from_dict(json.load(f)["feature_config"]).to_dict()
-            wanted = preset(presets[0]).with_overrides(
-                dict(item.split("=", 1) for item in presets[1:])).to_dict()
-            # the same values, whatever the preset was called then (default -> mfcc)
-            if {**made, "preset": ""} == {**wanted, "preset": ""}:
+            made = FeatureConfig.from_dict(json.load(f)["feature_config"])
+            if made.same_values(preset(presets[0]).with_overrides(
+                    dict(item.split("=", 1) for item in presets[1:]))):
                 return model_dir
     return train_recipe(rows, fold_dir, RECIPES[recipe], data=data, test_spk=test_spk,
                         eval_spk=eval_spk, epochs=epochs, patience=patience)[0]

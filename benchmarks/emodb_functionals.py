@@ -13,9 +13,9 @@ Inputs:
 
 * ``classical``: ``emodb_accuracy``'s reference (20 MFCC + delta mean/std,
   pitch and energy statistics);
-* ``mfcc40``: the default preset's 40 MFCCs, with the same functionals as
-  ``spectral`` (the product's frame features, pooled);
-* ``spectral``: the 14 spectral-shape columns of ``--preset spectral``
+* ``mfcc40``: the 40 MFCCs of ``--preset mfcc``, with the same functionals
+  as ``spectral`` (the product's frame features, pooled);
+* ``spectral``: the 14 spectral-shape columns that ``--preset default`` adds
   (``sentiment_model.features.compute_spectral``) and their deltas, pooled by
   ``functionals`` (mean, standard deviation, skewness, kurtosis, 1/25/50/75/99
   percentiles, inter-quartile and 1-99 ranges);

@@ -85,8 +85,8 @@ def make_model(workdir: str, *, preset: str = "default") -> str:
     card_path = os.path.join(model_dir, train.CARD_FILE)
     if os.path.exists(card_path):  # reused while the preset's values are unchanged
         with open(card_path) as f:
-            made = FeatureConfig.from_dict(json.load(f)["feature_config"]).to_dict()
-        if {**made, "preset": ""} == {**preset_config(preset).to_dict(), "preset": ""}:
+            made = FeatureConfig.from_dict(json.load(f)["feature_config"])
+        if made.same_values(preset_config(preset)):
             return model_dir
     audio = os.path.join(workdir, "train-audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)

@@ -188,6 +188,11 @@ class FeatureConfig:
             raise bad("silence_dbfs", "must be below 0 dBFS")
         return self
 
+    def same_values(self, other: FeatureConfig) -> bool:
+        """True when ``other`` computes the same features, whatever preset name
+        each started from (``default`` saved before 2026-11-26 is ``mfcc``)."""
+        return dataclasses.replace(self, preset=other.preset) == other
+
     # ----------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -18,7 +18,10 @@ def test_presets_validate_and_have_expected_dims():
     assert mfcc.with_overrides({"deltas": "1", "prosody": "true"}).frame_dims == 83
     # a config saved before the spectral columns existed loads as MFCCs alone
     old = {k: v for k, v in mfcc.to_dict().items() if k != "spectral"}
-    assert FeatureConfig.from_dict({**old, "preset": "default"}).frame_dims == 40
+    loaded = FeatureConfig.from_dict({**old, "preset": "default"})
+    assert loaded.frame_dims == 40
+    assert loaded.same_values(mfcc) and loaded != mfcc  # same features, other name
+    assert not loaded.same_values(preset("default"))
     speaker = preset("speaker_norm")  # + pitch, energy, voicing; 20 ms step; per speaker
     assert (speaker.normalize, speaker.prosody, speaker.hop_length) == ("speaker", True, 320)
     assert speaker.frame_dims == 43 and speaker.pooled_dims == 86
