@@ -99,6 +99,11 @@ RECIPES = {
     "spectral": ("spectral", ("default",), "bilstm_attention", "label", {}),
     "spectral_noise_speed": ("spectral_noise_speed", ("default",), "bilstm_attention", "label",
                              {"featurize_args": ("--augment", RECOMMENDED_AUGMENT)}),
+    # the same data, and a linear model of the frames' time statistics beside
+    # the BiLSTM (train --architecture bilstm_stats: their average)
+    "spectral_noise_speed_stats": ("spectral_noise_speed_stats", ("default",), "bilstm_stats",
+                                   "label",
+                                   {"featurize_args": ("--augment", RECOMMENDED_AUGMENT)}),
     # trained on the 7 emotions, reporting their sentiment (train --label-groups)
     "emotions": ("emotions", ("mfcc",), "bilstm_attention", "emotion",
                  {"label_groups": EMOTION_SENTIMENT}),

@@ -1,7 +1,7 @@
 """compare: the study's CNN2D vs LSTM vs BiLSTM comparison, on your own data.
 
     audio-sentiment compare --features DIR [--features DIR2 ...] --out DIR
-        [--architectures seed_bilstm,seed_lstm,seed_cnn2d,bilstm_attention] [--epochs N]
+        [--architectures seed_bilstm,seed_lstm,seed_cnn2d,bilstm_attention,...] [--epochs N]
         [--label-groups MAP]
 
 Trains every listed architecture on every features directory it can read
@@ -85,7 +85,9 @@ def run(argv=None) -> list[dict]:
     parser.add_argument("--features", action="append", required=True,
                         help="a featurize output directory (repeatable)")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--architectures", default=",".join(models.ARCHITECTURES))
+    parser.add_argument("--architectures", default=",".join(models.ARCHITECTURES),
+                        help="comma-separated; also the ensembles "
+                             f"{', '.join(models.ENSEMBLES)} (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--patience", type=int, default=20)
@@ -95,7 +97,7 @@ def run(argv=None) -> list[dict]:
                              "and compare on their groups")
     args = parser.parse_args(argv)
     archs = [a.strip() for a in args.architectures.split(",") if a.strip()]
-    unknown = [a for a in archs if a not in models.ARCHITECTURES]
+    unknown = [a for a in archs if a not in models.ARCHITECTURES and a not in models.ENSEMBLES]
     if unknown:
         raise ConfigError(f"--architectures: unknown {', '.join(unknown)}")
     rows = compare(args.features, args.out, architectures=archs, epochs=args.epochs,

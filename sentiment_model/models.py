@@ -6,9 +6,13 @@ Every builder returns an uncompiled ``keras.Model`` with named inputs:
   study's time-averaged MFCC vector as a length-1 sequence;
 * ``seed_cnn2d``: input ``image`` ``[batch, 128, 128, 1]`` — the study's
   log-mel "spectrogram image";
-* ``bilstm_attention`` (the product's default): input ``frames``
-  ``[batch, time, dims]`` right-padded with zeros, plus ``mask``
-  ``[batch, time]`` (1.0 for real frames).
+* ``bilstm_attention`` (the product's default) and ``frame_stats``: input
+  ``frames`` ``[batch, time, dims]``, right-padded with exact zeros (the
+  padding is masked).
+
+``bilstm_stats`` is not one builder but an ensemble of two (``ENSEMBLES``):
+``train`` trains a ``bilstm_attention`` and a ``frame_stats`` member and
+exports the average of their probabilities (:func:`average_ensemble`).
 
 LSTM layers use tanh/sigmoid, no recurrent dropout and right-padded masks, so
 Keras picks the cuDNN kernel on a GPU. No Lambda layers: models load with
@@ -201,6 +205,66 @@ def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
     return keras.Model(inputs, outputs, name="bilstm_attention")
 
 
+@keras.saving.register_keras_serializable(package="audio_sentiment")
+class MaskedStatistics(layers.Layer):
+    """Per-feature statistics over the real (unmasked) frames of each sequence.
+
+    Input ``[batch, time, features]`` with a Keras mask ``[batch, time]``;
+    output ``[batch, 4 * features]``: the mean, the standard deviation
+    (population, ``sqrt(var + 1e-6)``), the minimum and the maximum over time,
+    in that order. A sequence with no real frame gives zeros.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        from keras import ops
+
+        x = ops.cast(inputs, "float32")
+        if mask is None:
+            mask = ops.ones(ops.shape(x)[:2], dtype="bool")
+        real = ops.expand_dims(mask, -1)
+        weight = ops.cast(real, "float32")
+        count = ops.maximum(ops.sum(weight, axis=1), 1.0)
+        mean = ops.sum(x * weight, axis=1) / count
+        var = ops.sum(ops.square(x - ops.expand_dims(mean, 1)) * weight, axis=1) / count
+        any_real = ops.any(real, axis=1)
+        low = ops.where(any_real, ops.min(ops.where(real, x, 3.0e38), axis=1), 0.0)
+        high = ops.where(any_real, ops.max(ops.where(real, x, -3.0e38), axis=1), 0.0)
+        return ops.concatenate([mean, ops.sqrt(var + 1e-6), low, high], axis=-1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 4 * input_shape[-1])
+
+
+def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05) -> keras.Model:
+    """A linear classifier of time statistics: the mean, standard deviation,
+    minimum and maximum of each frame feature over the clip
+    (:class:`MaskedStatistics`), batch-normalised, into an L2-regularised
+    softmax layer — multinomial logistic regression on clip functionals.
+
+    Input ``frames`` ``[batch, time, frame_dims]``, normalised, right-padded
+    with exact zeros (masked). ``4 * frame_dims * (n_classes + 4) + n_classes``
+    parameters, ``8 * frame_dims`` of them batch-norm moving statistics.
+    Trained with Adam at 1e-2 (``train.optimizer_for``).
+    """
+    inputs = keras.Input(shape=(None, frame_dims), name="frames")
+    x = layers.Masking(mask_value=0.0)(inputs)
+    x = MaskedStatistics(name="statistics")(x)
+    # momentum 0.9: early stopping may keep an early epoch, whose moving
+    # statistics must already be close to the data's
+    x = layers.BatchNormalization(momentum=0.9, name="standardise")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities",
+                           dtype="float32",
+                           kernel_regularizer=keras.regularizers.L2(l2))(x)
+    return keras.Model(inputs, outputs, name="frame_stats")
+
+
 def _input_like(model: keras.Model):
     """A new input of ``model``'s shape and name, for a model that wraps it."""
     return keras.Input(shape=model.input_shape[1:], name=model.inputs[0].name.split(":")[0])
@@ -256,8 +320,20 @@ ARCHITECTURES = {
     "seed_lstm": (seed_lstm, "pooled_sequence"),
     "seed_cnn2d": (seed_cnn2d, "image"),
     "bilstm_attention": (bilstm_attention, "frames"),
+    "frame_stats": (frame_stats, "frames"),
+}
+# name -> the architectures of its members, trained one after the other and
+# exported as the average of their probabilities
+ENSEMBLES = {
+    "bilstm_stats": ("bilstm_attention", "frame_stats"),
 }
 DEFAULT_ARCHITECTURE = "bilstm_attention"
+
+
+def member_architectures(architecture: str) -> tuple[str, ...]:
+    """The architectures ``train`` builds for ``architecture``: its
+    ``ENSEMBLES`` members, or itself."""
+    return ENSEMBLES.get(architecture, (architecture,))
 
 
 def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
@@ -269,9 +345,16 @@ def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
     """
     from sentiment_model.errors import ConfigError
 
+    if architecture in ENSEMBLES:
+        kinds = {check_features(member, feature_kind=feature_kind, frame_dims=frame_dims,
+                                image_frames=image_frames, normalize=normalize)
+                 for member in ENSEMBLES[architecture]}
+        if len(kinds) != 1:  # members read one input, as average_ensemble needs
+            raise ConfigError(f"{architecture}: members read different inputs {sorted(kinds)}")
+        return kinds.pop()
     if architecture not in ARCHITECTURES:
         raise ConfigError(f"unknown architecture {architecture!r}; choose one of "
-                          f"{', '.join(ARCHITECTURES)}")
+                          f"{', '.join([*ARCHITECTURES, *ENSEMBLES])}")
     kind = ARCHITECTURES[architecture][1]
     if kind == "image":
         if feature_kind != "logmel_image" or image_frames != frame_dims:
@@ -289,7 +372,14 @@ def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
 def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_dims: int,
                 pooled_dims: int, image_frames: int, spec_augment: bool = False,
                 input_noise: float = 0.0) -> keras.Model:
-    """Builds ``architecture`` for features of the given shape (see check_features)."""
+    """Builds ``architecture`` for features of the given shape (see
+    check_features); an ``ENSEMBLES`` name has no single builder: build each
+    of :func:`member_architectures` instead."""
+    from sentiment_model.errors import ConfigError
+
+    if architecture in ENSEMBLES:
+        raise ConfigError(f"{architecture} is an ensemble of "
+                          f"{', '.join(ENSEMBLES[architecture])}: build its members")
     kind = check_features(architecture, feature_kind=feature_kind, frame_dims=frame_dims,
                           image_frames=image_frames)
     builder = ARCHITECTURES[architecture][0]
@@ -297,5 +387,7 @@ def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_d
         return builder(n_classes, image_size=frame_dims)
     if kind == "pooled_sequence":
         return builder(n_classes, input_dims=pooled_dims)
+    if architecture == "frame_stats":
+        return builder(n_classes, frame_dims=frame_dims)
     return builder(n_classes, frame_dims=frame_dims, spec_augment=spec_augment,
                    input_noise=input_noise)

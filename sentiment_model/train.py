@@ -60,18 +60,19 @@ class TrainConfig:
     verbose: int = 2
 
     def validate(self) -> TrainConfig:
-        from sentiment_model.models import ARCHITECTURES
+        from sentiment_model.models import ARCHITECTURES, ENSEMBLES, member_architectures
 
-        if self.architecture not in ARCHITECTURES:
+        if self.architecture not in ARCHITECTURES and self.architecture not in ENSEMBLES:
             raise ConfigError(f"--architecture {self.architecture!r}: choose one of "
-                              f"{', '.join(ARCHITECTURES)}")
-        if self.spec_augment and ARCHITECTURES[self.architecture][1] != "frames":
+                              f"{', '.join([*ARCHITECTURES, *ENSEMBLES])}")
+        # the options of the BiLSTM: it must be one of the members
+        sequence_model = "bilstm_attention" in member_architectures(self.architecture)
+        if self.spec_augment and not sequence_model:
             raise ConfigError("--spec-augment needs a frame-sequence architecture "
-                              "(bilstm_attention)")
-        if self.input_noise < 0 or (self.input_noise > 0
-                                    and ARCHITECTURES[self.architecture][1] != "frames"):
+                              "(bilstm_attention, bilstm_stats)")
+        if self.input_noise < 0 or (self.input_noise > 0 and not sequence_model):
             raise ConfigError("--input-noise must be >= 0, and above 0 only for a "
-                              "frame-sequence architecture (bilstm_attention)")
+                              "frame-sequence architecture (bilstm_attention, bilstm_stats)")
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.ensemble < 1:
             raise ConfigError("--epochs, --batch-size, --patience and --ensemble must be "
                               "positive")
@@ -91,6 +92,8 @@ def optimizer_for(architecture: str, learning_rate: float | None):
 
     if architecture.startswith("seed_"):  # the study used RMSprop
         return keras.optimizers.RMSprop(learning_rate=learning_rate or 1e-3), "rmsprop"
+    if architecture == "frame_stats":  # a linear model: 1e-3 converges too slowly
+        return keras.optimizers.Adam(learning_rate=learning_rate or 1e-2), "adam"
     return keras.optimizers.Adam(learning_rate=learning_rate or 1e-3), "adam"
 
 
@@ -206,39 +209,43 @@ def train(config: TrainConfig) -> dict:
     tf.io.gfile.makedirs(config.model_dir)
     log_dir = storage.join(config.model_dir, "logs")
     members, member_runs, hist = [], [], {}
-    optimizer_name = optimizer_for(config.architecture, config.learning_rate)[1]
+    # one member per --ensemble index and member architecture (bilstm_stats: two)
+    plan = [(config.seed + i, arch) for i in range(config.ensemble)
+            for arch in models.member_architectures(config.architecture)]
+    optimizer_name = optimizer_for(plan[0][1], config.learning_rate)[1]
 
-    def new_member(seed: int):
+    def new_member(seed: int, architecture: str):
         keras.utils.set_random_seed(seed)
         with strategy.scope():
             member = models.build_model(
-                config.architecture, n_classes=len(labels), feature_kind=fc["kind"],
+                architecture, n_classes=len(labels), feature_kind=fc["kind"],
                 frame_dims=frame_dims, pooled_dims=pooled_dims,
                 image_frames=fc["image_frames"], spec_augment=config.spec_augment,
                 input_noise=config.input_noise)
-            member.compile(optimizer=optimizer_for(config.architecture, config.learning_rate)[0],
+            member.compile(optimizer=optimizer_for(architecture, config.learning_rate)[0],
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return member
 
     started = time.monotonic()
     refit = None
     try:
-        for i in range(config.ensemble):
-            member = new_member(config.seed + i)
-            if config.ensemble > 1 and config.verbose:
-                print(f"train: ensemble member {i + 1}/{config.ensemble}", file=sys.stderr)
+        for i, (seed, arch) in enumerate(plan):
+            member = new_member(seed, arch)
+            if len(plan) > 1 and config.verbose:
+                print(f"train: ensemble member {i + 1}/{len(plan)} ({arch})", file=sys.stderr)
             stopper = keras.callbacks.EarlyStopping(monitor="val_loss",
                                                     patience=config.patience,
                                                     restore_best_weights=True)
             board = keras.callbacks.TensorBoard(
-                log_dir=log_dir if config.ensemble == 1 else storage.join(log_dir, f"m{i}"))
+                log_dir=log_dir if len(plan) == 1 else storage.join(log_dir, f"m{i}"))
             history = member.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                                  class_weight=weights, verbose=config.verbose,
                                  callbacks=[stopper, board])
             h = {k: [float(v) for v in vals] for k, vals in history.history.items()}
             hist = hist or h  # learning curves and history.csv: the first member
             members.append(member)
-            member_runs.append({"seed": config.seed + i, "epochs_run": len(h["loss"]),
+            member_runs.append({"seed": seed, "architecture": arch,
+                                "epochs_run": len(h["loss"]),
                                 "best_epoch": int(np.argmin(h["val_loss"])) + 1})
         model = members[0] if len(members) == 1 else models.average_ensemble(members)
         early_stopped = model
@@ -262,7 +269,7 @@ def train(config: TrainConfig) -> dict:
                 if config.verbose:
                     print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
                           "epochs", file=sys.stderr)
-                member = new_member(run["seed"])
+                member = new_member(run["seed"], run["architecture"])
                 member.fit(refit_ds, epochs=run["best_epoch"], class_weight=refit_weights,
                            verbose=config.verbose)
                 refit_members.append(member)
@@ -394,11 +401,14 @@ def parse_known_args(argv):
     parser.add_argument("--features", required=True, help="a featurize output directory")
     parser.add_argument("--model-dir", required=True, help="where the model is exported")
     parser.add_argument("--architecture", default="bilstm_attention",
-                        help="seed_bilstm, seed_lstm, seed_cnn2d or bilstm_attention "
+                        help="seed_bilstm, seed_lstm, seed_cnn2d, bilstm_attention, "
+                             "frame_stats (logistic regression on the frames' mean, std, "
+                             "min and max) or bilstm_stats (the average of those two) "
                              "(default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--learning-rate", type=float,
+                        help="for every model trained (default: 1e-3; frame_stats 1e-2)")
     parser.add_argument("--patience", type=int, default=20,
                         help="early-stopping patience in epochs (default: %(default)s)")
     parser.add_argument("--no-class-weights", action="store_true",
@@ -410,8 +420,9 @@ def parse_known_args(argv):
                         help="SpecAugment time/coefficient masking while training "
                              "(bilstm_attention)")
     parser.add_argument("--ensemble", type=int, default=1, metavar="K",
-                        help="train K models (seeds SEED..SEED+K-1) and export their average "
-                             "as one model (default: %(default)s)")
+                        help="train K models (seeds SEED..SEED+K-1; bilstm_stats: K of each "
+                             "member) and export their average as one model "
+                             "(default: %(default)s)")
     parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
                         help="standard deviation of Gaussian noise added to the standardised "
                              "frames while training (bilstm_attention; default: %(default)s)")

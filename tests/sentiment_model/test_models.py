@@ -47,6 +47,54 @@ def test_build_model_checks_features_fit_the_architecture():
         models.build_model("transformer", feature_kind="mfcc", **kwargs)
 
 
+def test_masked_statistics_equal_numpy_over_the_real_frames():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 12, 5)).astype(np.float32)
+    lengths = [12, 7, 0]
+    for i, n in enumerate(lengths):
+        x[i, n:] = 0.0
+    x[1, 2, 0] = 0.0  # one zero value inside a real frame stays data
+    stats = np.asarray(models.MaskedStatistics()(keras.ops.convert_to_tensor(x),
+                                                 mask=keras.ops.convert_to_tensor(
+                                                     np.abs(x).sum(-1) > 0)))
+    assert stats.shape == (3, 20)
+    for i, n in enumerate(lengths[:2]):
+        real = x[i, :n]
+        expected = np.concatenate([real.mean(0), np.sqrt(real.var(0) + 1e-6), real.min(0),
+                                   real.max(0)])
+        np.testing.assert_allclose(stats[i], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(stats[2], np.r_[np.zeros(5), np.full(5, 1e-3), np.zeros(10)],
+                               atol=1e-6)
+
+
+def test_frame_stats_is_a_padding_blind_linear_model_that_round_trips(tmp_path):
+    model = models.frame_stats(3, frame_dims=54)
+    assert model.count_params() == 4 * 54 * (3 + 4) + 3 == 1_515
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 30, 54)).astype(np.float32)
+    padded = np.concatenate([x, np.zeros((2, 25, 54), np.float32)], axis=1)
+    a, b = model.predict_on_batch(x), model.predict_on_batch(padded)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b.sum(axis=1), 1.0, rtol=1e-5)
+    path = os.path.join(tmp_path, "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict_on_batch(padded), b, rtol=1e-6, atol=1e-7)
+
+
+def test_an_ensemble_architecture_names_members_of_one_input():
+    assert models.member_architectures("bilstm_stats") == ("bilstm_attention", "frame_stats")
+    assert models.member_architectures("seed_lstm") == ("seed_lstm",)
+    assert models.check_features("bilstm_stats", feature_kind="mfcc", frame_dims=54,
+                                 image_frames=128) == "frames"
+    with pytest.raises(ConfigError, match="needs MFCC features"):
+        models.check_features("bilstm_stats", feature_kind="logmel_image", frame_dims=128,
+                              image_frames=128)
+    with pytest.raises(ConfigError, match="build its members"):
+        models.build_model("bilstm_stats", n_classes=3, feature_kind="mfcc", frame_dims=54,
+                           pooled_dims=108, image_frames=128)
+
+
 def test_spec_augment_masks_only_in_training_and_serialises(tmp_path):
     layer = models.SpecAugment(time_masks=2, time_width=5, feature_masks=1, feature_width=3,
                                seed=1)
@@ -91,14 +139,14 @@ def test_input_noise_is_training_only_and_serialises(tmp_path):
 def test_every_model_outputs_float32_probabilities_under_mixed_precision():
     cases = [("seed_bilstm", "mfcc", 128, (1, 128)), ("seed_lstm", "mfcc", 128, (1, 128)),
              ("seed_cnn2d", "logmel_image", 32, (32, 32, 1)),
-             ("bilstm_attention", "mfcc", 40, (50, 40))]
+             ("bilstm_attention", "mfcc", 40, (50, 40)), ("frame_stats", "mfcc", 40, (50, 40))]
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         for arch, kind, dims, shape in cases:
             model = models.build_model(arch, n_classes=3, feature_kind=kind, frame_dims=dims,
                                        pooled_dims=dims, image_frames=dims)
             x = np.random.default_rng(0).standard_normal((4, *shape)).astype("float32")
-            if arch == "bilstm_attention":
+            if shape == (50, 40):
                 x[1, 10:] = 0.0  # padding: masked with a large negative logit
             p = np.asarray(model.predict_on_batch(x))
             assert p.dtype == np.float32, arch

@@ -38,7 +38,8 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["normalization"]["frames"]["mean"] == meta_frames_mean(features_dir)
     assert card["validation"] == {"source": "eval split"}
     assert card["hyperparameters"]["input_noise"] == 0.0
-    assert card["ensemble"] == [{"seed": 0, "epochs_run": card["epochs_run"],
+    assert card["ensemble"] == [{"seed": 0, "architecture": "bilstm_attention",
+                                 "epochs_run": card["epochs_run"],
                                  "best_epoch": card["best_epoch"]}]
     assert 1 <= card["best_epoch"] <= card["epochs_run"] <= 3
     with open(out / "metrics.json") as f:
@@ -163,6 +164,35 @@ def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
         card["label_vocabulary"])
     with pytest.raises(ConfigError, match="--ensemble"):
         train.TrainConfig(features="f", model_dir="m", ensemble=0).validate()
+
+
+def test_bilstm_stats_trains_both_members_and_exports_their_average(features_dir, tmp_path):
+    from sentiment_model import inference, models
+
+    card = run_train(features_dir, tmp_path / "bs", "--epochs", "2",
+                     "--architecture", "bilstm_stats")
+    assert [(m["seed"], m["architecture"]) for m in card["ensemble"]] == [
+        (0, "bilstm_attention"), (0, "frame_stats")]
+    frame_dims = len(card["normalization"]["frames"]["mean"])
+    model = keras.saving.load_model(str(tmp_path / "bs" / "model.keras"), safe_mode=True)
+    members = [model.get_layer(f"member_{i}") for i in range(2)]
+    stats = members[1]
+    assert stats.count_params() == models.frame_stats(3, frame_dims=frame_dims).count_params()
+    assert card["parameters"] == members[0].count_params() + stats.count_params()
+    # the linear member learned (its optimizer ran: the batch-norm statistics moved)
+    assert not np.allclose(stats.get_layer("standardise").moving_mean.numpy(), 0.0)
+    fs = dataset.load_feature_set(features_dir)
+    x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
+    np.testing.assert_allclose(
+        model.predict_on_batch(x),
+        np.mean([m.predict_on_batch(x) for m in members], axis=0), rtol=1e-5, atol=1e-6)
+    assert card["metrics"]["test"]["confusion_matrix"] is not None
+    assert inference.load_model_dir(str(tmp_path / "bs")).input_kind == "frames"
+    with pytest.raises(ConfigError, match="--input-noise"):
+        train.TrainConfig(features="f", model_dir="m", architecture="frame_stats",
+                          input_noise=0.1).validate()
+    train.TrainConfig(features="f", model_dir="m", architecture="bilstm_stats",
+                      input_noise=0.1, spec_augment=True).validate()
 
 
 def test_label_groups_train_on_labels_and_export_a_model_reporting_groups(features_dir,
