@@ -1,7 +1,7 @@
 """Ensembles of the fold models that ``emodb_accuracy`` trained, on EMO-DB.
 
     python -m benchmarks.emodb_ensembles [--recipes default_noise_speed,emotions_noise_speed]
-        [--seeds 0,1,2] [--data ../shared/data/emodb-dev]
+        [--seeds 0,1,2] [--members] [--data ../shared/data/emodb-dev]
 
 Reads, for every leave-one-speaker-out fold, the exported models
 ``fold-SPK/model-RECIPE[-seedN]`` written by ``emodb_accuracy`` runs with
@@ -14,7 +14,10 @@ macro-F1 of:
 * each recipe's seeds averaged (an ensemble over training seeds);
 * each seed's recipes averaged (an ensemble over recipes, e.g. one model
   trained on the 3 classes and one on the 7 emotions reporting sentiment);
-* all the models averaged.
+* all the models averaged;
+* with ``--members``, each member of a model that ``train`` exported as an
+  average (``--ensemble K``, ``--architecture bilstm_stats``) alone, and
+  each member averaged over the seeds.
 
 Averaging is of the class probabilities, which every model reports over the
 same three sentiments. It answers what an ensemble would give before one is
@@ -24,6 +27,7 @@ built into ``train``; every combination is printed, none is picked.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -41,10 +45,26 @@ from benchmarks.emodb_accuracy import (
 from sentiment_model import evaluation, inference
 
 
-def fold_probabilities(rows: list[dict], workdir: str, members: list[tuple[str, int]]):
-    """Returns (truth [n_clips], {member: probabilities [n_clips, 3]}) over all folds."""
+def member_models(loaded: inference.LoadedModel) -> list[tuple[str, inference.LoadedModel]]:
+    """(architecture, model) of each member of an exported average
+    (``models.average_ensemble``: layers ``member_0`` ...), in training order;
+    empty for a single model."""
+    runs = loaded.card.get("ensemble") or []
+    if len(runs) < 2:
+        return []
+    return [(run.get("architecture", loaded.card["architecture"]),
+             dataclasses.replace(loaded, model=loaded.model.get_layer(f"member_{i}")))
+            for i, run in enumerate(runs)]
+
+
+def fold_probabilities(rows: list[dict], workdir: str, members: list[tuple[str, int]], *,
+                       split_members: bool = False):
+    """Returns (truth [n_clips], {model: probabilities [n_clips, 3]}) over all
+    folds; the models are ``members`` (recipe, seed), and with
+    ``split_members`` also (recipe, seed, "member I (ARCH)") for each member
+    of an exported average."""
     truth: list[int] = []
-    probs: dict[tuple[str, int], list[np.ndarray]] = {m: [] for m in members}
+    probs: dict[tuple, list[np.ndarray]] = {m: [] for m in members}
     folds = sorted(d[len("fold-"):] for d in os.listdir(workdir) if d.startswith("fold-"))
     if not folds:
         sys.exit(f"no fold-* directories in {workdir}: run benchmarks.emodb_accuracy first")
@@ -62,6 +82,9 @@ def fold_probabilities(rows: list[dict], workdir: str, members: list[tuple[str, 
                 sys.exit(f"{model_dir} reports {list(loaded.labels)}, not {SENTIMENTS}")
             probs[(recipe, seed)] += [inference.predict_proba(loaded, y, sr)
                                       for y, sr in signals]
+            for i, (arch, member) in enumerate(member_models(loaded) if split_members else []):
+                probs.setdefault((recipe, seed, f"member {i} ({arch})"), []).extend(
+                    inference.predict_proba(member, y, sr) for y, sr in signals)
         print(f"fold {spk}: {len(test_rows)} clips scored by {len(members)} models",
               file=sys.stderr, flush=True)
     return np.array(truth), {m: np.stack(p) for m, p in probs.items()}
@@ -93,6 +116,8 @@ def main() -> None:
     parser.add_argument("--workdir", default=WORK_DIR)
     parser.add_argument("--recipes", default="default_noise_speed,emotions_noise_speed")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--members", action="store_true",
+                        help="also each member of a model exported as an average, alone")
     parser.add_argument("--results", default="results-ensembles.json",
                         help="JSON file name, under --workdir")
     args = parser.parse_args()
@@ -100,9 +125,17 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     members = [(r, s) for r in recipes for s in seeds]
 
-    truth, probs = fold_probabilities(load_rows(args.data), args.workdir, members)
+    truth, probs = fold_probabilities(load_rows(args.data), args.workdir, members,
+                                      split_members=args.members)
     results = {name: metrics(truth, sum(probs[m] for m in group))
                for name, group in combinations(recipes, seeds).items()}
+    parts = sorted({(m[0], m[2]) for m in probs if len(m) == 3})
+    for recipe, part in parts:
+        for s in seeds:
+            results[f"{recipe}, seed {s}, {part}"] = metrics(truth, probs[(recipe, s, part)])
+        if len(seeds) > 1:
+            results[f"{recipe}, seeds {'+'.join(map(str, seeds))}, {part}"] = metrics(
+                truth, sum(probs[(recipe, s, part)] for s in seeds))
     with open(os.path.join(args.workdir, args.results), "w") as f:
         json.dump({"recipes": recipes, "seeds": seeds, "n": len(truth),
                    "results": results}, f, indent=1)
