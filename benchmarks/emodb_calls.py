@@ -1,7 +1,8 @@
 """Scripted support calls from real speech (Berlin EMO-DB), scored end to end.
 
     python -m benchmarks.emodb_calls [--data ../shared/data/emodb-dev] [--folds 7]
-        [--recipe default|default_noise_speed|spectral_noise_speed|emotions|
+        [--recipe default|default_noise_speed|spectral_noise_speed|
+                  spectral_noise_speed_stats|emotions|
                   emotions_noise_speed|speaker_norm|speaker_partial|
                   speaker_norm_emotions|speaker_partial_emotions]
 
@@ -94,7 +95,7 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=8)
     parser.add_argument("--recipe", default="default",
                         choices=("default", "default_noise_speed", "spectral_noise_speed",
-                                 "emotions",
+                                 "spectral_noise_speed_stats", "emotions",
                                  "emotions_noise_speed", "speaker_norm", "speaker_partial",
                                  "speaker_norm_emotions", "speaker_partial_emotions"),
                         help="which emodb_accuracy recipe's fold models score the calls")

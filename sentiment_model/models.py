@@ -6,13 +6,14 @@ Every builder returns an uncompiled ``keras.Model`` with named inputs:
   study's time-averaged MFCC vector as a length-1 sequence;
 * ``seed_cnn2d``: input ``image`` ``[batch, 128, 128, 1]`` — the study's
   log-mel "spectrogram image";
-* ``bilstm_attention`` (the product's default) and ``frame_stats``: input
-  ``frames`` ``[batch, time, dims]``, right-padded with exact zeros (the
-  padding is masked).
+* ``bilstm_attention`` and ``frame_stats``: input ``frames``
+  ``[batch, time, dims]``, right-padded with exact zeros (the padding is
+  masked).
 
-``bilstm_stats`` is not one builder but an ensemble of two (``ENSEMBLES``):
-``train`` trains a ``bilstm_attention`` and a ``frame_stats`` member and
-exports the average of their probabilities (:func:`average_ensemble`).
+``bilstm_stats``, the product's default, is not one builder but an ensemble
+of two (``ENSEMBLES``): ``train`` trains a ``bilstm_attention`` and a
+``frame_stats`` member and exports the average of their probabilities
+(:func:`average_ensemble`).
 
 LSTM layers use tanh/sigmoid, no recurrent dropout and right-padded masks, so
 Keras picks the cuDNN kernel on a GPU. No Lambda layers: models load with
@@ -181,8 +182,9 @@ class SpecAugment(layers.Layer):
 def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
                      dropout: float = 0.3, spec_augment: bool = False,
                      input_noise: float = 0.0) -> keras.Model:
-    """The product's default: masked BiLSTMs over the MFCC frame sequence with
-    attention pooling (optionally SpecAugment masking while training).
+    """Masked BiLSTMs over the MFCC frame sequence with attention pooling
+    (optionally SpecAugment masking while training); the sequence member of
+    the product's default, ``bilstm_stats``.
 
     Input ``frames`` ``[batch, time, frame_dims]``, normalised, right-padded
     with exact zeros (the padding is masked). ``input_noise``: standard
@@ -327,7 +329,7 @@ ARCHITECTURES = {
 ENSEMBLES = {
     "bilstm_stats": ("bilstm_attention", "frame_stats"),
 }
-DEFAULT_ARCHITECTURE = "bilstm_attention"
+DEFAULT_ARCHITECTURE = "bilstm_stats"  # train.TrainConfig and --architecture
 
 
 def member_architectures(architecture: str) -> tuple[str, ...]:

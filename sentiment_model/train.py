@@ -42,7 +42,7 @@ class TrainConfig:
 
     features: str
     model_dir: str
-    architecture: str = "bilstm_attention"
+    architecture: str = "bilstm_stats"  # models.DEFAULT_ARCHITECTURE
     epochs: int = 200
     batch_size: int = 32
     learning_rate: float | None = None  # None: the architecture's default
@@ -400,7 +400,7 @@ def parse_known_args(argv):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--features", required=True, help="a featurize output directory")
     parser.add_argument("--model-dir", required=True, help="where the model is exported")
-    parser.add_argument("--architecture", default="bilstm_attention",
+    parser.add_argument("--architecture", default="bilstm_stats",
                         help="seed_bilstm, seed_lstm, seed_cnn2d, bilstm_attention, "
                              "frame_stats (logistic regression on the frames' mean, std, "
                              "min and max) or bilstm_stats (the average of those two) "

@@ -101,7 +101,8 @@ def features_dir(corpus, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def scoring_model(tmp_path_factory) -> str:
-    """A bilstm_attention model trained on 6 generated voices (2-s utterances).
+    """A model of the default architecture trained on 6 generated voices (2-s
+    utterances).
 
     On the MFCCs alone (``--preset mfcc``): the generated voices carry their
     tone in pitch, loudness and rate only, and with 24 clips per class and

@@ -15,9 +15,12 @@ def load(name: str) -> dict:
 
 
 def check_args(args: list[str]) -> None:
+    from sentiment_model import models
+
     parsed, unknown = train.parse_known_args(args)
     assert unknown == []
     assert parsed.features.startswith("gs://") and parsed.model_dir.startswith("gs://")
+    assert parsed.architecture == models.DEFAULT_ARCHITECTURE  # the nightly job trains the default
 
 
 def test_vertex_job_asks_for_a_gpu_and_runs_train():

@@ -68,7 +68,7 @@ def test_score_recovers_the_scripted_trajectory_of_each_call(scored_calls, calls
         assert got.confidence == max(got.p_negative, got.p_neutral, got.p_positive)
         assert got.share_negative + got.share_neutral + got.share_positive == pytest.approx(1)
         assert got.model_version == card["model_version"]
-        assert got.model_architecture == "bilstm_attention"
+        assert got.model_architecture == "bilstm_stats"  # the default
         assert got.run_date == "2026-11-23"
     seg = pd.read_parquet(os.path.join(scored_calls, "segments"))
     assert len(seg) == 6 * 31

@@ -29,7 +29,7 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     out = tmp_path / "m1"
     model = keras.saving.load_model(str(out / "model.keras"), safe_mode=True)
     assert card["parameters"] == model.count_params()
-    assert card["architecture"] == "bilstm_attention"
+    assert card["architecture"] == "bilstm_stats"  # the default
     assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert card["feature_config"]["preset"] == "default"
     assert card["model_version"] == train.file_sha256(str(out / "model.keras"))
@@ -38,9 +38,11 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["normalization"]["frames"]["mean"] == meta_frames_mean(features_dir)
     assert card["validation"] == {"source": "eval split"}
     assert card["hyperparameters"]["input_noise"] == 0.0
-    assert card["ensemble"] == [{"seed": 0, "architecture": "bilstm_attention",
-                                 "epochs_run": card["epochs_run"],
-                                 "best_epoch": card["best_epoch"]}]
+    bilstm, stats = card["ensemble"]
+    assert bilstm == {"seed": 0, "architecture": "bilstm_attention",
+                      "epochs_run": card["epochs_run"], "best_epoch": card["best_epoch"]}
+    assert stats["architecture"] == "frame_stats"
+    assert 1 <= stats["best_epoch"] <= stats["epochs_run"] <= 3
     assert 1 <= card["best_epoch"] <= card["epochs_run"] <= 3
     with open(out / "metrics.json") as f:
         assert json.load(f) == card["metrics"]
@@ -139,14 +141,19 @@ def test_mixed_precision_runs_on_cpu_and_resets_the_policy(features_dir, tmp_pat
     assert keras.mixed_precision.global_policy().name == "float32"
     model = keras.saving.load_model(str(tmp_path / "model.keras"), safe_mode=True)
     assert model.get_layer("probabilities").dtype_policy.compute_dtype == "float32"
-    assert model.get_layer("attention").dtype_policy.compute_dtype == "float16"
+    bilstm, stats = model.get_layer("member_0"), model.get_layer("member_1")
+    assert bilstm.get_layer("attention").dtype_policy.compute_dtype == "float16"
+    assert stats.get_layer("standardise").dtype_policy.compute_dtype == "float16"
+    for member in (bilstm, stats):
+        assert member.get_layer("probabilities").dtype_policy.compute_dtype == "float32"
 
 
 def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
     from sentiment_model import inference
 
-    single = run_train(features_dir, tmp_path / "one", "--epochs", "1")
-    card = run_train(features_dir, tmp_path / "two", "--epochs", "1", "--ensemble", "2",
+    one = ("--epochs", "1", "--architecture", "bilstm_attention")
+    single = run_train(features_dir, tmp_path / "one", *one)
+    card = run_train(features_dir, tmp_path / "two", *one, "--ensemble", "2",
                      "--seed", "5", "--input-noise", "0.2")
     assert card["hyperparameters"]["input_noise"] == 0.2
     assert [m["seed"] for m in card["ensemble"]] == [5, 6]
@@ -169,6 +176,9 @@ def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
 def test_bilstm_stats_trains_both_members_and_exports_their_average(features_dir, tmp_path):
     from sentiment_model import inference, models
 
+    assert (train.TrainConfig(features="f", model_dir="m").architecture
+            == train.parse_known_args(["--features", "f", "--model-dir", "m"])[0].architecture
+            == models.DEFAULT_ARCHITECTURE == "bilstm_stats")
     card = run_train(features_dir, tmp_path / "bs", "--epochs", "2",
                      "--architecture", "bilstm_stats")
     assert [(m["seed"], m["architecture"]) for m in card["ensemble"]] == [
@@ -267,7 +277,10 @@ def test_refit_retrains_on_train_and_eval_for_the_best_epoch_count(features_dir,
         examples = json.load(f)["examples"]
     assert card["refit"]["examples"] == examples["train"] + examples["eval"]
     assert card["refit"]["data"] == "train + eval splits"
-    assert card["refit"]["epochs"] == [plain["best_epoch"]] == [card["best_epoch"]]
+    # each member (the default: the BiLSTM, then the linear model) for its own best epoch
+    assert card["refit"]["epochs"] == [m["best_epoch"] for m in plain["ensemble"]] == [
+        m["best_epoch"] for m in card["ensemble"]]
+    assert card["refit"]["epochs"][0] == card["best_epoch"]
     assert card["hyperparameters"]["refit"] is True and plain["refit"] is None
     # eval metrics: the same early-stopped model; the exported model is the refit one
     assert card["metrics"]["eval"] == plain["metrics"]["eval"]
