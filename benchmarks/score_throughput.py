@@ -83,10 +83,12 @@ def make_model(workdir: str, *, preset: str = "default") -> str:
 
     model_dir = os.path.join(workdir, f"model-{preset}")
     card_path = os.path.join(model_dir, train.CARD_FILE)
-    if os.path.exists(card_path):  # reused while the preset's values are unchanged
-        with open(card_path) as f:
-            made = FeatureConfig.from_dict(json.load(f)["feature_config"])
-        if made.same_values(preset_config(preset)):
+    if os.path.exists(card_path):  # reused while the preset's values and the default
+        with open(card_path) as f:    # architecture are unchanged
+            card = json.load(f)
+        made = FeatureConfig.from_dict(card["feature_config"])
+        if (made.same_values(preset_config(preset))
+                and card["architecture"] == train.TrainConfig("", "").architecture):
             return model_dir
     audio = os.path.join(workdir, "train-audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
