@@ -418,14 +418,15 @@ def parse_known_args(argv):
                         help="mixed_float16 (for GPUs with tensor cores)")
     parser.add_argument("--spec-augment", action="store_true",
                         help="SpecAugment time/coefficient masking while training "
-                             "(bilstm_attention)")
+                             "(the BiLSTM of bilstm_attention and bilstm_stats)")
     parser.add_argument("--ensemble", type=int, default=1, metavar="K",
                         help="train K models (seeds SEED..SEED+K-1; bilstm_stats: K of each "
                              "member) and export their average as one model "
                              "(default: %(default)s)")
     parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
                         help="standard deviation of Gaussian noise added to the standardised "
-                             "frames while training (bilstm_attention; default: %(default)s)")
+                             "frames while training (the BiLSTM of bilstm_attention and "
+                             "bilstm_stats; default: %(default)s)")
     parser.add_argument("--refit", action="store_true",
                         help="after early stopping, retrain from scratch on the train and "
                              "validation data for the best epoch count (the exported model; "
