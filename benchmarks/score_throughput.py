@@ -77,7 +77,7 @@ def make_long_file(path: str, *, source: str, hours: float) -> None:
 
 def make_model(workdir: str, *, preset: str = "default") -> str:
     from pipelines import featurize
-    from sentiment_model import synth, train
+    from sentiment_model import models, synth, train
     from sentiment_model.config import FeatureConfig
     from sentiment_model.config import preset as preset_config
 
@@ -88,7 +88,7 @@ def make_model(workdir: str, *, preset: str = "default") -> str:
             card = json.load(f)
         made = FeatureConfig.from_dict(card["feature_config"])
         if (made.same_values(preset_config(preset))
-                and card["architecture"] == train.TrainConfig("", "").architecture):
+                and card["architecture"] == models.DEFAULT_ARCHITECTURE):
             return model_dir
     audio = os.path.join(workdir, "train-audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
