@@ -28,6 +28,9 @@ def test_member_models_are_the_members_of_an_exported_average():
     np.testing.assert_allclose(both.model.predict_on_batch(x), np.mean(alone, axis=0),
                                rtol=1e-5, atol=1e-6)
     assert member_models(loaded(first, [{"seed": 0, "epochs_run": 1}])) == []
+    grouped = loaded(models.group_model(both.model, np.eye(3)), both.card["ensemble"])
+    grouped.card["model_version"] = "ab" * 32
+    assert member_models(grouped) == []
 
 
 def test_combinations_name_every_average():
