@@ -25,6 +25,8 @@ def meta_frames_mean(features_dir) -> list[float]:
 
 
 def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir, tmp_path):
+    from sentiment_model import inference, models
+
     card = run_train(features_dir, tmp_path / "m1")
     out = tmp_path / "m1"
     model = keras.saving.load_model(str(out / "model.keras"), safe_mode=True)
@@ -33,7 +35,7 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert card["feature_config"]["preset"] == "default"
     assert card["model_version"] == train.file_sha256(str(out / "model.keras"))
-    # 40 MFCCs, standardised with the train statistics
+    # the default preset's 54 columns, standardised with the train statistics
     assert card["normalization"]["group"] == "none"
     assert card["normalization"]["frames"]["mean"] == meta_frames_mean(features_dir)
     assert card["validation"] == {"source": "eval split"}
@@ -44,6 +46,19 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert stats["architecture"] == "frame_stats"
     assert 1 <= stats["best_epoch"] <= stats["epochs_run"] <= 3
     assert 1 <= card["best_epoch"] <= card["epochs_run"] <= 3
+    # bilstm_stats: one model averaging the BiLSTM and the linear model of frame statistics
+    members = [model.get_layer(f"member_{i}") for i in range(2)]
+    frame_stats = models.frame_stats(3, frame_dims=len(card["normalization"]["frames"]["mean"]))
+    assert members[1].count_params() == frame_stats.count_params()
+    assert card["parameters"] == members[0].count_params() + members[1].count_params()
+    # the linear member learned (its optimizer ran: the batch-norm statistics moved)
+    assert not np.allclose(members[1].get_layer("standardise").moving_mean.numpy(), 0.0)
+    fs = dataset.load_feature_set(features_dir)
+    x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
+    np.testing.assert_allclose(
+        model.predict_on_batch(x),
+        np.mean([m.predict_on_batch(x) for m in members], axis=0), rtol=1e-5, atol=1e-6)
+    assert inference.load_model_dir(str(out)).input_kind == "frames"
     with open(out / "metrics.json") as f:
         assert json.load(f) == card["metrics"]
     with open(os.path.join(features_dir, "metadata.json")) as f:
@@ -173,31 +188,12 @@ def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
         train.TrainConfig(features="f", model_dir="m", ensemble=0).validate()
 
 
-def test_bilstm_stats_trains_both_members_and_exports_their_average(features_dir, tmp_path):
-    from sentiment_model import inference, models
+def test_bilstm_stats_is_the_default_and_takes_the_bilstm_options():
+    from sentiment_model import models
 
     assert (train.TrainConfig(features="f", model_dir="m").architecture
             == train.parse_known_args(["--features", "f", "--model-dir", "m"])[0].architecture
             == models.DEFAULT_ARCHITECTURE == "bilstm_stats")
-    card = run_train(features_dir, tmp_path / "bs", "--epochs", "2",
-                     "--architecture", "bilstm_stats")
-    assert [(m["seed"], m["architecture"]) for m in card["ensemble"]] == [
-        (0, "bilstm_attention"), (0, "frame_stats")]
-    frame_dims = len(card["normalization"]["frames"]["mean"])
-    model = keras.saving.load_model(str(tmp_path / "bs" / "model.keras"), safe_mode=True)
-    members = [model.get_layer(f"member_{i}") for i in range(2)]
-    stats = members[1]
-    assert stats.count_params() == models.frame_stats(3, frame_dims=frame_dims).count_params()
-    assert card["parameters"] == members[0].count_params() + stats.count_params()
-    # the linear member learned (its optimizer ran: the batch-norm statistics moved)
-    assert not np.allclose(stats.get_layer("standardise").moving_mean.numpy(), 0.0)
-    fs = dataset.load_feature_set(features_dir)
-    x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
-    np.testing.assert_allclose(
-        model.predict_on_batch(x),
-        np.mean([m.predict_on_batch(x) for m in members], axis=0), rtol=1e-5, atol=1e-6)
-    assert card["metrics"]["test"]["confusion_matrix"] is not None
-    assert inference.load_model_dir(str(tmp_path / "bs")).input_kind == "frames"
     with pytest.raises(ConfigError, match="--input-noise"):
         train.TrainConfig(features="f", model_dir="m", architecture="frame_stats",
                           input_noise=0.1).validate()
