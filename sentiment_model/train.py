@@ -173,26 +173,30 @@ def train(config: TrainConfig) -> dict:
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
 
-    # validation: the eval split, else a speaker-disjoint slice of train
+    # validation: the eval split, else a speaker-disjoint slice of train; the
+    # training data of each member is shuffled by that member's seed
     common = {"input_kind": input_kind, "batch_size": config.batch_size}
     if features.examples("eval") > 0:
         validation = {"source": "eval split"}
-        train_ds = dataset.make_dataset(features, "train", shuffle=True, seed=config.seed,
-                                        **common)
+        train_only = {}
         val_ds = dataset.make_dataset(features, "eval", **common)
     else:
         held = dataset.holdout_speakers(features.metadata.get("speakers", {}).get("train", []),
                                         seed=config.seed)
         if held:
             validation = {"source": "train speakers held out", "speakers": held}
-            train_ds = dataset.make_dataset(features, "train", shuffle=True, seed=config.seed,
-                                            drop_speakers=held, **common)
+            train_only = {"drop_speakers": held}
             val_ds = dataset.make_dataset(features, "train", keep_speakers=held, **common)
         else:
             validation = {"source": "train recordings held out by id hash (15%)"}
-            train_ds = dataset.make_dataset(features, "train", shuffle=True, seed=config.seed,
-                                            holdout_hash="drop", **common)
+            train_only = {"holdout_hash": "drop"}
             val_ds = dataset.make_dataset(features, "train", holdout_hash="keep", **common)
+
+    def training_data(seed: int):
+        return dataset.make_dataset(features, "train", shuffle=True, seed=seed, **train_only,
+                                    **common)
+
+    train_ds = training_data(config.seed)
     test_ds = (dataset.make_dataset(features, "test", **common)
                if features.examples("test") > 0 else None)
 
@@ -238,9 +242,9 @@ def train(config: TrainConfig) -> dict:
                                                     restore_best_weights=True)
             board = keras.callbacks.TensorBoard(
                 log_dir=log_dir if len(plan) == 1 else storage.join(log_dir, f"m{i}"))
-            history = member.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                                 class_weight=weights, verbose=config.verbose,
-                                 callbacks=[stopper, board])
+            history = member.fit(training_data(seed), validation_data=val_ds,
+                                 epochs=config.epochs, class_weight=weights,
+                                 verbose=config.verbose, callbacks=[stopper, board])
             h = {k: [float(v) for v in vals] for k, vals in history.history.items()}
             hist = hist or h  # learning curves and history.csv: the first member
             members.append(member)
@@ -252,11 +256,14 @@ def train(config: TrainConfig) -> dict:
         if config.refit:
             # the same seeds, for each member's best epoch count, on all labelled data
             # but the test split; eval metrics stay those of the early-stopped model
-            refit_ds = (dataset.make_dataset(features, ("train", "eval"), shuffle=True,
-                                             seed=config.seed, **common)
+            def refit_data(seed: int):
+                return (dataset.make_dataset(features, ("train", "eval"), shuffle=True,
+                                             seed=seed, **common)
                         if validation["source"] == "eval split"
-                        else dataset.make_dataset(features, "train", shuffle=True,
-                                                  seed=config.seed, **common))
+                        else dataset.make_dataset(features, "train", shuffle=True, seed=seed,
+                                                  **common))
+
+            refit_ds = refit_data(config.seed)
             y_refit = _labels_of(refit_ds)
             refit_weights = (_class_weights(y_refit, len(labels)) if config.class_weights
                              else None)
@@ -270,8 +277,8 @@ def train(config: TrainConfig) -> dict:
                     print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
                           "epochs", file=sys.stderr)
                 member = new_member(run["seed"], run["architecture"])
-                member.fit(refit_ds, epochs=run["best_epoch"], class_weight=refit_weights,
-                           verbose=config.verbose)
+                member.fit(refit_data(run["seed"]), epochs=run["best_epoch"],
+                           class_weight=refit_weights, verbose=config.verbose)
                 refit_members.append(member)
             refit = {"examples": len(y_refit),
                      "data": ("train + eval splits" if validation["source"] == "eval split"
@@ -420,9 +427,10 @@ def parse_known_args(argv):
                         help="SpecAugment time/coefficient masking while training "
                              "(the BiLSTM of bilstm_attention and bilstm_stats)")
     parser.add_argument("--ensemble", type=int, default=1, metavar="K",
-                        help="train K models (seeds SEED..SEED+K-1; bilstm_stats: K of each "
-                             "member) and export their average as one model "
-                             "(default: %(default)s)")
+                        help="train K models (seeds SEED..SEED+K-1, each initialised and "
+                             "its data shuffled by its own seed: the models K separate runs "
+                             "train; bilstm_stats: K of each member) and export their "
+                             "average as one model (default: %(default)s)")
     parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
                         help="standard deviation of Gaussian noise added to the standardised "
                              "frames while training (the BiLSTM of bilstm_attention and "

@@ -166,13 +166,12 @@ def test_mixed_precision_runs_on_cpu_and_resets_the_policy(features_dir, tmp_pat
 def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
     from sentiment_model import inference
 
-    one = ("--epochs", "1", "--architecture", "bilstm_attention")
-    single = run_train(features_dir, tmp_path / "one", *one)
-    card = run_train(features_dir, tmp_path / "two", *one, "--ensemble", "2",
-                     "--seed", "5", "--input-noise", "0.2")
+    one = ("--epochs", "2", "--architecture", "bilstm_attention", "--input-noise", "0.2")
+    single = run_train(features_dir, tmp_path / "one", *one, "--seed", "6")
+    card = run_train(features_dir, tmp_path / "two", *one, "--ensemble", "2", "--seed", "5")
     assert card["hyperparameters"]["input_noise"] == 0.2
     assert [m["seed"] for m in card["ensemble"]] == [5, 6]
-    assert all(m["epochs_run"] == 1 for m in card["ensemble"])
+    assert all(m["epochs_run"] == 2 for m in card["ensemble"])
     assert card["parameters"] == 2 * single["parameters"]
     model = keras.saving.load_model(str(tmp_path / "two" / "model.keras"), safe_mode=True)
     members = [model.get_layer(f"member_{i}") for i in range(2)]
@@ -182,6 +181,14 @@ def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
     np.testing.assert_allclose(
         model.predict_on_batch(x),
         np.mean([m.predict_on_batch(x) for m in members], axis=0), rtol=1e-5, atol=1e-6)
+    # each member is the model a separate run with its seed trains (its own
+    # initialisation and data order): member 1 is the --seed 6 run
+    alone = keras.saving.load_model(str(tmp_path / "one" / "model.keras"), safe_mode=True)
+    np.testing.assert_allclose(members[1].predict_on_batch(x), alone.predict_on_batch(x),
+                               rtol=1e-5, atol=1e-6)
+    assert not np.allclose(members[0].predict_on_batch(x), alone.predict_on_batch(x),
+                           atol=1e-4)
+    assert card["ensemble"][1]["best_epoch"] == single["best_epoch"]
     assert inference.load_model_dir(str(tmp_path / "two")).labels == tuple(
         card["label_vocabulary"])
     with pytest.raises(ConfigError, match="--ensemble"):
