@@ -177,6 +177,20 @@ def conditions(y: np.ndarray, *, seed: int, babble_pool: list[np.ndarray]):
             yield f"{kind}_{snr}", add_noise(y, noise, snr)
 
 
+def noisy_test_audio(rows: list[dict], audio: dict, *, test_spk: str,
+                     speakers: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """{clip path: {condition: samples}} for the test clips of the fold of
+    ``test_spk``: clean and with white and babble-like noise (``CONDITIONS``),
+    the babble mixed from the clips of the fold's training speakers only.
+    ``audio``: {clip path: (samples, sample rate)}."""
+    eval_spk = eval_speaker(test_spk, speakers)
+    babble_pool = [audio[r["abs"]][0] for r in rows
+                   if r["speaker"] not in (test_spk, eval_spk)][::7]
+    return {r["abs"]: dict(conditions(audio[r["abs"]][0], seed=stable_seed(r["path"]),
+                                      babble_pool=babble_pool))
+            for r in rows if r["speaker"] == test_spk}
+
+
 # ----------------------------------------------------------------- classical
 def classical_features(y: np.ndarray, sr: int) -> np.ndarray:
     """Pooled MFCC/delta statistics, pitch and energy statistics of one clip."""
@@ -320,10 +334,7 @@ def main() -> None:
         eval_spk = eval_speaker(test_spk, speakers)
         fold_dir = os.path.join(args.workdir, f"fold-{test_spk}")
         test_rows = [r for r in rows if r["speaker"] == test_spk]
-        babble_pool = [audio[r["abs"]][0] for r in rows
-                       if r["speaker"] not in (test_spk, eval_spk)][::7]
-        noisy = {r["abs"]: dict(conditions(audio[r["abs"]][0], seed=stable_seed(r["path"]),
-                                           babble_pool=babble_pool)) for r in test_rows}
+        noisy = noisy_test_audio(rows, audio, test_spk=test_spk, speakers=speakers)
         for label_col in ("label", "emotion"):
             truth.setdefault(label_col, []).extend(r[label_col] for r in test_rows)
 

@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
-from benchmarks.emodb_ensembles import combinations, member_models
+from benchmarks.emodb_accuracy import CONDITIONS, noisy_test_audio
+from benchmarks.emodb_ensembles import combinations, member_models, seed_windows
 from sentiment_model import inference, models
 
 
@@ -40,3 +42,44 @@ def test_combinations_name_every_average():
     assert combos["r1 + r2, seed 1"] == [("r1", 1), ("r2", 1)]
     assert combos["all"] == [("r1", 0), ("r1", 1), ("r2", 0), ("r2", 1)]
     assert len(combos) == 4 + 2 + 2 + 1
+
+
+def test_seed_windows_are_the_members_of_each_ensemble_run():
+    assert seed_windows([0, 1, 2, 3, 4], 3) == [[0, 1, 2], [1, 2, 3], [2, 3, 4]]
+    assert seed_windows([0, 1, 3, 4], 2) == [[0, 1], [3, 4]]
+    assert seed_windows([0, 2, 4], 2) == []
+    combos = combinations(["r"], [0, 1, 2, 3], ensemble=3)
+    assert combos["r, --ensemble 3 --seed 0"] == [("r", 0), ("r", 1), ("r", 2)]
+    assert combos["r, --ensemble 3 --seed 1"] == [("r", 1), ("r", 2), ("r", 3)]
+    assert "r, --ensemble 3 --seed 2" not in combos
+    assert len(combos) == 4 + 1 + 2
+
+
+def test_noisy_test_audio_mixes_babble_from_training_speakers_only():
+    rng = np.random.default_rng(0)
+    counts = {"a": 3, "b": 8, "c": 40}  # test speaker a, eval speaker b (the next one)
+    rows = [{"abs": f"/{spk}{i}.wav", "path": f"{spk}{i}.wav", "speaker": spk}
+            for spk, n in counts.items() for i in range(n)]
+    audio = {r["abs"]: (0.01 * rng.standard_normal(800).astype(np.float32), 16000)
+             for r in rows if r["speaker"] == "c"}
+    # the eval speaker's clips are a constant offset: none may reach the babble
+    audio.update({r["abs"]: (np.full(800, 0.5, np.float32), 16000)
+                  for r in rows if r["speaker"] == "b"})
+    test = {r["abs"]: (np.sin(np.arange(800) / (5 + i)).astype(np.float32), 16000)
+            for i, r in enumerate(rows[:3])}
+    audio.update(test)
+    got = noisy_test_audio(rows, audio, test_spk="a", speakers=["a", "b", "c"])
+    assert sorted(got) == sorted(test)
+    for path, by_cond in got.items():
+        assert list(by_cond) == list(CONDITIONS)
+        clean = test[path][0]
+        np.testing.assert_array_equal(by_cond["clean"], clean)
+        for cond in CONDITIONS[1:]:
+            noise = by_cond[cond] - clean
+            snr = 10 * np.log10(np.mean(clean.astype(np.float64) ** 2) / np.mean(noise ** 2))
+            assert snr == pytest.approx(int(cond.split("_")[1]), abs=0.05)
+        babble = by_cond["babble_5"] - clean
+        assert abs(np.mean(babble)) < 0.1 * np.std(babble)
+    # the same clip gets the same noise in every call (seeded by its path)
+    again = noisy_test_audio(rows, audio, test_spk="a", speakers=["a", "b", "c"])
+    np.testing.assert_array_equal(again["/a1.wav"]["white_10"], got["/a1.wav"]["white_10"])
