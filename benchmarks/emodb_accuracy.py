@@ -67,7 +67,6 @@ DATA_DIR = os.path.join(ROOT, "..", "shared", "data", "emodb-dev")
 WORK_DIR = os.path.join(ROOT, "build", "bench", "emodb")
 CONDITIONS = ("clean", "white_20", "white_10", "white_5", "babble_20", "babble_10", "babble_5")
 SENTIMENTS = ["negative", "neutral", "positive"]
-# name -> (name, preset plus --set overrides, architecture, label column, train options)
 # name -> (name, preset plus --set overrides, architecture, label column, train options).
 # The recipes named default* and emotions* use the 40 MFCCs alone (preset mfcc),
 # the default preset until 2026-11-26, so that their recorded figures stay

@@ -17,7 +17,9 @@ macro-F1 of:
   S..S+K-1 are the members ``train --ensemble K --seed S`` trains (each
   member is initialised and its data shuffled by its own seed, as in a
   separate run; ``tests/sentiment_model/test_train.py`` checks it), so this
-  is that recipe's result for every S whose K seeds are in ``--seeds``;
+  is that recipe's result for every S whose K seeds are in ``--seeds``
+  (exactly, for runs trained since commit b6cd31e; older runs saw other
+  shuffles of the same data);
 * each seed's recipes averaged (an ensemble over recipes, e.g. one model
   trained on the 3 classes and one on the 7 emotions reporting sentiment);
 * all the models averaged;
