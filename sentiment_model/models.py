@@ -211,15 +211,32 @@ def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
 class MaskedStatistics(layers.Layer):
     """Per-feature statistics over the real (unmasked) frames of each sequence.
 
-    Input ``[batch, time, features]`` with a Keras mask ``[batch, time]``;
-    output ``[batch, 4 * features]``: the mean, the standard deviation
-    (population, ``sqrt(var + 1e-6)``), the minimum and the maximum over time,
-    in that order. A sequence with no real frame gives zeros.
+    Input ``[batch, time, features]`` with a Keras mask ``[batch, time]``
+    (real frames first, then padding); output ``[batch, n_stats * features]``,
+    grouped by statistic, in this order:
+
+    * the mean, the standard deviation (population, ``sqrt(var + 1e-6)``),
+      the minimum and the maximum over time;
+    * each of ``percentiles`` (in %, nearest rank: the sorted real frames'
+      value at index ``round(q / 100 * (n - 1))``, ties to even);
+    * with ``deltas``, the mean absolute frame-to-frame difference and its
+      root mean square (``sqrt(mean(d ** 2) + 1e-6)``) over the pairs of
+      consecutive real frames.
+
+    ``n_stats = 4 + len(percentiles) + 2 * deltas``. A sequence with no real
+    frame gives zeros (the two square roots give 1e-3).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, percentiles: tuple[float, ...] = (), deltas: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.percentiles = tuple(float(q) for q in percentiles)
+        self.deltas = bool(deltas)
         self.supports_masking = True
+
+    @property
+    def n_stats(self) -> int:
+        return 4 + len(self.percentiles) + 2 * self.deltas
 
     def call(self, inputs, mask=None):
         from keras import ops
@@ -235,29 +252,52 @@ class MaskedStatistics(layers.Layer):
         any_real = ops.any(real, axis=1)
         low = ops.where(any_real, ops.min(ops.where(real, x, 3.0e38), axis=1), 0.0)
         high = ops.where(any_real, ops.max(ops.where(real, x, -3.0e38), axis=1), 0.0)
-        return ops.concatenate([mean, ops.sqrt(var + 1e-6), low, high], axis=-1)
+        out = [mean, ops.sqrt(var + 1e-6), low, high]
+        if self.percentiles:
+            ordered = ops.sort(ops.where(real, x, 3.0e38), axis=1)  # the padding sorts last
+            last = ops.maximum(ops.sum(weight, axis=1, keepdims=True) - 1.0, 0.0)  # [b, 1, 1]
+            for q in self.percentiles:
+                at = ops.cast(ops.round(q / 100.0 * last), "int32")
+                at = ops.broadcast_to(at, (ops.shape(x)[0], 1, ops.shape(x)[2]))
+                value = ops.squeeze(ops.take_along_axis(ordered, at, axis=1), 1)
+                out.append(ops.where(any_real, value, 0.0))
+        if self.deltas:
+            step = x[:, 1:] - x[:, :-1]
+            pair = weight[:, 1:] * weight[:, :-1]
+            pairs = ops.maximum(ops.sum(pair, axis=1), 1.0)
+            out.append(ops.sum(ops.abs(step) * pair, axis=1) / pairs)
+            out.append(ops.sqrt(ops.sum(ops.square(step) * pair, axis=1) / pairs + 1e-6))
+        return ops.concatenate(out, axis=-1)
 
     def compute_mask(self, inputs, mask=None):
         return None
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], 4 * input_shape[-1])
+        return (input_shape[0], self.n_stats * input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "percentiles": list(self.percentiles),
+                "deltas": self.deltas}
 
 
-def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05) -> keras.Model:
-    """A linear classifier of time statistics: the mean, standard deviation,
-    minimum and maximum of each frame feature over the clip
+def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05,
+                percentiles: tuple[float, ...] = (10.0, 50.0, 90.0),
+                deltas: bool = True) -> keras.Model:
+    """A linear classifier of time statistics: per frame feature, its mean,
+    standard deviation, minimum, maximum and ``percentiles`` over the clip,
+    and with ``deltas`` the mean absolute and RMS frame-to-frame change
     (:class:`MaskedStatistics`), batch-normalised, into an L2-regularised
     softmax layer — multinomial logistic regression on clip functionals.
 
     Input ``frames`` ``[batch, time, frame_dims]``, normalised, right-padded
-    with exact zeros (masked). ``4 * frame_dims * (n_classes + 4) + n_classes``
-    parameters, ``8 * frame_dims`` of them batch-norm moving statistics.
-    Trained with Adam at 1e-2 (``train.optimizer_for``).
+    with exact zeros (masked). With ``n_stats = 4 + len(percentiles) + 2 *
+    deltas`` (9 by default), ``n_stats * frame_dims * (n_classes + 4) +
+    n_classes`` parameters, ``2 * n_stats * frame_dims`` of them batch-norm
+    moving statistics. Trained with Adam at 1e-2 (``train.optimizer_for``).
     """
     inputs = keras.Input(shape=(None, frame_dims), name="frames")
     x = layers.Masking(mask_value=0.0)(inputs)
-    x = MaskedStatistics(name="statistics")(x)
+    x = MaskedStatistics(percentiles=percentiles, deltas=deltas, name="statistics")(x)
     # momentum 0.9: early stopping may keep an early epoch, whose moving
     # statistics must already be close to the data's
     x = layers.BatchNormalization(momentum=0.9, name="standardise")(x)

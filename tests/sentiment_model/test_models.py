@@ -66,10 +66,36 @@ def test_masked_statistics_equal_numpy_over_the_real_frames():
     np.testing.assert_allclose(stats[2], np.r_[np.zeros(5), np.full(5, 1e-3), np.zeros(10)],
                                atol=1e-6)
 
+    # frame_stats' set: also the 10th, 50th and 90th percentiles and the
+    # frame-to-frame changes, over the real frames only
+    rich = models.MaskedStatistics(percentiles=(10, 50, 90), deltas=True)
+    assert rich.n_stats == 9
+    got = np.asarray(rich(keras.ops.convert_to_tensor(x),
+                          mask=keras.ops.convert_to_tensor(np.abs(x).sum(-1) > 0)))
+    assert got.shape == (3, 45)
+    np.testing.assert_allclose(got[:, :20], stats, rtol=1e-6)
+    for i, n in enumerate(lengths[:2]):
+        real = x[i, :n]
+        pct = [np.sort(real, axis=0)[int(np.round(q / 100 * (n - 1)))] for q in (10, 50, 90)]
+        np.testing.assert_allclose(pct, np.percentile(real, (10, 50, 90), axis=0,
+                                                      method="nearest"))
+        step = np.diff(real, axis=0)
+        expected = np.concatenate([*pct, np.abs(step).mean(0),
+                                   np.sqrt(np.square(step).mean(0) + 1e-6)])
+        np.testing.assert_allclose(got[i, 20:], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[2, 20:], np.r_[np.zeros(20), np.full(5, 1e-3)], atol=1e-6)
+    # a saved layer keeps its statistics; one saved before the options had the four
+    config = rich.get_config()
+    assert models.MaskedStatistics.from_config(config).n_stats == 9
+    del config["percentiles"], config["deltas"]
+    assert models.MaskedStatistics.from_config(config).n_stats == 4
+
 
 def test_frame_stats_is_a_padding_blind_linear_model_that_round_trips(tmp_path):
     model = models.frame_stats(3, frame_dims=54)
-    assert model.count_params() == 4 * 54 * (3 + 4) + 3 == 1_515
+    assert model.count_params() == 9 * 54 * (3 + 4) + 3 == 3_405
+    assert models.frame_stats(3, frame_dims=54, percentiles=(), deltas=False
+                              ).count_params() == 4 * 54 * (3 + 4) + 3
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 30, 54)).astype(np.float32)
     padded = np.concatenate([x, np.zeros((2, 25, 54), np.float32)], axis=1)
