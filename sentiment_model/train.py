@@ -410,7 +410,8 @@ def parse_known_args(argv):
     parser.add_argument("--architecture", default="bilstm_stats",
                         help="seed_bilstm, seed_lstm, seed_cnn2d, bilstm_attention, "
                              "frame_stats (logistic regression on the frames' mean, std, "
-                             "min and max) or bilstm_stats (the average of those two) "
+                             "min, max, percentiles and frame-to-frame change) or "
+                             "bilstm_stats (the average of those two) "
                              "(default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=32)
