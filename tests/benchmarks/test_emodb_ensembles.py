@@ -15,8 +15,9 @@ def loaded(model, runs):
 
 def test_member_models_are_the_members_of_an_exported_average():
     first, second = models.frame_stats(3, frame_dims=4), models.frame_stats(3, frame_dims=4)
+    kernel, bias = second.get_layer("probabilities").get_weights()
     second.get_layer("probabilities").set_weights(
-        [np.ones((16, 3), np.float32) * np.arange(3), np.zeros(3, np.float32)])
+        [np.ones_like(kernel) * np.arange(3), np.zeros_like(bias)])
     both = loaded(models.average_ensemble([first, second]),
                   [{"seed": 0, "architecture": "bilstm_attention"},
                    {"seed": 0, "architecture": "frame_stats"}])
