@@ -75,6 +75,21 @@ def make_long_file(path: str, *, source: str, hours: float) -> None:
     os.replace(path + ".part", path)
 
 
+def default_model_parameters(card: dict) -> int:
+    """Parameters of the default architecture as built today for the features
+    and classes of a model card: a cached model with another count was
+    trained with an earlier default (e.g. another linear member)."""
+    from sentiment_model import models
+
+    fc, norm = card["feature_config"], card["normalization"]
+    return sum(models.build_model(arch, n_classes=len(card["label_vocabulary"]),
+                                  feature_kind=fc["kind"],
+                                  frame_dims=len(norm["frames"]["mean"]),
+                                  pooled_dims=len(norm["pooled"]["mean"]),
+                                  image_frames=fc["image_frames"]).count_params()
+               for arch in models.member_architectures(models.DEFAULT_ARCHITECTURE))
+
+
 def make_model(workdir: str, *, preset: str = "default") -> str:
     from pipelines import featurize
     from sentiment_model import models, synth, train
@@ -84,11 +99,12 @@ def make_model(workdir: str, *, preset: str = "default") -> str:
     model_dir = os.path.join(workdir, f"model-{preset}")
     card_path = os.path.join(model_dir, train.CARD_FILE)
     if os.path.exists(card_path):  # reused while the preset's values and the default
-        with open(card_path) as f:    # architecture are unchanged
+        with open(card_path) as f:    # architecture (and its size) are unchanged
             card = json.load(f)
         made = FeatureConfig.from_dict(card["feature_config"])
         if (made.same_values(preset_config(preset))
-                and card["architecture"] == models.DEFAULT_ARCHITECTURE):
+                and card["architecture"] == models.DEFAULT_ARCHITECTURE
+                and card["parameters"] == default_model_parameters(card)):
             return model_dir
     audio = os.path.join(workdir, "train-audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
