@@ -256,12 +256,12 @@ def train(config: TrainConfig) -> dict:
         if config.refit:
             # the same seeds, for each member's best epoch count, on all labelled data
             # but the test split; eval metrics stay those of the early-stopped model
+            refit_splits = (("train", "eval") if validation["source"] == "eval split"
+                            else "train")
+
             def refit_data(seed: int):
-                return (dataset.make_dataset(features, ("train", "eval"), shuffle=True,
-                                             seed=seed, **common)
-                        if validation["source"] == "eval split"
-                        else dataset.make_dataset(features, "train", shuffle=True, seed=seed,
-                                                  **common))
+                return dataset.make_dataset(features, refit_splits, shuffle=True, seed=seed,
+                                            **common)
 
             refit_ds = refit_data(config.seed)
             y_refit = _labels_of(refit_ds)
