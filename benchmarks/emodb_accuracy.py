@@ -103,6 +103,11 @@ RECIPES = {
     "spectral_noise_speed_stats": ("spectral_noise_speed_stats", ("default",), "bilstm_stats",
                                    "label",
                                    {"featurize_args": ("--augment", RECOMMENDED_AUGMENT)}),
+    # the same, early stopping keeping no epoch before the 5th (train --min-epochs 5)
+    "spectral_noise_speed_stats_min5": ("spectral_noise_speed_stats_min5", ("default",),
+                                        "bilstm_stats", "label",
+                                        {"featurize_args": ("--augment", RECOMMENDED_AUGMENT),
+                                         "min_epochs": 5}),
     # trained on the 7 emotions, reporting their sentiment (train --label-groups)
     "emotions": ("emotions", ("mfcc",), "bilstm_attention", "emotion",
                  {"label_groups": EMOTION_SENTIMENT}),

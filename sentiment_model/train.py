@@ -47,6 +47,8 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float | None = None  # None: the architecture's default
     patience: int = 20
+    # early stopping keeps no epoch before this one (1: any epoch)
+    min_epochs: int = 1
     class_weights: bool = True
     seed: int = 0
     mixed_precision: bool = False
@@ -76,6 +78,9 @@ class TrainConfig:
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.ensemble < 1:
             raise ConfigError("--epochs, --batch-size, --patience and --ensemble must be "
                               "positive")
+        if not 1 <= self.min_epochs <= self.epochs:
+            raise ConfigError(f"--min-epochs {self.min_epochs}: must be between 1 and "
+                              f"--epochs ({self.epochs})")
         if self.label_groups is not None and (
                 not self.label_groups
                 or not all(isinstance(k, str) and isinstance(v, str) and k and v
@@ -239,7 +244,8 @@ def train(config: TrainConfig) -> dict:
                 print(f"train: ensemble member {i + 1}/{len(plan)} ({arch})", file=sys.stderr)
             stopper = keras.callbacks.EarlyStopping(monitor="val_loss",
                                                     patience=config.patience,
-                                                    restore_best_weights=True)
+                                                    restore_best_weights=True,
+                                                    start_from_epoch=config.min_epochs - 1)
             board = keras.callbacks.TensorBoard(
                 log_dir=log_dir if len(plan) == 1 else storage.join(log_dir, f"m{i}"))
             history = member.fit(training_data(seed), validation_data=val_ds,
@@ -250,7 +256,7 @@ def train(config: TrainConfig) -> dict:
             members.append(member)
             member_runs.append({"seed": seed, "architecture": arch,
                                 "epochs_run": len(h["loss"]),
-                                "best_epoch": int(np.argmin(h["val_loss"])) + 1})
+                                "best_epoch": int(stopper.best_epoch) + 1})
         model = members[0] if len(members) == 1 else models.average_ensemble(members)
         early_stopped = model
         if config.refit:
@@ -419,6 +425,9 @@ def parse_known_args(argv):
                         help="for every model trained (default: 1e-3; frame_stats 1e-2)")
     parser.add_argument("--patience", type=int, default=20,
                         help="early-stopping patience in epochs (default: %(default)s)")
+    parser.add_argument("--min-epochs", type=int, default=1, metavar="N",
+                        help="early stopping keeps the best epoch from epoch N on, and "
+                             "counts patience from there (default: %(default)s)")
     parser.add_argument("--no-class-weights", action="store_true",
                         help="do not weight classes by inverse frequency")
     parser.add_argument("--seed", type=int, default=0)
@@ -456,7 +465,8 @@ def run(argv=None) -> dict:
     config = TrainConfig(
         features=args.features, model_dir=args.model_dir, architecture=args.architecture,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=args.patience, class_weights=not args.no_class_weights, seed=args.seed,
+        patience=args.patience, min_epochs=args.min_epochs,
+        class_weights=not args.no_class_weights, seed=args.seed,
         mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
         input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
         label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"))

@@ -290,3 +290,25 @@ def test_refit_retrains_on_train_and_eval_for_the_best_epoch_count(features_dir,
     assert card["model_version"] != plain["model_version"]
     assert card["metrics"]["test"]["n"] == examples["test"]
     assert "refit on" in train.summary_line(card)
+
+
+def test_min_epochs_keeps_no_epoch_before_it(features_dir, tmp_path):
+    out = tmp_path / "m"
+    card = run_train(features_dir, out, "--architecture", "frame_stats", "--epochs", "5",
+                     "--min-epochs", "3", "--patience", "1")
+    assert card["hyperparameters"]["min_epochs"] == 3
+    with open(out / "history.csv", newline="") as f:
+        val_loss = [float(row["val_loss"]) for row in csv.DictReader(f)]
+    assert len(val_loss) == card["epochs_run"] >= 4  # 3, then at least one of patience
+    # the best of epochs 3.. by validation loss, whatever epochs 1-2 scored
+    assert card["best_epoch"] == 3 + int(np.argmin(val_loss[2:]))
+    # and the exported weights are that epoch's: the eval split scores its loss again
+    model = keras.saving.load_model(str(out / "model.keras"), safe_mode=True)
+    model.compile(loss="sparse_categorical_crossentropy")
+    fs = dataset.load_feature_set(features_dir)
+    eval_ds = dataset.make_dataset(fs, "eval", input_kind="frames", batch_size=4)
+    assert model.evaluate(eval_ds, verbose=0, return_dict=True)["loss"] == pytest.approx(
+        val_loss[card["best_epoch"] - 1], rel=1e-4)
+    for bad in ("0", "9"):
+        with pytest.raises(ConfigError, match="--min-epochs"):
+            run_train(features_dir, tmp_path / "bad", "--epochs", "5", "--min-epochs", bad)
