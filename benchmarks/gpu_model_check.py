@@ -68,9 +68,9 @@ def run_case(arch: str, kwargs: dict, shape: tuple[int, ...], *, n: int) -> dict
     x, y = data(arch, shape, n, np.random.default_rng(0))
     model = models.build_model(arch, n_classes=3, spec_augment=arch == "bilstm_attention",
                                **kwargs)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2 if arch == "frame_stats" else 1e-3),
-                  loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    # the optimizer train compiles this architecture with
+    model.compile(optimizer=models.optimizer_for(arch)[0],
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     started = time.time()
     try:
         hist = model.fit(x, y, epochs=4, batch_size=128, verbose=0)

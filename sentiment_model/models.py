@@ -293,7 +293,7 @@ def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05,
     with exact zeros (masked). With ``n_stats = 4 + len(percentiles) + 2 *
     deltas`` (9 by default), ``n_stats * frame_dims * (n_classes + 4) +
     n_classes`` parameters, ``2 * n_stats * frame_dims`` of them batch-norm
-    moving statistics. Trained with Adam at 1e-2 (``train.optimizer_for``).
+    moving statistics. Trained with Adam at 1e-2 (:func:`optimizer_for`).
     """
     inputs = keras.Input(shape=(None, frame_dims), name="frames")
     x = layers.Masking(mask_value=0.0)(inputs)
@@ -305,6 +305,18 @@ def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05,
                            dtype="float32",
                            kernel_regularizer=keras.regularizers.L2(l2))(x)
     return keras.Model(inputs, outputs, name="frame_stats")
+
+
+def optimizer_for(architecture: str, learning_rate: float | None = None):
+    """(optimizer, its name) that ``train`` compiles ``architecture`` with:
+    RMSprop at 1e-3 for the study's models, Adam at 1e-2 for ``frame_stats``
+    (a linear model: 1e-3 converges too slowly), Adam at 1e-3 otherwise;
+    ``learning_rate`` replaces the rate."""
+    if architecture.startswith("seed_"):  # the study used RMSprop
+        return keras.optimizers.RMSprop(learning_rate=learning_rate or 1e-3), "rmsprop"
+    if architecture == "frame_stats":
+        return keras.optimizers.Adam(learning_rate=learning_rate or 1e-2), "adam"
+    return keras.optimizers.Adam(learning_rate=learning_rate or 1e-3), "adam"
 
 
 def _input_like(model: keras.Model):

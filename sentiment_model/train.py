@@ -92,16 +92,6 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def optimizer_for(architecture: str, learning_rate: float | None):
-    import keras
-
-    if architecture.startswith("seed_"):  # the study used RMSprop
-        return keras.optimizers.RMSprop(learning_rate=learning_rate or 1e-3), "rmsprop"
-    if architecture == "frame_stats":  # a linear model: 1e-3 converges too slowly
-        return keras.optimizers.Adam(learning_rate=learning_rate or 1e-2), "adam"
-    return keras.optimizers.Adam(learning_rate=learning_rate or 1e-3), "adam"
-
-
 def distribution_strategy():
     """MirroredStrategy over several GPUs, else the default (one GPU or the CPU)."""
     import tensorflow as tf
@@ -221,7 +211,7 @@ def train(config: TrainConfig) -> dict:
     # one member per --ensemble index and member architecture (bilstm_stats: two)
     plan = [(config.seed + i, arch) for i in range(config.ensemble)
             for arch in models.member_architectures(config.architecture)]
-    optimizer_name = optimizer_for(plan[0][1], config.learning_rate)[1]
+    optimizer_name = models.optimizer_for(plan[0][1], config.learning_rate)[1]
 
     def new_member(seed: int, architecture: str):
         keras.utils.set_random_seed(seed)
@@ -231,7 +221,7 @@ def train(config: TrainConfig) -> dict:
                 frame_dims=frame_dims, pooled_dims=pooled_dims,
                 image_frames=fc["image_frames"], spec_augment=config.spec_augment,
                 input_noise=config.input_noise)
-            member.compile(optimizer=optimizer_for(architecture, config.learning_rate)[0],
+            member.compile(optimizer=models.optimizer_for(architecture, config.learning_rate)[0],
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return member
 

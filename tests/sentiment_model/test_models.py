@@ -108,6 +108,20 @@ def test_frame_stats_is_a_padding_blind_linear_model_that_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict_on_batch(padded), b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("architecture, kind, rate", [
+    ("seed_bilstm", keras.optimizers.RMSprop, 1e-3),
+    ("seed_cnn2d", keras.optimizers.RMSprop, 1e-3),
+    ("bilstm_attention", keras.optimizers.Adam, 1e-3),
+    ("frame_stats", keras.optimizers.Adam, 1e-2),
+])
+def test_optimizer_for_each_architecture_and_a_given_rate(architecture, kind, rate):
+    optimizer, name = models.optimizer_for(architecture)
+    assert type(optimizer) is kind and name == kind.__name__.lower()
+    assert float(optimizer.learning_rate) == pytest.approx(rate)
+    assert float(models.optimizer_for(architecture, 3e-4)[0].learning_rate) == (
+        pytest.approx(3e-4))
+
+
 def test_an_ensemble_architecture_names_members_of_one_input():
     assert models.member_architectures("bilstm_stats") == ("bilstm_attention", "frame_stats")
     assert models.member_architectures("seed_lstm") == ("seed_lstm",)
