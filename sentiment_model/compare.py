@@ -26,12 +26,14 @@ COLUMNS = ("architecture", "preset", "evaluated_on", "accuracy", "uar", "macro_f
            "parameters", "epochs_run", "train_seconds")
 
 
-def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str], epochs: int,
-            batch_size: int, patience: int, seed: int,
+def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str],
+            epochs: int | None, batch_size: int, patience: int | None, seed: int,
             label_groups: dict[str, str] | None = None) -> list[dict]:
     """Trains each compatible (architecture, features) pair; returns the table rows.
 
-    ``label_groups``: as ``train --label-groups`` (every model reports the groups).
+    ``epochs`` / ``patience``: ``None`` gives each architecture its own
+    (``train.schedule_for``). ``label_groups``: as ``train --label-groups``
+    (every model reports the groups).
     """
     rows = []
     for features_dir in features_dirs:
@@ -88,9 +90,11 @@ def run(argv=None) -> list[dict]:
     parser.add_argument("--architectures", default=",".join(models.ARCHITECTURES),
                         help="comma-separated; also the ensembles "
                              f"{', '.join(models.ENSEMBLES)} (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--epochs", type=int,
+                        help="for every architecture (default: each one's, as train)")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--patience", type=int,
+                        help="for every architecture (default: each one's, as train)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label-groups", metavar="MAP",
                         help="as train --label-groups: train on the feature labels, report "

@@ -36,6 +36,20 @@ HISTORY_FILE = "history.csv"
 CARD_VERSION = 1
 
 
+# the early-stopping schedule train uses where its options leave it open: the
+# study's models as the study trained them, the others as benchmarks/emodb_accuracy
+# measured the default recipe (benchmarks/README.md)
+STUDY_SCHEDULE = {"epochs": 200, "patience": 20, "min_epochs": 1}
+PRODUCT_SCHEDULE = {"epochs": 40, "patience": 8, "min_epochs": 1}
+
+
+def schedule_for(architecture: str) -> dict[str, int]:
+    """``{"epochs", "patience", "min_epochs"}`` that ``train`` uses for
+    ``architecture`` unless given: :data:`STUDY_SCHEDULE` for the ``seed_*``
+    models, :data:`PRODUCT_SCHEDULE` for the others."""
+    return dict(STUDY_SCHEDULE if architecture.startswith("seed_") else PRODUCT_SCHEDULE)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyperparameters and paths of one training run (saved in the model card)."""
@@ -43,12 +57,13 @@ class TrainConfig:
     features: str
     model_dir: str
     architecture: str = "bilstm_stats"  # models.DEFAULT_ARCHITECTURE
-    epochs: int = 200
+    # None: the architecture's schedule (models.schedule_for; see resolved())
+    epochs: int | None = None
     batch_size: int = 32
     learning_rate: float | None = None  # None: the architecture's default
-    patience: int = 20
+    patience: int | None = None
     # early stopping keeps no epoch before this one (1: any epoch)
-    min_epochs: int = 1
+    min_epochs: int | None = None
     class_weights: bool = True
     seed: int = 0
     mixed_precision: bool = False
@@ -61,7 +76,21 @@ class TrainConfig:
     label_groups: dict[str, str] | None = None
     verbose: int = 2
 
+    def resolved(self) -> TrainConfig:
+        """This config with the architecture's early-stopping schedule
+        (``models.schedule_for``) in place of ``epochs``, ``patience`` and
+        ``min_epochs`` left ``None``; values given are kept."""
+        return dataclasses.replace(self, **{
+            key: value for key, value in schedule_for(self.architecture).items()
+            if getattr(self, key) is None})
+
     def validate(self) -> TrainConfig:
+        """Checks the options (those left ``None`` as :meth:`resolved` fills
+        them); returns ``self``.
+
+        Raises:
+            ConfigError: a one-line message naming the option.
+        """
         from sentiment_model.models import ARCHITECTURES, ENSEMBLES, member_architectures
 
         if self.architecture not in ARCHITECTURES and self.architecture not in ENSEMBLES:
@@ -75,12 +104,14 @@ class TrainConfig:
         if self.input_noise < 0 or (self.input_noise > 0 and not sequence_model):
             raise ConfigError("--input-noise must be >= 0, and above 0 only for a "
                               "frame-sequence architecture (bilstm_attention, bilstm_stats)")
-        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.ensemble < 1:
+        schedule = self.resolved()
+        if (schedule.epochs < 1 or self.batch_size < 1 or schedule.patience < 1
+                or self.ensemble < 1):
             raise ConfigError("--epochs, --batch-size, --patience and --ensemble must be "
                               "positive")
-        if not 1 <= self.min_epochs <= self.epochs:
-            raise ConfigError(f"--min-epochs {self.min_epochs}: must be between 1 and "
-                              f"--epochs ({self.epochs})")
+        if not 1 <= schedule.min_epochs <= schedule.epochs:
+            raise ConfigError(f"--min-epochs {schedule.min_epochs}: must be between 1 and "
+                              f"--epochs ({schedule.epochs})")
         if self.label_groups is not None and (
                 not self.label_groups
                 or not all(isinstance(k, str) and isinstance(v, str) and k and v
@@ -146,7 +177,7 @@ def train(config: TrainConfig) -> dict:
 
     from sentiment_model import models
 
-    config.validate()
+    config = config.resolved().validate()
     features = dataset.load_feature_set(config.features)
     labels = features.labels
     if features.examples("train") == 0:
@@ -409,15 +440,21 @@ def parse_known_args(argv):
                              "min, max, percentiles and frame-to-frame change) or "
                              "bilstm_stats (the average of those two) "
                              "(default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=200)
+    def schedule_default(key: str) -> str:
+        return (f"default: {STUDY_SCHEDULE[key]} for the seed_* models, as the study trained "
+                f"them; {PRODUCT_SCHEDULE[key]} for the others, as the default recipe was "
+                "measured")
+
+    parser.add_argument("--epochs", type=int,
+                        help=f"epochs at most ({schedule_default('epochs')})")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float,
                         help="for every model trained (default: 1e-3; frame_stats 1e-2)")
-    parser.add_argument("--patience", type=int, default=20,
-                        help="early-stopping patience in epochs (default: %(default)s)")
-    parser.add_argument("--min-epochs", type=int, default=1, metavar="N",
-                        help="early stopping keeps the best epoch from epoch N on, and "
-                             "counts patience from there (default: %(default)s)")
+    parser.add_argument("--patience", type=int,
+                        help=f"early-stopping patience in epochs ({schedule_default('patience')})")
+    parser.add_argument("--min-epochs", type=int, metavar="N",
+                        help="early stopping keeps the best epoch from epoch N on, and counts "
+                             f"patience from there ({schedule_default('min_epochs')})")
     parser.add_argument("--no-class-weights", action="store_true",
                         help="do not weight classes by inverse frequency")
     parser.add_argument("--seed", type=int, default=0)

@@ -208,6 +208,30 @@ def test_bilstm_stats_is_the_default_and_takes_the_bilstm_options():
                       input_noise=0.1, spec_augment=True).validate()
 
 
+def test_each_architecture_gets_its_schedule_unless_told(features_dir, tmp_path):
+    def schedule(config):
+        return config.epochs, config.patience, config.min_epochs
+
+    base = train.TrainConfig(features="f", model_dir="m")
+    assert schedule(base) == (None, None, None)  # as the CLI leaves them
+    assert schedule(base.resolved()) == (40, 8, 1)  # the measured default recipe
+    assert schedule(train.TrainConfig(features="f", model_dir="m", architecture="seed_bilstm")
+                    .resolved()) == (200, 20, 1)  # the study's
+    assert schedule(train.TrainConfig(features="f", model_dir="m", epochs=3,
+                                      min_epochs=2).resolved()) == (3, 8, 2)
+    args = train.parse_known_args(["--features", "f", "--model-dir", "m"])[0]
+    assert (args.epochs, args.patience, args.min_epochs) == (None, None, None)
+    with pytest.raises(ConfigError, match=r"--min-epochs 41: .*\(40\)"):
+        train.TrainConfig(features="f", model_dir="m", min_epochs=41).validate()
+    # a run without them records the schedule it used
+    card = train.run(["--features", features_dir, "--model-dir", str(tmp_path / "m"),
+                      "--architecture", "frame_stats", "--batch-size", "4"])
+    hyper = card["hyperparameters"]
+    assert (hyper["epochs"], hyper["patience"], hyper["min_epochs"]) == (40, 8, 1)
+    assert card["epochs_run"] <= 40
+    assert card["epochs_run"] == card["best_epoch"] + 8 or card["epochs_run"] == 40
+
+
 def test_label_groups_train_on_labels_and_export_a_model_reporting_groups(features_dir,
                                                                           tmp_path):
     from sentiment_model import inference, models
