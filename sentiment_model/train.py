@@ -57,7 +57,7 @@ class TrainConfig:
     features: str
     model_dir: str
     architecture: str = "bilstm_stats"  # models.DEFAULT_ARCHITECTURE
-    # None: the architecture's schedule (models.schedule_for; see resolved())
+    # None: the architecture's schedule (schedule_for; see resolved())
     epochs: int | None = None
     batch_size: int = 32
     learning_rate: float | None = None  # None: the architecture's default
@@ -78,7 +78,7 @@ class TrainConfig:
 
     def resolved(self) -> TrainConfig:
         """This config with the architecture's early-stopping schedule
-        (``models.schedule_for``) in place of ``epochs``, ``patience`` and
+        (:func:`schedule_for`) in place of ``epochs``, ``patience`` and
         ``min_epochs`` left ``None``; values given are kept."""
         return dataclasses.replace(self, **{
             key: value for key, value in schedule_for(self.architecture).items()
