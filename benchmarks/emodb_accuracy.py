@@ -274,11 +274,12 @@ def model_dir_name(recipe: str, seed: int) -> str:
 
 
 def train_recipe(rows, fold_dir: str, recipe: tuple, *, data: str, test_spk: str,
-                 eval_spk: str, epochs: int, patience: int,
+                 eval_spk: str, epochs: int | None, patience: int | None,
                  seed: int = 0) -> tuple[str, dict]:
     """Featurizes one fold as ``recipe`` (a RECIPES value) says and trains its
     model into ``fold_dir/model-NAME`` (``model-NAME-seedN`` for a training
-    seed N other than 0); returns (model directory, model card)."""
+    seed N other than 0); returns (model directory, model card). ``epochs`` /
+    ``patience`` ``None``: the architecture's (``train.schedule_for``)."""
     from sentiment_model import train
 
     name, preset, arch, label_col, options = recipe
@@ -301,10 +302,14 @@ def main() -> None:
     parser.add_argument("--results", default="results.json",
                         help="file name of the results in --workdir")
     parser.add_argument("--folds", type=int, default=0, help="run only the first N folds")
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--seed-epochs", type=int, default=200)
-    parser.add_argument("--seed-patience", type=int, default=20)
+    parser.add_argument("--epochs", type=int,
+                        help="of the recipes other than seed (default: train's, 40)")
+    parser.add_argument("--patience", type=int,
+                        help="of the recipes other than seed (default: train's, 8)")
+    parser.add_argument("--seed-epochs", type=int,
+                        help="of the seed recipe (default: train's for seed_bilstm, 200)")
+    parser.add_argument("--seed-patience", type=int,
+                        help="of the seed recipe (default: train's for seed_bilstm, 20)")
     parser.add_argument("--train-seed", type=int, default=0,
                         help="training seed of every recipe (default: %(default)s; the "
                              "seed-to-seed spread is about +-0.03 UAR)")
