@@ -302,14 +302,17 @@ def main() -> None:
     parser.add_argument("--results", default="results.json",
                         help="file name of the results in --workdir")
     parser.add_argument("--folds", type=int, default=0, help="run only the first N folds")
-    parser.add_argument("--epochs", type=int,
-                        help="of the recipes other than seed (default: train's, 40)")
-    parser.add_argument("--patience", type=int,
-                        help="of the recipes other than seed (default: train's, 8)")
-    parser.add_argument("--seed-epochs", type=int,
-                        help="of the seed recipe (default: train's for seed_bilstm, 200)")
-    parser.add_argument("--seed-patience", type=int,
-                        help="of the seed recipe (default: train's for seed_bilstm, 20)")
+    from sentiment_model.train import schedule_for  # imports no TensorFlow
+
+    product, study = schedule_for("bilstm_stats"), schedule_for("seed_bilstm")
+    parser.add_argument("--epochs", type=int, help="of the recipes other than seed "
+                        f"(default: train's, {product['epochs']})")
+    parser.add_argument("--patience", type=int, help="of the recipes other than seed "
+                        f"(default: train's, {product['patience']})")
+    parser.add_argument("--seed-epochs", type=int, help="of the seed recipe (default: "
+                        f"train's for seed_bilstm, {study['epochs']})")
+    parser.add_argument("--seed-patience", type=int, help="of the seed recipe (default: "
+                        f"train's for seed_bilstm, {study['patience']})")
     parser.add_argument("--train-seed", type=int, default=0,
                         help="training seed of every recipe (default: %(default)s; the "
                              "seed-to-seed spread is about +-0.03 UAR)")

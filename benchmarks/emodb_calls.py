@@ -67,7 +67,7 @@ def utterance_source(rows, audio, *, customer: str, agent: str):
 
 
 def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: str,
-                   epochs: int, patience: int, recipe: str) -> str:
+                   epochs: int | None, patience: int | None, recipe: str) -> str:
     from benchmarks.emodb_accuracy import RECIPES, train_recipe
     from sentiment_model import train
     from sentiment_model.config import FeatureConfig, preset
@@ -91,8 +91,8 @@ def main() -> None:
     parser.add_argument("--data", default=DATA_DIR)
     parser.add_argument("--workdir", default=WORK_DIR)
     parser.add_argument("--folds", type=int, default=0, help="only the first N folds")
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--patience", type=int, default=8)
+    parser.add_argument("--epochs", type=int, help="default: train's for the recipe's model")
+    parser.add_argument("--patience", type=int, help="default: train's for the recipe's model")
     parser.add_argument("--recipe", default="default",
                         choices=("default", "default_noise_speed", "spectral_noise_speed",
                                  "spectral_noise_speed_stats", "emotions",
