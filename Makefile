@@ -14,6 +14,8 @@ $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	# the speech detector's ONNX model; the wheel's torch requirement is for code we never import
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt silero-vad
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -35,9 +35,12 @@ setup(
         "tensorboard>=2.21,<2.22",
         "scikit-learn>=1.4",
         "matplotlib>=3.8",
+        # Silero VAD's network runs on onnxruntime; its model file comes from
+        # the silero-vad wheel, installed with --no-deps (Makefile, deploy/)
+        "onnxruntime>=1.20",
     ],
     extras_require={
-        "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9"],
+        "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9", "webrtcvad-wheels>=2.0.14"],
     },
     entry_points={
         "console_scripts": ["audio-sentiment=pipelines.cli:main"],

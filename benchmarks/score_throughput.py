@@ -117,21 +117,19 @@ def make_model(workdir: str, *, preset: str = "default") -> str:
 
 # ----------------------------------------------------------- plain baseline
 def plain_main(manifest: str, model_dir: str) -> None:
-    """The plain loop: the same work as score, no Beam, nothing written."""
+    """The plain loop: the same per-recording core as score
+    (``sentiment_model.scoring``), no Beam, nothing written."""
     import numpy as np
     import soundfile
-    import soxr
 
-    from pipelines.score_fns import predict_batch, window_frames
-    from sentiment_model import dataset
+    from pipelines.score_fns import window_frames
+    from sentiment_model import dataset, scoring
     from sentiment_model import segments as seg
-    from sentiment_model.features import compute_features
     from sentiment_model.inference import load_model_dir
 
     loaded = load_model_dir(model_dir)
     cfg, card = loaded.feature_config, loaded.card
     segment = seg.SegmentConfig()
-    rate = cfg.sample_rate
     pad = window_frames(cfg, segment, card["input_kind"])
     with open(manifest) as f:
         paths = [line.strip() for line in f if line.strip()]
@@ -141,11 +139,10 @@ def plain_main(manifest: str, model_dir: str) -> None:
     durations: dict = {}
 
     def flush() -> None:
-        probs = predict_batch(loaded.model, [x for _, _, x in pending], length=pad, rows=64)
+        probs = scoring.predict_padded(loaded.model, [x for _, _, x in pending], length=pad,
+                                       rows=64)
         for (key, w, _), p in zip(pending, probs, strict=True):
-            scored[key].append(seg.ScoredSegment(w.index, w.start / rate,
-                                                 (w.start + len(w.samples)) / rate, True,
-                                                 tuple(p)))
+            scored[key].append(seg.ScoredSegment(w.index, w.start_s, w.end_s, True, tuple(p)))
         pending.clear()
 
     for path in paths:
@@ -154,25 +151,17 @@ def plain_main(manifest: str, model_dir: str) -> None:
                     else [samples.mean(axis=1)])
         for c, mono in enumerate(channels):
             key = (path, c)
-            scored[key], durations[key] = [], len(mono) / source_rate
-            y = mono if source_rate == rate else soxr.resample(mono, source_rate, rate, "HQ")
-            vad = seg.EnergyVad(segment, rate)
-            vad.push(y, last=True)
-            cutter = seg.WindowCutter.for_config(segment, rate)
-            speech = []  # (window, features): normalised once the channel is read
-            for w in cutter.push(y) + cutter.finish():
-                flags = vad.flags(w.start, w.start + len(w.samples))
-                if not seg.is_speech_window(flags, segment.vad_min_speech_ratio):
-                    scored[key].append(seg.ScoredSegment(w.index, 0, 0, False, None))
-                    continue
-                a, b = seg.speech_span(flags, window_start=w.start, window_len=len(w.samples),
-                                       frame=vad.frame)
-                speech.append((w, compute_features(w.samples[a:b], rate, cfg)))
-            group = (dataset.group_stats(np.concatenate([f.frames for _, f in speech]))
+            windows, stats = scoring.channel_windows(mono, source_rate, feature=cfg,
+                                                     segment=segment)
+            scored[key], durations[key] = [], stats.duration_s
+            speech = [w for w in windows if w.features is not None]
+            scored[key] += [seg.ScoredSegment(w.index, w.start_s, w.end_s, False, None)
+                            for w in windows if w.features is None]
+            group = (dataset.group_stats(np.concatenate([w.features.frames for w in speech]))
                      if speech and card["normalization"].get("group") == "speaker" else None)
-            for w, feats in speech:
+            for w in speech:
                 pending.append((key, w, dataset.to_model_input(
-                    feats.frames, feats.pooled, input_kind=card["input_kind"],
+                    w.features.frames, w.features.pooled, input_kind=card["input_kind"],
                     norm=card["normalization"], group=group)))
                 if len(pending) == 64:
                     flush()

@@ -5,9 +5,11 @@
         [--hop-seconds 1.5] [--channels auto|mix|split] [Beam options]
 
 Each recording (each of its channels for 2-channel files under the default
-``--channels auto``) is read block by block, cut into overlapping windows; an
-energy voice-activity detector picks the speech windows, which are scored by
-Beam's RunInference with the model, and the windows are aggregated per
+``--channels auto``) is read block by block and cut into overlapping windows;
+a recording no longer than one window is scored whole, as one utterance. A
+speech detector (by default: speech where Silero VAD or the energy detector
+finds it) picks the speech windows, which are scored by Beam's RunInference
+with the model, and the windows are aggregated per
 recording channel. Features come from the feature config stored with the
 model, computed by the same code as featurize.
 
@@ -136,6 +138,10 @@ def prepare(config: ScoreConfig) -> ScorePlan:
     from sentiment_model.inference import read_model_card
 
     config.validate()
+    if config.segment.vad != "energy":
+        from sentiment_model.vad import silero_model_path
+
+        silero_model_path()  # installed and the pinned version, or one line now
     spec = sources.resolve_input(config.input)
     uris = tuple(sources.list_inputs(spec))
     card = read_model_card(config.model_dir)
@@ -308,11 +314,17 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
     parser.add_argument("--channels", default="auto", choices=CHANNEL_MODES,
                         help="auto (default): each channel of 2-channel files (agent and "
                              "customer), a mono mix otherwise; mix; split")
+    parser.add_argument("--vad", default=d.vad, choices=("either", "silero", "energy"),
+                        help="speech detector: either (default: speech where Silero VAD or "
+                             "the energy detector finds it), silero (Silero VAD alone; "
+                             "ignores tones and music) or energy (level above the noise floor)")
+    parser.add_argument("--vad-threshold", type=float, default=d.vad_threshold,
+                        help="silero: speech probability threshold (default: %(default)s)")
     parser.add_argument("--vad-margin-db", type=float, default=d.vad_margin_db,
-                        help="speech is this many dB above the noise floor "
+                        help="energy: speech is this many dB above the noise floor "
                              "(default: %(default)s)")
     parser.add_argument("--vad-min-dbfs", type=float, default=d.vad_min_dbfs,
-                        help="and above this level in dBFS (default: %(default)s)")
+                        help="energy: and above this level in dBFS (default: %(default)s)")
     parser.add_argument("--batch-size", "--batch_size", type=int, default=64,
                         help="windows per model call, at most (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
@@ -324,7 +336,9 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
 
 def config_from_args(args: argparse.Namespace) -> ScoreConfig:
     segment = dataclasses.replace(seg.SegmentConfig(), segment_s=args.segment_seconds,
-                                  hop_s=args.hop_seconds, vad_margin_db=args.vad_margin_db,
+                                  hop_s=args.hop_seconds, vad=args.vad,
+                                  vad_threshold=args.vad_threshold,
+                                  vad_margin_db=args.vad_margin_db,
                                   vad_min_dbfs=args.vad_min_dbfs)
     segment = dataclasses.replace(segment, min_segment_s=min(segment.min_segment_s,
                                                              segment.segment_s),

@@ -21,11 +21,11 @@ from pipelines.labels import error_row
 from pipelines.process import skip_gc_at_exit
 from schemas import tables
 from sentiment_model import audio as audio_lib
-from sentiment_model import dataset, storage
+from sentiment_model import dataset, scoring, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import RejectedInput
-from sentiment_model.features import compute_features, mel_filters
+from sentiment_model.features import mel_filters
 
 JOB = "score"
 
@@ -72,25 +72,6 @@ class _RawWindow(NamedTuple):
 
     key: SegmentKey
     features: Any  # sentiment_model.features.Features
-
-
-class _ChannelState:
-    """Streaming state of one channel inside SegmentAudioFn."""
-
-    def __init__(self, *, source_rate: int, feature: FeatureConfig,
-                 segment: seg.SegmentConfig) -> None:
-        import soxr
-
-        rate = feature.sample_rate
-        self.resampler = (None if source_rate == rate else
-                          soxr.ResampleStream(source_rate, rate, 1, dtype="float32",
-                                              quality="HQ"))
-        self.vad = seg.EnergyVad(segment, rate)
-        self.cutter = seg.WindowCutter.for_config(segment, rate)
-        self.sum_squares = 0.0
-        self.n_source = 0
-        self.n_segments = 0
-        self.n_speech = 0
 
 
 # ==================================================================== DoFns
@@ -193,8 +174,10 @@ class SegmentAudioFn(beam.DoFn):
         if mode == "auto":
             mode = "split" if stream.channels == 2 else "mix"
         ids = list(range(stream.channels)) if mode == "split" else [audio_lib.MIX_CHANNEL]
-        states = {c: _ChannelState(source_rate=stream.sample_rate, feature=self._feature,
-                                   segment=self._segment) for c in ids}
+        states = {c: scoring.ChannelWindows(source_rate=stream.sample_rate,
+                                            source_frames=stream.declared_frames,
+                                            feature=self._feature, segment=self._segment,
+                                            filters=self._filters) for c in ids}
         block = max(1, round(self._segment.block_s * stream.sample_rate))
         return stream, ids, mode, states, block
 
@@ -228,11 +211,11 @@ class SegmentAudioFn(beam.DoFn):
             stream.close()
         for channel in ids:
             yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel),
-                                                         self._summary(uri, channel,
-                                                                       states[channel],
-                                                                       stream.sample_rate)))
+                                                         _summary(uri, channel,
+                                                                  states[channel].stats(),
+                                                                  stream.sample_rate)))
         if count:
-            self._progress.update(audio_s=states[ids[0]].n_source / stream.sample_rate)
+            self._progress.update(audio_s=stream.declared_frames / stream.sample_rate)
 
     def _fail(self, uri, states, error_type, message):
         yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", error_type, message))
@@ -240,40 +223,11 @@ class SegmentAudioFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel), ChannelSummary(
                 uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)))
 
-    def _windows(self, state: _ChannelState, mono: np.ndarray, *, last: bool):
-        """Feeds one block of a channel; yields ``(window, Features or None)``
-        for each window completed, ``None`` for non-speech windows."""
-        cfg, rate = self._feature, self._feature.sample_rate
-        state.n_source += len(mono)
-        state.sum_squares += float(np.square(mono, dtype=np.float64).sum())
-        y = mono if state.resampler is None else state.resampler.resample_chunk(mono, last=last)
-        y = np.asarray(y, np.float32)
-        state.vad.push(y, last=last)
-        windows = state.cutter.push(y)
-        if last:
-            windows += state.cutter.finish()
-        for w in windows:
-            end = w.start + len(w.samples)
-            flags = state.vad.flags(w.start, end)
-            state.n_segments += 1
-            if not seg.is_speech_window(flags, self._segment.vad_min_speech_ratio):
-                yield w, None
-                continue
-            state.n_speech += 1
-            samples = w.samples
-            if self._segment.trim_to_speech:
-                a, b = seg.speech_span(flags, window_start=w.start, window_len=len(samples),
-                                       frame=state.vad.frame)
-                samples = samples[a:b]
-            yield w, compute_features(samples, rate, cfg, filters=self._filters)
-        state.vad.forget_before(state.cutter.next_start)
-
-    def _push(self, uri: str, channel: int, state: _ChannelState, mono: np.ndarray, *,
-              last: bool):
-        rate = self._feature.sample_rate
-        for w, feats in self._windows(state, mono, last=last):
-            key = SegmentKey(uri, channel, w.index, w.start / rate,
-                             (w.start + len(w.samples)) / rate)
+    def _push(self, uri: str, channel: int, state: scoring.ChannelWindows, mono: np.ndarray,
+              *, last: bool):
+        for w in state.push(mono, last=last):
+            key = SegmentKey(uri, channel, w.index, w.start_s, w.end_s)
+            feats = w.features
             if feats is None:
                 yield beam.pvalue.TaggedOutput("skipped", (
                     channel_key(uri, channel),
@@ -285,25 +239,11 @@ class SegmentAudioFn(beam.DoFn):
                 yield key, dataset.to_model_input(feats.frames, feats.pooled,
                                                   input_kind=self._input_kind, norm=self._norm)
 
-    def _summary(self, uri: str, channel: int, state: _ChannelState,
-                 source_rate: int) -> ChannelSummary:
-        cfg = self._feature
-        duration = state.n_source / source_rate
-        rms = np.sqrt(state.sum_squares / max(state.n_source, 1))
-        loudness = 20.0 * np.log10(rms) if rms > 0 else -200.0
-        error = None
-        if duration < cfg.min_duration_s:
-            error = ("too_short", f"{duration:.3f} s of audio, the minimum is "
-                                  f"{cfg.min_duration_s:g} s")
-        elif loudness < cfg.silence_dbfs:
-            error = ("silent", f"RMS level {loudness:.1f} dBFS is below the "
-                               f"{cfg.silence_dbfs:g} dBFS threshold")
-        elif state.n_speech == 0:
-            error = ("no_speech", f"none of {state.n_segments} windows holds speech by the "
-                                  "energy detector")
-        return ChannelSummary(uri, channel, source_rate, duration,
-                              state.vad.speech_samples / cfg.sample_rate, float(loudness),
-                              state.n_segments, error=error)
+
+def _summary(uri: str, channel: int, stats: scoring.ChannelStats,
+             source_rate: int) -> ChannelSummary:
+    return ChannelSummary(uri, channel, source_rate, stats.duration_s, stats.speech_s,
+                          stats.loudness_dbfs, stats.n_segments, error=stats.error)
 
 
 class ValidateInputFn(beam.DoFn):
@@ -362,7 +302,7 @@ class SentimentModelHandler(ModelHandler):
 
     def run_inference(self, batch: Sequence[np.ndarray], model, inference_args=None
                       ) -> Iterable[PredictionResult]:
-        probs = predict_batch(model.model, list(batch), length=self._frames,
+        probs = scoring.predict_padded(model.model, list(batch), length=self._frames,
                               rows=self._batch)
         return [PredictionResult(example=None, inference=p) for p in probs]
 
@@ -371,25 +311,6 @@ class SentimentModelHandler(ModelHandler):
 
     def get_metrics_namespace(self) -> str:
         return "AudioSentiment"
-
-
-def pad_batch(inputs: list[np.ndarray], *, length: int | None = None,
-              rows: int | None = None) -> np.ndarray:
-    """Stacks ``[t_i, ...]`` arrays into ``[max(rows, n), max(length, t_i), ...]``
-    float32, zero-padded at the end of each axis."""
-    longest = max(max(x.shape[0] for x in inputs), length or 0)
-    out = np.zeros((max(len(inputs), rows or 0), longest, *inputs[0].shape[1:]), np.float32)
-    for i, x in enumerate(inputs):
-        out[i, : x.shape[0]] = x
-    return out
-
-
-def predict_batch(model, inputs: list[np.ndarray], *, length: int | None = None,
-                  rows: int | None = None) -> np.ndarray:
-    """Class probabilities ``[len(inputs), n_classes]`` (float64) of a list of
-    inputs, padded as :func:`pad_batch` says."""
-    probs = model.predict_on_batch(pad_batch(inputs, length=length, rows=rows))
-    return np.asarray(probs, np.float64)[: len(inputs)]
 
 
 def window_frames(feature: FeatureConfig, segment: seg.SegmentConfig, input_kind: str

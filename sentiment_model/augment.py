@@ -1,4 +1,5 @@
-"""Training-data augmentation: added noise and speed perturbation.
+"""Training-data augmentation: added noise, speed perturbation and the
+telephone channel.
 
 featurize applies it to train-split examples only (``--augment``); each
 augmented copy is an extra example whose ``augmentation`` feature names it.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
+from sentiment_model import channel
 from sentiment_model.errors import ConfigError
 
 # The product's default recipe for training data (``featurize --augment``):
@@ -30,6 +32,10 @@ class AugmentConfig:
             from [snr_db_min, snr_db_max] dB.
         speed_factors: one copy per factor (Kaldi-style speed perturbation:
             tempo and pitch change together), e.g. (0.9, 1.1).
+        telephone_copies: copies as a phone line records them (300-3400 Hz,
+            8 kHz, G.711 µ-law for odd copies and A-law for even ones:
+            :func:`sentiment_model.channel.telephone`), resampled back to the
+            clip's rate.
         seed: mixes into every copy's random stream.
     """
 
@@ -37,15 +43,18 @@ class AugmentConfig:
     snr_db_min: float = 5.0
     snr_db_max: float = 20.0
     speed_factors: tuple[float, ...] = ()
+    telephone_copies: int = 0
     seed: int = 0
 
     @property
     def enabled(self) -> bool:
-        return self.noise_copies > 0 or bool(self.speed_factors)
+        return self.noise_copies > 0 or bool(self.speed_factors) or self.telephone_copies > 0
 
     def validate(self) -> AugmentConfig:
         if self.noise_copies < 0:
             raise ConfigError("--augment noise=N needs N >= 0")
+        if self.telephone_copies < 0:
+            raise ConfigError("--augment telephone=N needs N >= 0")
         if not self.snr_db_min <= self.snr_db_max:
             raise ConfigError("--augment snr=LO/HI needs LO <= HI")
         if any(not 0.5 <= f <= 2.0 for f in self.speed_factors):
@@ -74,12 +83,14 @@ class AugmentConfig:
                     values["noise_copies"] = int(value)
                 elif key == "speed":
                     values["speed_factors"] = tuple(float(v) for v in value.split("/"))
+                elif key == "telephone":
+                    values["telephone_copies"] = int(value)
                 elif key == "snr":
                     lo, hi = (float(v) for v in value.split("/"))
                     values["snr_db_min"], values["snr_db_max"] = lo, hi
                 else:
                     raise ConfigError(f"--augment {spec!r}: unknown item {key!r} "
-                                      "(use noise=N, speed=F1/F2, snr=LO/HI)")
+                                      "(use noise=N, speed=F1/F2, snr=LO/HI, telephone=N)")
         except ValueError:
             raise ConfigError(f"--augment {spec!r}: expected e.g. noise=2,speed=0.9/1.1") \
                 from None
@@ -101,7 +112,7 @@ def augmentations(samples: np.ndarray, sample_rate: int, config: AugmentConfig, 
 
     Returns:
         ``[(name, float32 samples at sample_rate), ...]``, e.g. ``"noise1@12dB"``,
-        ``"speed0.9"``.
+        ``"speed0.9"``, ``"telephone1-mulaw"``.
     """
     digest = hashlib.sha256(f"{config.seed}:{key}".encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
@@ -114,4 +125,9 @@ def augmentations(samples: np.ndarray, sample_rate: int, config: AugmentConfig, 
         # play the signal `factor` times faster: fewer samples at the same rate
         y = soxr.resample(samples, sample_rate, round(sample_rate / factor), quality="HQ")
         out.append((f"speed{factor:g}", np.asarray(y, dtype=np.float32)))
+    for k in range(config.telephone_copies):
+        codec = channel.CODECS_IN_TURN[k % len(channel.CODECS_IN_TURN)]
+        phone = channel.telephone(samples, sample_rate, codec=codec)
+        y = soxr.resample(phone, channel.TELEPHONE_RATE, sample_rate, quality="HQ")
+        out.append((f"telephone{k + 1}-{codec}", np.asarray(y, dtype=np.float32)))
     return out

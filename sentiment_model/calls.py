@@ -73,13 +73,17 @@ def synth_utterances(agent: synth.Voice, customer: synth.Voice, *,
 
 
 def make_call(script: CallScript, speak: UtteranceFn, *, sample_rate: int, seed: int,
-              noise_dbfs: float = -65.0) -> np.ndarray:
+              noise_dbfs: float = -65.0, turns: list | None = None) -> np.ndarray:
     """Assembles one call.
 
     In each section the customer speaks, pauses 0.3-0.8 s, the agent answers
     (every other answer starts 0.3 s before the customer has finished: an
     overlapping turn), and so on; the section is then padded with pauses to
     exactly ``section_s``. Utterances never cross a section boundary.
+
+    Args:
+        turns: if given, ``(channel, start, end)`` of every utterance placed
+            (samples, end exclusive) is appended to it: the call's truth.
 
     Returns:
         float32 ``[round(script.duration_s * sample_rate), 2]``: channel 0 the
@@ -103,6 +107,9 @@ def make_call(script: CallScript, speak: UtteranceFn, *, sample_rate: int, seed:
             a_end = min(a_start + len(a), base + section)
             out[start:start + len(c), CUSTOMER] += c
             out[a_start:a_end, AGENT] += a[: a_end - a_start]
+            if turns is not None:
+                turns.append((CUSTOMER, start, start + len(c)))
+                turns.append((AGENT, a_start, a_end))
     amplitude = 10 ** (noise_dbfs / 20)
     out += (amplitude * rng.standard_normal(out.shape)).astype(np.float32)
     return np.clip(out, -1, 1)

@@ -367,6 +367,37 @@ def group_model(model: keras.Model, matrix) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"{model.name}_grouped")
 
 
+@keras.saving.register_keras_serializable(package="audio_sentiment")
+class Temperature(layers.Layer):
+    """Probabilities ``[..., k]`` -> ``softmax(log(p) / temperature)``: temperature
+    scaling (:mod:`sentiment_model.calibration`); the most probable class
+    stays the same."""
+
+    def __init__(self, temperature: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.temperature = float(temperature)
+
+    def call(self, inputs):
+        from keras import ops
+
+        logits = ops.log(ops.clip(inputs, 1e-7, 1.0)) / self.temperature
+        return ops.softmax(logits, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+def temperature_model(model: keras.Model, temperature: float) -> keras.Model:
+    """``model``'s graph followed by :class:`Temperature`: one model whose
+    outputs are the calibrated probabilities (its layers stay reachable by
+    name, e.g. an ensemble's ``member_0``)."""
+    outputs = Temperature(temperature, name="calibrated", dtype="float32")(model.outputs[0])
+    return keras.Model(model.inputs[0], outputs, name=f"{model.name}_calibrated")
+
+
 # name -> (builder, model input): "pooled_sequence" [1, dims], "image" [n, n, 1],
 # "frames" [time, dims]
 ARCHITECTURES = {

@@ -1,10 +1,12 @@
 """Long recordings: windows, an energy voice-activity detector, and the
 aggregation of per-window sentiment into one row per recording channel.
 
-Pure numpy, no I/O. The scoring job feeds audio in blocks through
-:class:`WindowCutter` (memory does not grow with the recording's length),
-labels each window speech or not with :class:`EnergyVad`, scores the speech
-windows and calls :func:`aggregate` once per recording channel.
+Pure numpy, no I/O. The scoring core (:mod:`sentiment_model.scoring`) feeds
+audio in blocks through :class:`WindowCutter` (memory does not grow with the
+recording's length), labels each window speech or not with the configured
+detector (Silero VAD, :mod:`sentiment_model.vad`, or :class:`EnergyVad`),
+scores the speech windows and calls :func:`aggregate` once per recording
+channel.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -26,10 +29,18 @@ class SegmentConfig:
     """How a recording is cut into windows and which windows are speech.
 
     Attributes:
-        segment_s: window length in seconds. Recordings shorter than this are
-            one window.
+        segment_s: window length in seconds. A recording no longer than
+            this is one window holding all of it, scored as one utterance
+            (never trimmed): its probabilities are the model's for the whole
+            clip, as featurize computes it.
         hop_s: step between window starts in seconds (``<= segment_s``).
         min_segment_s: a last partial window shorter than this is not scored.
+        vad: the speech detector: ``"either"`` (a frame is speech when
+            Silero VAD or the energy detector says so), ``"silero"`` (Silero
+            VAD, 32 ms steps) or ``"energy"`` (frame level against a running
+            noise floor).
+        vad_threshold: Silero's speech probability threshold (speech lasts
+            while the probability stays above ``vad_threshold - 0.15``).
         vad_frame_s: frame length of the energy detector in seconds.
         vad_floor_window_s: the noise floor is the quietest frame within this
             many seconds before the current one (minimum statistics).
@@ -37,7 +48,11 @@ class SegmentConfig:
             the noise floor ...
         vad_min_dbfs: ... and above this absolute level (dBFS).
         vad_min_speech_ratio: a window is speech when at least this share of
-            its frames are speech frames.
+            its frames are speech frames ...
+        vad_min_speech_s: ... and a recording no longer than one window (one
+            utterance) when its speech frames add up to at least this many
+            seconds, whatever their share (acted clips and short calls hold
+            a word in seconds of silence).
         trim_to_speech: score only the stretch of a speech window from its
             first to its last speech frame (pauses at the edges of a turn
             otherwise pull windows towards the low-energy classes).
@@ -51,11 +66,14 @@ class SegmentConfig:
     segment_s: float = 3.0
     hop_s: float = 1.5
     min_segment_s: float = 0.5
+    vad: str = "either"
+    vad_threshold: float = 0.5
     vad_frame_s: float = 0.03
     vad_floor_window_s: float = 10.0
     vad_margin_db: float = 12.0
     vad_min_dbfs: float = -50.0
     vad_min_speech_ratio: float = 0.3
+    vad_min_speech_s: float = 0.1
     trim_to_speech: bool = True
     block_s: float = 60.0
     buffer_mb: float = 256.0
@@ -68,10 +86,16 @@ class SegmentConfig:
                               f"--segment-seconds ({self.segment_s})")
         if not 0 <= self.min_segment_s <= self.segment_s:
             raise ConfigError("min_segment_s must be between 0 and segment_s")
+        if self.vad not in ("either", "silero", "energy"):
+            raise ConfigError(f"--vad {self.vad!r}: choose either, silero or energy")
+        if not 0 < self.vad_threshold < 1:
+            raise ConfigError(f"--vad-threshold {self.vad_threshold}: must be between 0 and 1")
         if not 0 < self.vad_frame_s <= self.hop_s:
             raise ConfigError("vad_frame_s must be > 0 and at most hop_s")
         if not 0 <= self.vad_min_speech_ratio <= 1:
             raise ConfigError("vad_min_speech_ratio must be between 0 and 1")
+        if self.vad_min_speech_s < 0:
+            raise ConfigError("vad_min_speech_s must be >= 0")
         if self.block_s < self.segment_s:
             raise ConfigError("block_s must be at least segment_s")
         if self.buffer_mb < 0:
@@ -83,8 +107,9 @@ class SegmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentConfig:
+        """Configs saved before the ``vad`` field ran the energy detector."""
         check_known_fields(cls, data, what="segment config")
-        return cls(**data).validate()
+        return cls(**{"vad": "energy", **data}).validate()
 
 
 class Window(NamedTuple):
@@ -116,6 +141,11 @@ class WindowCutter:
         self._buffer_start = 0  # sample index of _buffer[0]
         self._next = 0  # index of the next window
         self._total = 0
+
+    @property
+    def total(self) -> int:
+        """Samples pushed so far."""
+        return self._total
 
     @classmethod
     def for_config(cls, config: SegmentConfig, sample_rate: int) -> WindowCutter:
@@ -218,6 +248,11 @@ class EnergyVad:
             last_len = usable - (len(new) - 1) * self.frame
             self.speech_samples += int(new[:-1].sum()) * self.frame + int(new[-1]) * last_len
 
+    @property
+    def n_frames(self) -> int:
+        """Frames decided so far."""
+        return self._first + len(self._flags)
+
     def flags(self, start: int, end: int) -> np.ndarray:
         """Speech flags ``[n]`` of the frames starting in samples ``[start, end)``."""
         a = -(-start // self.frame) - self._first
@@ -240,14 +275,14 @@ def speech_span(flags: np.ndarray, *, window_start: int, window_len: int,
         flags: :meth:`EnergyVad.flags` of the window (frames that start in it).
         window_start: the window's first sample in the signal.
         window_len: the window's length in samples.
-        frame: the detector's frame length in samples.
+        frame: the detector's frame length in samples (need not be an integer).
     """
     idx = np.flatnonzero(flags)
     if not len(idx):
         return 0, window_len
-    offset = -(-window_start // frame) * frame - window_start  # first frame in the window
-    a = offset + int(idx[0]) * frame
-    b = min(window_len, offset + (int(idx[-1]) + 1) * frame)
+    offset = math.ceil(window_start / frame) * frame - window_start  # first frame in the window
+    a = round(offset + int(idx[0]) * frame)
+    b = min(window_len, round(offset + (int(idx[-1]) + 1) * frame))
     return a, b
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sentiment_model import dataset, evaluation, label_groups, storage
+from sentiment_model import calibration, dataset, evaluation, label_groups, storage
 from sentiment_model.errors import ConfigError, InputError
 
 MODEL_FILE = "model.keras"
@@ -74,6 +74,8 @@ class TrainConfig:
     refit: bool = False
     # train on the feature labels, report their groups (label -> group); see label_groups
     label_groups: dict[str, str] | None = None
+    # fit a temperature on the validation data and export it as the last layer
+    calibrate: bool = True
     verbose: int = 2
 
     def resolved(self) -> TrainConfig:
@@ -143,21 +145,57 @@ def _class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     return {i: float(w) for i, w in enumerate(weights)}
 
 
+def predictions(model, ds, *, label_ids: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels [n], probabilities [n, k])`` of ``model`` on a dataset of
+    (input, label) batches (``label_ids``: see :func:`evaluate`)."""
+    y_true, probs = [], []
+    for x, y in ds if ds is not None else ():
+        y_true.append(y.numpy() if label_ids is None else label_ids[y.numpy()])
+        probs.append(np.asarray(model.predict_on_batch(x), np.float64))
+    if not y_true:
+        return np.zeros(0, int), np.zeros((0, 0))
+    return np.concatenate(y_true), np.concatenate(probs)
+
+
 def evaluate(model, ds, labels: list[str], *, label_ids: np.ndarray | None = None
              ) -> dict | None:
-    """Metrics of ``model`` on a dataset of (input, label) batches, or None if empty.
+    """Metrics of ``model`` on a dataset of (input, label) batches, with the
+    expected calibration error (``ece``, 10 bins), or None if empty.
 
     ``label_ids``: maps the dataset's label ids to the ids of ``labels`` (the
     model's outputs), for a model that reports groups of the labels.
     """
-    y_true, y_pred = [], []
-    for x, y in ds:
-        y_true.append(y.numpy() if label_ids is None else label_ids[y.numpy()])
-        y_pred.append(np.argmax(model.predict_on_batch(x), axis=-1))
-    if not y_true or sum(len(y) for y in y_true) == 0:
+    y_true, probs = predictions(model, ds, label_ids=label_ids)
+    if len(y_true) == 0:
         return None
-    return evaluation.classification_metrics(np.concatenate(y_true), np.concatenate(y_pred),
-                                             labels)
+    metrics = evaluation.classification_metrics(y_true, probs.argmax(axis=1), labels)
+    metrics["ece"] = calibration.expected_calibration_error(probs, y_true)
+    return metrics
+
+
+def calibrate(model, early_stopped, val_ds, *, label_ids: np.ndarray | None,
+              source: str) -> tuple:
+    """Fits a temperature on the validation data's probabilities of the
+    early-stopped model and appends it to both models.
+
+    Returns:
+        (calibrated model, calibrated early-stopped model, the card's
+        ``calibration`` entry).
+    """
+    from sentiment_model import models
+
+    y_val, p_val = predictions(early_stopped, val_ds, label_ids=label_ids)
+    temperature = calibration.fit_temperature(p_val, y_val)
+    calibrated = models.temperature_model(model, temperature)
+    calibrated_early = (calibrated if early_stopped is model
+                        else models.temperature_model(early_stopped, temperature))
+    info = {"method": "temperature", "temperature": temperature, "fitted_on": source,
+            "examples": len(y_val),
+            "eval_ece_uncalibrated": calibration.expected_calibration_error(p_val, y_val),
+            "eval_ece": calibration.expected_calibration_error(
+                calibration.apply_temperature(p_val, temperature), y_val)}
+    return calibrated, calibrated_early, info
 
 
 def file_sha256(path: str) -> str:
@@ -336,6 +374,10 @@ def train(config: TrainConfig) -> dict:
         model = exported
     reported = list(groups.groups) if groups else labels
     ids = groups.group_ids() if groups else None
+    calibration_info = None
+    if config.calibrate:
+        model, early_stopped, calibration_info = calibrate(
+            model, early_stopped, val_ds, label_ids=ids, source=validation["source"])
     metrics = {"eval": evaluate(early_stopped, val_ds, reported, label_ids=ids),
                "test": (evaluate(model, test_ds, reported, label_ids=ids)
                         if test_ds is not None else None)}
@@ -358,6 +400,7 @@ def train(config: TrainConfig) -> dict:
                  "examples": features.metadata["examples"]},
         "validation": validation,
         "refit": refit,
+        "calibration": calibration_info,
         "hyperparameters": {**config.to_dict(), "optimizer": optimizer_name,
                             "class_weight_values": weights},
         "device": device,
@@ -368,11 +411,29 @@ def train(config: TrainConfig) -> dict:
         "train_seconds": round(train_seconds, 1),
         "metrics": metrics,
     }
-    _write_outputs(config.model_dir, card, hist, best_epoch)
+    _write_outputs(config.model_dir, card, hist, best_epoch,
+                   reliability_curves(card, model if test_ds is not None else early_stopped,
+                                      test_ds if test_ds is not None else val_ds,
+                                      label_ids=ids))
     return card
 
 
-def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int) -> None:
+def reliability_curves(card: dict, model, ds, *, label_ids) -> dict[str, dict]:
+    """The reliability of the headline split's probabilities: as exported,
+    and as trained (before the temperature) when the model is calibrated."""
+    y, probs = predictions(model, ds, label_ids=label_ids)
+    if len(y) == 0:
+        return {}
+    info = card["calibration"]
+    if info is None:
+        return {"as trained": calibration.reliability(probs, y)}
+    raw = calibration.apply_temperature(probs, 1.0 / info["temperature"])
+    return {"as trained": calibration.reliability(raw, y),
+            f"calibrated (T={info['temperature']:.2f})": calibration.reliability(probs, y)}
+
+
+def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int,
+                   curves: dict[str, dict]) -> None:
     import tensorflow as tf
 
     def write(name: str, text: str) -> None:
@@ -401,7 +462,13 @@ def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int) -> N
         evaluation.plot_learning_curves(
             hist, os.path.join(scratch, "learning_curves.png"), best_epoch=best_epoch,
             title=f"{card['architecture']}: learning curves")
-        for name in ("confusion_matrix.png", "learning_curves.png"):
+        names = ["confusion_matrix.png", "learning_curves.png"]
+        if curves:
+            calibration.plot_reliability(
+                curves, os.path.join(scratch, "reliability.png"),
+                title=f"{card['architecture']}: {SPLIT_NAMES[split]} reliability")
+            names.append("reliability.png")
+        for name in names:
             tf.io.gfile.copy(os.path.join(scratch, name), storage.join(plots, name),
                              overwrite=True)
 
@@ -426,7 +493,8 @@ def summary_line(card: dict) -> str:
     return (f"train: {card['architecture']} ({card['parameters']:,} parameters{trained}) "
             f"stopped after {card['epochs_run']} epochs, best epoch {card['best_epoch']}; {which}: "
             f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
-            f"macro-F1 {evaluated['macro_f1']:.3f} (n={evaluated['n']})")
+            f"macro-F1 {evaluated['macro_f1']:.3f}, ECE {evaluated['ece']:.3f} "
+            f"(n={evaluated['n']})")
 
 
 def parse_known_args(argv):
@@ -481,6 +549,9 @@ def parse_known_args(argv):
                              "groups of them: 'emotion-sentiment' (common emotion names -> "
                              "negative/neutral/positive), a JSON file or 'a=x,b=y'; every "
                              "label needs a group")
+    parser.add_argument("--no-calibrate", action="store_true",
+                        help="export the probabilities as trained, without the temperature "
+                             "fitted on the validation data")
     return parser.parse_known_args(argv)
 
 
@@ -496,7 +567,8 @@ def run(argv=None) -> dict:
         class_weights=not args.no_class_weights, seed=args.seed,
         mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
         input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
-        label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"))
+        label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"),
+        calibrate=not args.no_calibrate)
     card = train(config)
     print(summary_line(card), file=sys.stderr)
     print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)

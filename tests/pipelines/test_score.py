@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
+import soundfile
 from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -15,7 +16,7 @@ from pipelines import cli, score
 from pipelines import score_fns as fns
 from schemas import features as fk
 from schemas import tables
-from sentiment_model import dataset, segments, synth
+from sentiment_model import dataset, scoring, segments, synth
 from sentiment_model.config import FeatureConfig
 from sentiment_model.inference import read_model_card
 from sentiment_model.train import CARD_FILE, MODEL_FILE
@@ -329,11 +330,11 @@ def test_bad_windows_and_failed_batches_become_error_rows():
 
 def test_pad_batch_right_pads_with_zeros_to_a_fixed_shape():
     inputs = [np.ones((2, 3), np.float32), 2 * np.ones((4, 3), np.float32)]
-    out = fns.pad_batch(inputs)
+    out = scoring.pad_batch(inputs)
     assert out.shape == (2, 4, 3)
     np.testing.assert_array_equal(out[0], [[1] * 3] * 2 + [[0] * 3] * 2)
     np.testing.assert_array_equal(out[1], 2 * np.ones((4, 3)))
-    fixed = fns.pad_batch(inputs, length=6, rows=5)
+    fixed = scoring.pad_batch(inputs, length=6, rows=5)
     assert fixed.shape == (5, 6, 3) and fixed[2:].sum() == 0 and fixed[:, 4:].sum() == 0
     cfg = FeatureConfig()
     assert fns.window_frames(cfg, segments.SegmentConfig(segment_s=3.0), "frames") == 301
@@ -347,8 +348,8 @@ def test_padding_does_not_change_the_predictions(scoring_model):
     rng = np.random.default_rng(0)
     dims = loaded.feature_config.frame_dims
     inputs = [rng.standard_normal((n, dims)).astype(np.float32) for n in (120, 301, 77)]
-    alone = np.concatenate([fns.predict_batch(loaded.model, [x]) for x in inputs])
-    padded = fns.predict_batch(loaded.model, inputs, length=301, rows=64)
+    alone = np.concatenate([scoring.predict_padded(loaded.model, [x]) for x in inputs])
+    padded = scoring.predict_padded(loaded.model, inputs, length=301, rows=64)
     assert padded.shape == (3, 3)
     np.testing.assert_allclose(padded, alone, atol=1e-5)
 
@@ -441,3 +442,35 @@ def test_score_job_with_a_speaker_normalised_model(speaker_model, calls_dir, tmp
     assert len(speech) == files.n_speech_segments.sum() > 0
     np.testing.assert_allclose(speech[["p_negative", "p_neutral", "p_positive"]].sum(axis=1),
                                1.0, atol=1e-5)
+
+
+def test_a_clip_no_longer_than_a_window_gets_the_whole_clip_probabilities(scoring_model,
+                                                                         tmp_path):
+    """score's default path (Silero VAD, 3-s windows): a short clip is one
+    utterance, and files/ holds exactly what the model says of the whole clip."""
+    from sentiment_model.inference import load_model_dir, predict_proba
+
+    voice = synth.make_voices(6, seed=11)[0]
+    clips = {}
+    for name, rate, seconds in (("a.wav", 16000, 2.5), ("b.flac", 44100, 1.2),
+                                ("c.wav", 8000, 3.0)):
+        y = synth.synth_utterance(voice, "negative", duration_s=seconds, sample_rate=rate,
+                                  seed=len(name) + rate)
+        pad = np.zeros(rate // 4, np.float32)
+        clips[name] = (np.concatenate([pad, y, pad])[: round(3.0 * rate)], rate)
+        write_audio(str(tmp_path / "audio" / name), clips[name][0], rate)
+    out = str(tmp_path / "out")
+    score_into(out, "--input", str(tmp_path / "audio"), "--model-dir", scoring_model)
+    files = files_table(out).set_index("uri")
+    loaded = load_model_dir(scoring_model)
+    assert len(files) == 3
+    for name, (_, rate) in clips.items():
+        row = files.loc[str(tmp_path / "audio" / name)]
+        assert row.n_segments == 1 and row.n_speech_segments == 1
+        stored, stored_rate = soundfile.read(str(tmp_path / "audio" / name), dtype="float32")
+        assert stored_rate == rate
+        want = predict_proba(loaded, stored, rate)
+        np.testing.assert_allclose([row.p_negative, row.p_neutral, row.p_positive], want,
+                                   atol=1e-5)
+    segs = pd.read_parquet(os.path.join(out, "segments"))
+    assert sorted(segs["start_s"]) == [0.0, 0.0, 0.0]

@@ -40,3 +40,25 @@ def test_noise_copies_hit_their_snr_and_speed_changes_length_and_pitch():
     np.testing.assert_array_equal(again[0][1], copies[0][1])
     other = augmentations(x, 16000, cfg, key="b.wav")
     assert not np.array_equal(other[0][1], copies[0][1])
+
+
+def test_telephone_copies_are_the_phone_channel_at_the_clip_rate():
+    from sentiment_model import channel
+
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    cfg = AugmentConfig.parse("telephone=2")
+    assert cfg.telephone_copies == 2 and cfg.enabled
+    copies = augmentations(x, 16000, cfg, key="a.wav")
+    assert [name for name, _ in copies] == ["telephone1-mulaw", "telephone2-alaw"]
+    for (_, y), codec in zip(copies, ("mulaw", "alaw"), strict=True):
+        assert y.dtype == np.float32 and abs(len(y) - len(x)) <= 2
+        phone = channel.telephone(x, 16000, codec=codec)
+        # nothing above the 3.4 kHz band edge survives
+        spectrum = np.abs(np.fft.rfft(y))
+        freqs = np.fft.rfftfreq(len(y), 1 / 16000)
+        assert spectrum[freqs > 4200].max() < 0.01 * spectrum[(freqs > 500) & (freqs < 3000)].max()
+        assert len(phone) == pytest.approx(len(x) / 2, abs=1)
+    assert AugmentConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ConfigError, match="telephone=N"):
+        AugmentConfig.parse("telephone=-1")

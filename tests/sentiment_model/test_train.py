@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from schemas.features import SCHEMA_VERSION
-from sentiment_model import dataset, train
+from sentiment_model import calibration, dataset, train
 from sentiment_model.errors import ConfigError, InputError
 from tests.conftest import featurize_into
 
@@ -55,9 +55,18 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert not np.allclose(members[1].get_layer("standardise").moving_mean.numpy(), 0.0)
     fs = dataset.load_feature_set(features_dir)
     x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
+    # ... followed by the temperature fitted on the eval split
+    info = card["calibration"]
+    assert info["method"] == "temperature" and info["fitted_on"] == "eval split"
+    assert 0.05 <= info["temperature"] <= 20 and info["examples"] == fs.examples("eval")
+    assert model.get_layer("calibrated").temperature == info["temperature"]
     np.testing.assert_allclose(
         model.predict_on_batch(x),
-        np.mean([m.predict_on_batch(x) for m in members], axis=0), rtol=1e-5, atol=1e-6)
+        calibration.apply_temperature(np.mean([m.predict_on_batch(x) for m in members],
+                                              axis=0), info["temperature"]),
+        rtol=1e-4, atol=1e-6)
+    assert info["eval_ece"] == pytest.approx(card["metrics"]["eval"]["ece"], abs=1e-6)
+    assert 0 <= card["metrics"]["test"]["ece"] <= 1
     assert inference.load_model_dir(str(out)).input_kind == "frames"
     with open(out / "metrics.json") as f:
         assert json.load(f) == card["metrics"]
@@ -70,7 +79,7 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     with open(out / "history.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == card["epochs_run"] and "val_loss" in rows[0]
-    for name in ("confusion_matrix.png", "learning_curves.png"):
+    for name in ("confusion_matrix.png", "learning_curves.png", "reliability.png"):
         assert (out / "plots" / name).read_bytes()[:4] == b"\x89PNG"
     assert os.listdir(out / "logs")
 
@@ -166,10 +175,11 @@ def test_mixed_precision_runs_on_cpu_and_resets_the_policy(features_dir, tmp_pat
 def test_ensemble_exports_the_average_of_its_members(features_dir, tmp_path):
     from sentiment_model import inference
 
-    one = ("--epochs", "2", "--architecture", "bilstm_attention", "--input-noise", "0.2")
+    one = ("--epochs", "2", "--architecture", "bilstm_attention", "--input-noise", "0.2",
+           "--no-calibrate")
     single = run_train(features_dir, tmp_path / "one", *one, "--seed", "6")
     card = run_train(features_dir, tmp_path / "two", *one, "--ensemble", "2", "--seed", "5")
-    assert card["hyperparameters"]["input_noise"] == 0.2
+    assert card["hyperparameters"]["input_noise"] == 0.2 and card["calibration"] is None
     assert [m["seed"] for m in card["ensemble"]] == [5, 6]
     assert all(m["epochs_run"] == 2 for m in card["ensemble"])
     assert card["parameters"] == 2 * single["parameters"]
@@ -263,7 +273,9 @@ def test_label_groups_train_on_labels_and_export_a_model_reporting_groups(featur
     assert p_class.shape[1] == 3
     expected = np.stack([p_class[:, 0], 0.5 * (p_class[:, 1] + p_class[:, 2])], axis=1)
     expected /= expected.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(model.predict_on_batch(x), expected, rtol=1e-5, atol=1e-6)
+    # the temperature is fitted on the groups' probabilities, after grouping
+    expected = calibration.apply_temperature(expected, card["calibration"]["temperature"])
+    np.testing.assert_allclose(model.predict_on_batch(x), expected, rtol=1e-4, atol=1e-6)
     assert isinstance(model.get_layer("group_probabilities"), models.GroupProbabilities)
     loaded = inference.load_model_dir(str(tmp_path / "g"))
     assert loaded.labels == ("bad", "ok")
@@ -319,7 +331,7 @@ def test_refit_retrains_on_train_and_eval_for_the_best_epoch_count(features_dir,
 def test_min_epochs_keeps_no_epoch_before_it(features_dir, tmp_path):
     out = tmp_path / "m"
     card = run_train(features_dir, out, "--architecture", "frame_stats", "--epochs", "5",
-                     "--min-epochs", "3", "--patience", "1")
+                     "--min-epochs", "3", "--patience", "1", "--no-calibrate")
     assert card["hyperparameters"]["min_epochs"] == 3
     with open(out / "history.csv", newline="") as f:
         val_loss = [float(row["val_loss"]) for row in csv.DictReader(f)]

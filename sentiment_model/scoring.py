@@ -1,0 +1,276 @@
+"""Where windows are cut and scored: the score job's per-recording work,
+without Beam.
+
+:class:`ChannelWindows` turns one recording channel, pushed block by block,
+into its windows, each with a speech decision and (for speech windows) its
+features, and sums up the channel (:class:`ChannelStats`). The score job's
+DoFn wraps it; :func:`score_recording` runs it with a loaded model over a
+whole in-memory recording and returns what ``score`` writes to ``files/``
+(benchmarks and tests use it).
+
+Pipeline per channel: resample (libsoxr, streaming) -> speech detection
+(:mod:`sentiment_model.vad`) -> windows (:class:`~sentiment_model.segments.WindowCutter`)
+-> trim to speech -> features (:func:`~sentiment_model.features.compute_features`).
+A recording no longer than one window (``segment_s``) is one utterance: it
+is resampled in one piece and scored whole, untrimmed, exactly as featurize
+turns a training clip into features, when it holds at least
+``vad_min_speech_s`` of speech.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from sentiment_model import audio as audio_lib
+from sentiment_model import dataset
+from sentiment_model import segments as seg
+from sentiment_model.config import FeatureConfig
+from sentiment_model.features import Features, MelFilters, compute_features
+from sentiment_model.vad import DETECTORS, make_detector
+
+SILENT_DBFS = -200.0  # the level reported for digital silence
+
+
+class WindowFeatures(NamedTuple):
+    """One window of a channel.
+
+    Attributes:
+        index: 0, 1, ... in time order.
+        start_s / end_s: the window's span in the recording, seconds.
+        features: its features, or ``None`` when it holds no speech.
+    """
+
+    index: int
+    start_s: float
+    end_s: float
+    features: Features | None
+
+
+class ChannelStats(NamedTuple):
+    """What streaming one channel learnt about it.
+
+    Attributes:
+        duration_s: length of the channel, seconds.
+        speech_s: seconds the detector marked as speech.
+        loudness_dbfs: RMS level over the whole channel (:data:`SILENT_DBFS`
+            for digital silence).
+        n_segments: windows cut.
+        n_speech: windows that hold speech.
+        error: ``(error_type, message)`` when the channel cannot be scored
+            (``too_short``, ``silent``, ``no_speech``), else ``None``.
+    """
+
+    duration_s: float
+    speech_s: float
+    loudness_dbfs: float
+    n_segments: int
+    n_speech: int
+    error: tuple[str, str] | None
+
+
+class ChannelWindows:
+    """One recording channel streamed into windows.
+
+    Args:
+        source_rate: the recording's sample rate, Hz.
+        source_frames: the recording's length in samples (as its header
+            declares); decides whether it is one utterance.
+        feature: the model's feature config (its rate is the analysis rate).
+        segment: windows and speech detection.
+        filters: ``mel_filters(feature)`` built ahead of time, or ``None``.
+        detector: a speech detector with :class:`~sentiment_model.segments.EnergyVad`'s
+            interface (``push``, ``flags``, ``forget_before``, ``frame``,
+            ``n_frames``, ``speech_samples``) at the feature rate (default:
+            the one ``segment.vad`` names).
+    """
+
+    def __init__(self, *, source_rate: int, source_frames: int, feature: FeatureConfig,
+                 segment: seg.SegmentConfig, filters: MelFilters | None = None,
+                 detector=None) -> None:
+        import soxr
+
+        self._feature, self._segment, self._filters = feature, segment, filters
+        self._source_rate = source_rate
+        rate = feature.sample_rate
+        self.whole = source_frames <= round(segment.segment_s * source_rate)
+        self._held: list[np.ndarray] = []  # source samples of a whole-utterance channel
+        self._resampler = (None if source_rate == rate or self.whole else
+                           soxr.ResampleStream(source_rate, rate, 1, dtype="float32",
+                                               quality="HQ"))
+        self.vad = detector if detector is not None else make_detector(segment, rate)
+        self._cutter = seg.WindowCutter.for_config(segment, rate)
+        self._pending: list[seg.Window] = []  # cut, waiting for the detector
+        self._sum_squares = 0.0
+        self._n_source = 0
+        self._n_segments = 0
+        self._n_speech = 0
+
+    def push(self, mono: np.ndarray, *, last: bool = False) -> list[WindowFeatures]:
+        """Adds one block ``[n]`` float32 of the channel at the source rate;
+        returns the windows it completed (``last=True``: the end of the channel)."""
+        self._n_source += len(mono)
+        self._sum_squares += float(np.square(mono, dtype=np.float64).sum())
+        if self.whole:
+            self._held.append(np.asarray(mono, np.float32))
+            if not last:
+                return []
+            y = audio_lib.resample(np.concatenate(self._held), self._source_rate,
+                                   self._feature.sample_rate)
+            self._held = []
+        elif self._resampler is None:
+            y = np.asarray(mono, np.float32)
+        else:
+            y = np.asarray(self._resampler.resample_chunk(mono, last=last), np.float32)
+        self.vad.push(y, last=last)
+        self._pending += self._cutter.push(y)
+        if last:
+            self._pending += self._cutter.finish()
+        # a window is decided once the detector has judged every frame that
+        # starts in it, so that the block size never changes a result
+        ready = [w for w in self._pending if last or
+                 math.ceil((w.start + len(w.samples)) / self.vad.frame) <= self.vad.n_frames]
+        self._pending = self._pending[len(ready):]
+        out = [self._window(w) for w in ready]
+        keep = self._pending[0].start if self._pending else self._cutter.next_start
+        self.vad.forget_before(keep)
+        return out
+
+    def _window(self, w: seg.Window) -> WindowFeatures:
+        rate = self._feature.sample_rate
+        start_s, end_s = w.start / rate, (w.start + len(w.samples)) / rate
+        flags = self.vad.flags(w.start, w.start + len(w.samples))
+        self._n_segments += 1
+        if self.whole:
+            speech = bool(flags.any()) and (flags.sum() * self.vad.frame / rate
+                                            >= self._segment.vad_min_speech_s)
+        else:
+            speech = seg.is_speech_window(flags, self._segment.vad_min_speech_ratio)
+        if not speech:
+            return WindowFeatures(w.index, start_s, end_s, None)
+        self._n_speech += 1
+        samples = w.samples
+        if self._segment.trim_to_speech and not self.whole:
+            a, b = seg.speech_span(flags, window_start=w.start, window_len=len(samples),
+                                   frame=self.vad.frame)
+            samples = samples[a:b]
+        feats = compute_features(samples, rate, self._feature, filters=self._filters)
+        return WindowFeatures(w.index, start_s, end_s, feats)
+
+    def stats(self) -> ChannelStats:
+        """The channel's summary, once it has been pushed to its end."""
+        cfg = self._feature
+        duration = self._n_source / self._source_rate
+        rms = np.sqrt(self._sum_squares / max(self._n_source, 1))
+        loudness = float(20.0 * np.log10(rms)) if rms > 0 else SILENT_DBFS
+        error = None
+        if duration < cfg.min_duration_s:
+            error = ("too_short", f"{duration:.3f} s of audio, the minimum is "
+                                  f"{cfg.min_duration_s:g} s")
+        elif loudness < cfg.silence_dbfs:
+            error = ("silent", f"RMS level {loudness:.1f} dBFS is below the "
+                               f"{cfg.silence_dbfs:g} dBFS threshold")
+        elif self._n_speech == 0:
+            error = ("no_speech", f"none of {self._n_segments} windows holds speech by "
+                                  f"{DETECTORS[self._segment.vad]}")
+        return ChannelStats(duration, self.vad.speech_samples / cfg.sample_rate, loudness,
+                            self._n_segments, self._n_speech, error)
+
+
+class ChannelResult(NamedTuple):
+    """One scored channel of an in-memory recording (:func:`score_recording`).
+
+    Attributes:
+        channel: channel id (``audio.MIX_CHANNEL`` for a mix-down).
+        stats: the channel's :class:`ChannelStats`.
+        segments: every window as a :class:`~sentiment_model.segments.ScoredSegment`.
+        summary: :func:`~sentiment_model.segments.aggregate` of the windows
+            (``None`` when ``stats.error`` says the channel was rejected).
+    """
+
+    channel: int
+    stats: ChannelStats
+    segments: list[seg.ScoredSegment]
+    summary: dict | None
+
+
+def channel_windows(samples: np.ndarray, sample_rate: int, *, feature: FeatureConfig,
+                    segment: seg.SegmentConfig, filters: MelFilters | None = None,
+                    block_s: float | None = None, detector=None
+                    ) -> tuple[list[WindowFeatures], ChannelStats]:
+    """All windows and the summary of one mono channel ``[n]`` at ``sample_rate`` Hz,
+    pushed in blocks of ``block_s`` seconds (default ``segment.block_s``);
+    ``detector``: see :class:`ChannelWindows`."""
+    core = ChannelWindows(source_rate=sample_rate, source_frames=len(samples),
+                          feature=feature, segment=segment, filters=filters,
+                          detector=detector)
+    block = max(1, round((block_s or segment.block_s) * sample_rate))
+    windows: list[WindowFeatures] = []
+    for a in range(0, len(samples), block):
+        windows += core.push(samples[a:a + block])
+    windows += core.push(np.zeros(0, np.float32), last=True)
+    return windows, core.stats()
+
+
+def score_recording(samples: np.ndarray, sample_rate: int, model, *,
+                    segment: seg.SegmentConfig, channels: str = "mix",
+                    batch_rows: int = 64) -> list[ChannelResult]:
+    """What ``score`` computes for one recording, in memory.
+
+    Args:
+        samples: float32 ``[n_samples, n_channels]``.
+        sample_rate: Hz.
+        model: a :class:`~sentiment_model.inference.LoadedModel`.
+        channels: ``"mix"`` or ``"split"``.
+
+    Returns:
+        one :class:`ChannelResult` per channel; ``summary["probs"]`` are the
+        probabilities ``files/`` holds.
+    """
+    norm = model.card["normalization"]
+    results = []
+    for channel, mono in audio_lib.channel_views(samples, channels):
+        windows, stats = channel_windows(mono, sample_rate, feature=model.feature_config,
+                                         segment=segment)
+        speech = [w for w in windows if w.features is not None]
+        group = None
+        if norm.get("group", "none") == "speaker" and speech:
+            group = dataset.group_stats(np.concatenate([w.features.frames for w in speech]))
+        inputs = [dataset.to_model_input(w.features.frames, w.features.pooled,
+                                         input_kind=model.input_kind, norm=norm, group=group)
+                  for w in speech]
+        probs: list[np.ndarray] = []
+        for a in range(0, len(inputs), batch_rows):
+            probs += list(predict_padded(model.model, inputs[a:a + batch_rows]))
+        by_index = {w.index: p for w, p in zip(speech, probs, strict=True)}
+        scored = [seg.ScoredSegment(w.index, w.start_s, w.end_s, w.features is not None,
+                                    (tuple(float(v) for v in by_index[w.index])
+                                     if w.index in by_index else None))
+                  for w in windows]
+        summary = (None if stats.error else
+                   seg.aggregate(scored, duration_s=stats.duration_s,
+                                 labels=model.labels))
+        results.append(ChannelResult(channel, stats, scored, summary))
+    return results
+
+
+def pad_batch(inputs: list[np.ndarray], *, length: int | None = None,
+              rows: int | None = None) -> np.ndarray:
+    """Stacks ``[t_i, ...]`` arrays into ``[max(rows, n), max(length, t_i), ...]``
+    float32, zero-padded at the end of each axis (padding frames are masked
+    by the frame models)."""
+    longest = max(max(x.shape[0] for x in inputs), length or 0)
+    out = np.zeros((max(len(inputs), rows or 0), longest, *inputs[0].shape[1:]), np.float32)
+    for i, x in enumerate(inputs):
+        out[i, : x.shape[0]] = x
+    return out
+
+
+def predict_padded(keras_model, inputs: list[np.ndarray], *, length: int | None = None,
+                   rows: int | None = None) -> np.ndarray:
+    """Class probabilities ``[len(inputs), n_classes]`` (float64) of a list of
+    inputs, padded as :func:`pad_batch` says."""
+    probs = keras_model.predict_on_batch(pad_batch(inputs, length=length, rows=rows))
+    return np.asarray(probs, np.float64)[: len(inputs)]

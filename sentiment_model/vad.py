@@ -1,0 +1,248 @@
+"""Speech detection with Silero VAD, run by onnxruntime (no torch).
+
+The model file is the ONNX network that the ``silero-vad`` wheel ships
+(MIT licence); it is read from the installed package, never downloaded,
+and the package version is pinned (:data:`SILERO_VERSION`). The wheel's
+Python code needs torch and is never imported: only its data file is used.
+
+:class:`SileroVad` streams like :class:`~sentiment_model.segments.EnergyVad`
+(same ``push`` / ``flags`` / ``forget_before`` interface), so the scoring
+loop does not care which detector runs. :func:`make_detector` picks one
+from a :class:`~sentiment_model.segments.SegmentConfig`.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import math
+
+import numpy as np
+
+from sentiment_model.errors import ConfigError
+
+SILERO_PACKAGE = "silero-vad"
+SILERO_VERSION = "6.2.3"
+SILERO_MODEL = "silero_vad/data/silero_vad.onnx"
+SILERO_RATE = 16000
+_CHUNK = {16000: 512, 8000: 256}  # samples per model step (32 ms)
+_CONTEXT = {16000: 64, 8000: 32}  # samples of the previous step the model sees
+DETECTORS = {"either": "Silero VAD or the energy detector", "silero": "Silero VAD",
+             "energy": "the energy detector"}
+
+
+def silero_model_path() -> str:
+    """Path of the installed ``silero-vad`` wheel's ONNX model.
+
+    Raises:
+        ConfigError: the package is missing or not the pinned version.
+    """
+    try:
+        dist = importlib.metadata.distribution(SILERO_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError(f"the speech detector needs the {SILERO_PACKAGE} package: "
+                          f"pip install --no-deps {SILERO_PACKAGE}=={SILERO_VERSION} "
+                          "(or use --vad energy)") from None
+    if dist.version != SILERO_VERSION:
+        raise ConfigError(f"{SILERO_PACKAGE} {dist.version} is installed; this release is "
+                          f"tested with {SILERO_VERSION}: pip install --no-deps "
+                          f"{SILERO_PACKAGE}=={SILERO_VERSION}")
+    path = dist.locate_file(SILERO_MODEL)
+    if not path.exists():  # type: ignore[union-attr]
+        raise ConfigError(f"{SILERO_PACKAGE} {dist.version} has no {SILERO_MODEL}; reinstall it")
+    return str(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _session():
+    """One onnxruntime session per process, single-threaded (workers run in
+    parallel processes; more threads only compete for the same cores)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(silero_model_path(), sess_options=options,
+                                        providers=["CPUExecutionProvider"])
+
+
+class SileroProbabilities:
+    """Streaming speech probabilities of a mono 8 or 16 kHz signal, one per
+    32 ms step (:data:`_CHUNK` samples), exactly as Silero's own iterator
+    computes them: the network's recurrent state and the last
+    :data:`_CONTEXT` samples carry over between steps, a final partial step
+    is zero-padded."""
+
+    def __init__(self, sample_rate: int) -> None:
+        if sample_rate not in _CHUNK:
+            raise ConfigError(f"Silero VAD runs at 8000 or 16000 Hz, not {sample_rate}")
+        self.rate = sample_rate
+        self.chunk = _CHUNK[sample_rate]
+        self._session = _session()
+        self._state = np.zeros((2, 1, 128), np.float32)
+        self._context = np.zeros(_CONTEXT[sample_rate], np.float32)
+        self._carry = np.zeros(0, np.float32)
+        self._sr = np.array(sample_rate, np.int64)
+
+    def push(self, samples: np.ndarray, *, last: bool = False) -> np.ndarray:
+        """Adds samples; returns the probabilities ``[k]`` of the steps they
+        completed (``last=True`` also scores the final partial step)."""
+        x = np.concatenate([self._carry, np.asarray(samples, np.float32)])
+        n_steps = len(x) // self.chunk
+        if last and len(x) % self.chunk:
+            x = np.pad(x, (0, self.chunk - len(x) % self.chunk))
+            n_steps += 1
+        out = np.empty(n_steps, np.float32)
+        for i in range(n_steps):
+            step = x[i * self.chunk:(i + 1) * self.chunk]
+            inp = np.concatenate([self._context, step])[None, :]
+            prob, self._state = self._session.run(
+                None, {"input": inp, "state": self._state, "sr": self._sr})
+            out[i] = prob[0, 0]
+            self._context = step[-len(self._context):]
+        self._carry = np.zeros(0, np.float32) if last else x[n_steps * self.chunk:]
+        return out
+
+
+def hysteresis(probs: np.ndarray, *, threshold: float, was_speech: bool = False,
+               release: float = 0.15) -> np.ndarray:
+    """Speech flags ``[n]`` from probabilities ``[n]``: speech starts at
+    ``p >= threshold`` and lasts while ``p >= threshold - release`` (Silero's
+    own rule). ``was_speech``: the state before the first value."""
+    flags = np.zeros(len(probs), bool)
+    on = was_speech
+    low = threshold - release
+    for i, p in enumerate(probs):
+        on = p >= low if on else p >= threshold
+        flags[i] = on
+    return flags
+
+
+class SileroVad:
+    """Streaming speech detection with Silero VAD.
+
+    Audio at any rate is pushed as it comes (resampled internally to 16 kHz
+    unless it is 8 or 16 kHz); every 32 ms step becomes one flag. ``frame``
+    is the step length in samples of the pushed signal (not an integer at
+    rates like 22,050 Hz). Interface as :class:`~sentiment_model.segments.EnergyVad`.
+    """
+
+    def __init__(self, *, sample_rate: int, threshold: float) -> None:
+        import soxr
+
+        self._rate = sample_rate
+        model_rate = sample_rate if sample_rate in _CHUNK else SILERO_RATE
+        self._resampler = (None if model_rate == sample_rate else
+                           soxr.ResampleStream(sample_rate, model_rate, 1, dtype="float32",
+                                               quality="HQ"))
+        self._probs = SileroProbabilities(model_rate)
+        self._threshold = threshold
+        self.frame = _CHUNK[model_rate] * sample_rate / model_rate
+        self._flags = np.zeros(0, bool)
+        self._first = 0  # frame index of _flags[0]
+        self._pushed = 0  # samples pushed so far
+        self._n_frames = 0
+        self.speech_samples = 0.0  # samples in speech frames so far
+
+    def push(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        """Adds samples; ``last=True`` also decides the final partial frame."""
+        x = np.asarray(chunk, np.float32)
+        self._pushed += len(x)
+        if self._resampler is not None:
+            x = np.asarray(self._resampler.resample_chunk(x, last=last), np.float32)
+        probs = self._probs.push(x, last=last)
+        was = bool(self._flags[-1]) if len(self._flags) else False
+        new = hysteresis(probs, threshold=self._threshold, was_speech=was)
+        for k in np.flatnonzero(new):  # the last frame may be partial
+            frame = self._n_frames + int(k)
+            self.speech_samples += max(0.0, min(self.frame, self._pushed - frame * self.frame))
+        self._n_frames += len(new)
+        self._flags = np.concatenate([self._flags, new])
+
+    @property
+    def n_frames(self) -> int:
+        """Frames decided so far."""
+        return self._n_frames
+
+    def flags(self, start: int, end: int) -> np.ndarray:
+        """Speech flags ``[n]`` of the frames starting in samples ``[start, end)``."""
+        a = math.ceil(start / self.frame) - self._first
+        b = math.ceil(end / self.frame) - self._first
+        return self._flags[max(a, 0):max(b, 0)]
+
+    def forget_before(self, sample: int) -> None:
+        """Drops flags of frames that start before ``sample`` (bounded memory)."""
+        drop = int(sample // self.frame) - self._first
+        if drop > 0:
+            self._flags = self._flags[drop:]
+            self._first += drop
+
+
+class EitherVad:
+    """Speech where either of two detectors finds it, on the second's frames
+    (each takes the first's decision at its centre).
+
+    The default pairs the energy detector with Silero VAD: on the dev
+    corpora Silero misses low-arousal and band-limited speech that the
+    energy detector finds in quiet recordings, while Silero finds speech
+    under noise that lifts the energy detector's floor
+    (``benchmarks.vad_accuracy``). Tones, which the energy detector takes
+    for speech, pass as well.
+    """
+
+    def __init__(self, first, second) -> None:
+        self._a, self._b = first, second
+        self.frame = second.frame
+        self._ended = False
+
+    @property
+    def n_frames(self) -> int:
+        """The second's frames whose centre the first has decided too (all of
+        them once the signal has ended)."""
+        if self._ended:
+            return self._b.n_frames
+        covered = self._a.n_frames * self._a.frame
+        return min(self._b.n_frames, max(0, math.ceil(covered / self.frame - 0.5)))
+
+    @property
+    def speech_samples(self) -> float:
+        return max(self._a.speech_samples, self._b.speech_samples)
+
+    def push(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        self._a.push(chunk, last=last)
+        self._b.push(chunk, last=last)
+        self._ended = self._ended or last
+
+    def flags(self, start: int, end: int) -> np.ndarray:
+        own = self._b.flags(start, end)
+        if not len(own):
+            return own
+        centres = (math.ceil(start / self.frame) + np.arange(len(own)) + 0.5) * self.frame
+        idx = (centres // self._a.frame).astype(np.int64)  # the first's frame at each centre
+        lo, hi = int(idx[0]), int(idx[-1]) + 1
+        other = self._a.flags(round(lo * self._a.frame), round((hi - 1) * self._a.frame) + 1)
+        picked = np.zeros(len(own), bool)
+        ok = idx - lo < len(other)
+        picked[ok] = other[idx[ok] - lo]
+        return own | picked
+
+    def forget_before(self, sample: int) -> None:
+        self._a.forget_before(sample)
+        self._b.forget_before(sample)
+
+
+def make_detector(config, sample_rate: int):
+    """The speech detector ``config.vad`` names, for a signal at ``sample_rate`` Hz.
+
+    Args:
+        config: a :class:`~sentiment_model.segments.SegmentConfig`.
+    """
+    from sentiment_model import segments
+
+    if config.vad == "energy":
+        return segments.EnergyVad(config, sample_rate)
+    if config.vad == "either":
+        return EitherVad(segments.EnergyVad(config, sample_rate),
+                         SileroVad(sample_rate=sample_rate, threshold=config.vad_threshold))
+    return SileroVad(sample_rate=sample_rate, threshold=config.vad_threshold)

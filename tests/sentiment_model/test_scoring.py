@@ -1,0 +1,97 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sentiment_model import scoring, synth
+from sentiment_model import segments as seg
+from sentiment_model.config import FeatureConfig
+from sentiment_model.features import compute_features
+
+RATE = 16000
+
+
+def _speech(seconds: float, *, rate: int = RATE, seed: int = 1) -> np.ndarray:
+    voice = synth.make_voices(1, seed=seed)[0]
+    return synth.synth_utterance(voice, "positive", duration_s=seconds, sample_rate=rate,
+                                 seed=seed)
+
+
+@pytest.mark.parametrize("rate", [16000, 22050, 8000])
+def test_a_recording_no_longer_than_a_window_is_one_untrimmed_utterance(rate):
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+    y = np.concatenate([np.zeros(rate // 2, np.float32), _speech(1.5, rate=rate)])
+    windows, stats = scoring.channel_windows(y, rate, feature=feature,
+                                             segment=seg.SegmentConfig(segment_s=3.0))
+    assert len(windows) == 1 and stats.error is None and stats.n_speech == 1
+    w = windows[0]
+    assert (w.index, w.start_s) == (0, 0.0) and w.end_s == pytest.approx(len(y) / rate, abs=1e-3)
+    from sentiment_model.audio import resample
+
+    whole = compute_features(resample(y, rate, RATE), RATE, feature)
+    np.testing.assert_array_equal(w.features.frames, whole.frames)  # leading pause kept
+
+
+def test_longer_recordings_are_windows_trimmed_to_speech_whatever_the_block_size():
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+    segment = seg.SegmentConfig(segment_s=2.0, hop_s=1.0)
+    y = np.concatenate([_speech(2.8), np.zeros(3 * RATE, np.float32), _speech(2.0, seed=3)])
+    y = y + 1e-4 * np.random.default_rng(0).standard_normal(len(y)).astype(np.float32)
+    small, stats = scoring.channel_windows(y, RATE, feature=feature, segment=segment,
+                                           block_s=2.0)
+    big, _ = scoring.channel_windows(y, RATE, feature=feature, segment=segment, block_s=60.0)
+    assert [w.index for w in small] == list(range(7))  # 7.8 s: windows at 0, 1, ... 6 s
+    speech = [w.features is not None for w in small]
+    assert speech == [True, True, True, False, False, True, True]
+    assert stats.n_segments == 7 and stats.n_speech == sum(speech)
+    for a, b in zip(small, big, strict=True):
+        assert (a.start_s, a.end_s) == (b.start_s, b.end_s)
+        assert (a.features is None) == (b.features is None)
+        if a.features is not None:
+            np.testing.assert_allclose(a.features.frames, b.features.frames, atol=1e-4)
+    # window 2 (2-4 s) holds 0.8 s of speech at its start: scored on that part only
+    assert small[2].features is not None
+    assert small[2].features.frames.shape[0] < 0.6 * small[0].features.frames.shape[0]
+
+
+def test_a_channel_without_speech_is_rejected_with_the_detector_named():
+    t = np.arange(4 * RATE) / RATE
+    hum = (0.05 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    _, stats = scoring.channel_windows(hum, RATE, feature=FeatureConfig(),
+                                       segment=seg.SegmentConfig(vad="silero"))
+    assert stats.error[0] == "no_speech" and "by Silero VAD" in stats.error[1]
+    _, silent = scoring.channel_windows(np.zeros(RATE, np.float32), RATE,
+                                        feature=FeatureConfig(), segment=seg.SegmentConfig())
+    assert silent.error[0] == "silent" and silent.loudness_dbfs == scoring.SILENT_DBFS
+
+
+def test_score_recording_of_a_short_clip_is_the_whole_clip_model_output(scoring_model):
+    from sentiment_model.inference import load_model_dir, predict_proba
+
+    loaded = load_model_dir(scoring_model)
+    for rate in (16000, 44100):
+        y = _speech(1.8, rate=rate, seed=7)
+        results = scoring.score_recording(y[:, None], rate, loaded,
+                                          segment=seg.SegmentConfig(segment_s=2.0, hop_s=1.0))
+        assert [r.channel for r in results] == [-1] and len(results[0].segments) == 1
+        np.testing.assert_allclose(results[0].summary["probs"],
+                                   predict_proba(loaded, y, rate), atol=1e-5)
+
+
+def test_score_recording_averages_the_speech_windows_per_channel(scoring_model):
+    from sentiment_model.inference import load_model_dir
+
+    loaded = load_model_dir(scoring_model)
+    segment = dataclasses.replace(seg.SegmentConfig(), segment_s=2.0, hop_s=1.0)
+    left = np.concatenate([_speech(3.0, seed=2), np.zeros(2 * RATE, np.float32)])
+    right = np.concatenate([np.zeros(2 * RATE, np.float32), _speech(3.0, seed=5)])
+    stereo = np.stack([left, right], axis=1)
+    stereo += 1e-4 * np.random.default_rng(1).standard_normal(stereo.shape).astype(np.float32)
+    results = scoring.score_recording(stereo, RATE, loaded, segment=segment, channels="split")
+    assert [r.channel for r in results] == [0, 1]
+    for r in results:
+        speech = [s for s in r.segments if s.is_speech]
+        assert 0 < len(speech) < len(r.segments)
+        np.testing.assert_allclose(r.summary["probs"],
+                                   np.mean([s.probs for s in speech], axis=0), atol=1e-12)
+        assert r.summary["n_speech_segments"] == len(speech)

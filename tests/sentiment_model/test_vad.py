@@ -1,0 +1,119 @@
+import importlib.metadata
+import itertools
+
+import numpy as np
+import pytest
+
+from sentiment_model import segments as seg
+from sentiment_model import synth, vad
+from sentiment_model.errors import ConfigError
+
+RATE = 16000
+
+
+def _utterance_in_silence(rate: int = RATE) -> np.ndarray:
+    voice = synth.make_voices(1, seed=4)[0]
+    y = synth.synth_utterance(voice, "neutral", duration_s=1.5, sample_rate=rate, seed=2)
+    rng = np.random.default_rng(0)
+    pad = np.zeros(rate, np.float32)
+    x = np.concatenate([pad, y, pad])
+    return (x + 1e-4 * rng.standard_normal(len(x))).astype(np.float32)
+
+
+def test_silero_marks_the_utterance_and_not_the_silence_around_it():
+    x = _utterance_in_silence()
+    det = vad.SileroVad(sample_rate=RATE, threshold=0.5)
+    det.push(x, last=True)
+    flags = det.flags(0, len(x))
+    assert det.frame == 512 and len(flags) == -(-len(x) // 512)
+    t = (np.arange(len(flags)) + 0.5) * 512 / RATE
+    assert not flags[t < 0.9].any() and not flags[t > 2.7].any()
+    assert flags[(t > 1.2) & (t < 2.3)].all()
+    assert 1.2 < det.speech_samples / RATE < 1.9
+
+
+def test_silero_flags_do_not_depend_on_how_the_audio_is_chunked():
+    x = _utterance_in_silence()
+    whole = vad.SileroVad(sample_rate=RATE, threshold=0.5)
+    whole.push(x, last=True)
+    chunked = vad.SileroVad(sample_rate=RATE, threshold=0.5)
+    cuts = [0, 100, 1337, 20000, 20001, len(x)]
+    for a, b in itertools.pairwise(cuts):
+        chunked.push(x[a:b], last=b == len(x))
+    np.testing.assert_array_equal(chunked.flags(0, len(x)), whole.flags(0, len(x)))
+    assert chunked.speech_samples == whole.speech_samples
+    chunked.forget_before(RATE)  # frames before 1 s are gone, later ones keep their place
+    np.testing.assert_array_equal(chunked.flags(RATE, len(x)), whole.flags(RATE, len(x)))
+
+
+@pytest.mark.parametrize("rate", [8000, 22050])
+def test_silero_runs_at_8_khz_natively_and_resamples_other_rates(rate):
+    x = _utterance_in_silence(rate)
+    det = vad.SileroVad(sample_rate=rate, threshold=0.5)
+    det.push(x, last=True)
+    assert det.frame == pytest.approx(0.032 * rate)
+    flags = det.flags(0, len(x))
+    t = (np.arange(len(flags)) + 0.5) * 0.032
+    assert flags[(t > 1.2) & (t < 2.3)].mean() > 0.9 and not flags[t < 0.9].any()
+
+
+def test_a_dial_tone_is_not_speech():
+    t = np.arange(5 * RATE) / RATE
+    dial = (0.1 * (np.sin(2 * np.pi * 350 * t) + np.sin(2 * np.pi * 440 * t))).astype(np.float32)
+    det = vad.SileroVad(sample_rate=RATE, threshold=0.5)
+    det.push(dial, last=True)
+    assert not det.flags(0, len(dial)).any()
+
+
+def test_hysteresis_keeps_speech_on_until_the_release_level():
+    p = np.array([0.1, 0.6, 0.4, 0.36, 0.3, 0.45, 0.55])
+    np.testing.assert_array_equal(vad.hysteresis(p, threshold=0.5),
+                                  [0, 1, 1, 1, 0, 0, 1])
+    np.testing.assert_array_equal(vad.hysteresis(p[:1] + 0.3, threshold=0.5, was_speech=True),
+                                  [1])
+
+
+def test_the_silero_package_must_be_the_pinned_version(monkeypatch):
+    real = importlib.metadata.distribution
+
+    class Other:
+        version = "5.0"
+
+    monkeypatch.setattr(importlib.metadata, "distribution",
+                        lambda name: Other() if name == vad.SILERO_PACKAGE else real(name))
+    with pytest.raises(ConfigError, match=f"silero-vad 5.0 is installed.*{vad.SILERO_VERSION}"):
+        vad.silero_model_path()
+
+
+def test_make_detector_follows_the_segment_config():
+    assert isinstance(vad.make_detector(seg.SegmentConfig(), RATE), vad.EitherVad)
+    assert isinstance(vad.make_detector(seg.SegmentConfig(vad="silero"), RATE), vad.SileroVad)
+    assert isinstance(vad.make_detector(seg.SegmentConfig(vad="energy"), RATE), seg.EnergyVad)
+    with pytest.raises(ConfigError, match="--vad 'webrtc'"):
+        seg.SegmentConfig(vad="webrtc").validate()
+    assert seg.SegmentConfig.from_dict({"segment_s": 3.0}).vad == "energy"  # saved before
+
+
+def test_either_is_speech_where_silero_or_the_energy_detector_finds_it():
+    t = np.arange(4 * RATE) / RATE
+    busy = (0.1 * (np.sin(2 * np.pi * 480 * t) + np.sin(2 * np.pi * 620 * t))).astype(np.float32)
+    busy[t < 2.0] = 0.0  # silence, then a tone only the energy detector takes for speech
+    x = np.concatenate([_utterance_in_silence(), busy])
+    x += (1e-4 * np.random.default_rng(3).standard_normal(len(x))).astype(np.float32)
+    config = seg.SegmentConfig()
+    either, silero = vad.make_detector(config, RATE), vad.SileroVad(sample_rate=RATE,
+                                                                    threshold=0.5)
+    energy = seg.EnergyVad(config, RATE)
+    for det in (either, silero, energy):
+        det.push(x, last=True)
+    got, alone = either.flags(0, len(x)), silero.flags(0, len(x))
+    assert either.frame == silero.frame and either.n_frames == len(got) == len(alone)
+    centres = (np.arange(len(got)) + 0.5) * either.frame
+    energy_flags = np.append(energy.flags(0, len(x)), False)  # past the end: not speech
+    from_energy = energy_flags[np.minimum(centres // energy.frame, len(energy_flags) - 1)
+                               .astype(int)]
+    np.testing.assert_array_equal(got, alone | from_energy)
+    t_frames = centres / RATE
+    tone = (t_frames > 5.6) & (t_frames < 7.45)  # the tone: 5.5-7.5 s
+    assert got[tone].all() and not alone[tone].any()
+    assert either.speech_samples >= silero.speech_samples
