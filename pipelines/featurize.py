@@ -33,8 +33,11 @@ from sentiment_model.config import PRESETS, FeatureConfig, preset
 from sentiment_model.errors import ConfigError
 
 SHARD_SUFFIXES = {"gzip": ".tfrecord.gz", "none": ".tfrecord"}
-OWNED_OUTPUTS = ("*.tfrecord", "*.tfrecord.gz", meta.METADATA_FILE, meta.SCHEMA_FILE,
-                 meta.FEATURE_CONFIG_FILE, f"{meta.ERRORS_DIR}/*")
+# what featurize writes (and --overwrite removes): nothing else in --output is touched
+OWNED_OUTPUTS = (*(f"{split}-*-of-*{suffix}" for split in fk.SPLITS
+                   for suffix in SHARD_SUFFIXES.values()),
+                 meta.METADATA_FILE, meta.SCHEMA_FILE, meta.FEATURE_CONFIG_FILE,
+                 f"{meta.ERRORS_DIR}/errors-*-of-*.parquet")
 
 
 # ===================================================================== config

@@ -26,6 +26,7 @@ import argparse
 import dataclasses
 import datetime
 import json
+import re
 import sys
 import uuid
 from dataclasses import dataclass
@@ -149,12 +150,35 @@ def prepare(config: ScoreConfig) -> ScorePlan:
     return ScorePlan(config, spec, uris, card)
 
 
+_OWN_PART = re.compile(r"part-\d{5}-of-\d{5}\.parquet")
+
+
+def foreign_files(directory: str) -> list[str]:
+    """Files under ``directory`` (recursively) that score did not write: all
+    but its ``part-SSSSS-of-NNNNN.parquet`` shards directly inside."""
+    prefix = directory.rstrip("/") + "/"
+    found = storage.match(storage.join(directory, "**", "*"))
+    return [f.uri for f in found
+            if not _OWN_PART.fullmatch(f.uri[len(prefix):] if f.uri.startswith(prefix)
+                                       else storage.basename(f.uri))]
+
+
 def _check_output(config: ScoreConfig) -> None:
     common.check_writable(config.output)
     for table in TABLES:
         root = storage.join(config.output, table)
         if not storage.exists(root):
             continue
+        replaced = config.table_dir(table)
+        if storage.exists(replaced):
+            # the commit replaces this folder whole: it must hold score's shards only
+            foreign = foreign_files(replaced)
+            if config.run_date is None:
+                foreign = [u for u in foreign if f"/{tables.PARTITION_KEY}=" not in u]
+            if foreign:
+                raise ConfigError(
+                    f"--output {config.output}: {table}/ holds {len(foreign)} file(s) score did "
+                    f"not write (e.g. {foreign[0]}); move them or use another --output")
         parquet = [f.uri for f in storage.match(storage.join(root, "*.parquet"))]
         partitions = storage.match(storage.join(root, f"{tables.PARTITION_KEY}=*", "*"))
         if config.run_date and parquet:

@@ -259,6 +259,16 @@ def test_wrong_arguments_fail_fast_with_one_line(tmp_path, capsys, corpus):
     run_featurize("--input", corpus, "--output", out)
     with pytest.raises(ConfigError, match="--overwrite"):
         run_featurize("--input", corpus, "--output", out)
+    mine = [os.path.join(out, "notes.tfrecord"), os.path.join(out, "errors", "readme.txt")]
+    for path in mine:
+        with open(path, "w") as f:
+            f.write("not featurize's")
+    before = sorted(os.listdir(out))
+    run_featurize("--input", corpus, "--output", out, "--overwrite")
+    assert sorted(os.listdir(out)) == before
+    for path in mine:
+        with open(path) as f:
+            assert f.read() == "not featurize's"
     status = cli.main(["featurize", "--input", str(tmp_path / "missing"), "--output", out])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2

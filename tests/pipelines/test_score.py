@@ -245,6 +245,38 @@ def test_rerunning_a_date_replaces_its_partition_and_a_failed_run_changes_nothin
         score.run(["--input", str(audio), "--output", out, *common])
 
 
+def test_files_score_did_not_write_stop_the_run_and_are_never_deleted(tmp_path, scoring_model,
+                                                                      capsys):
+    audio = tmp_path / "audio"
+    voice = synth.make_voices(1, seed=5)[0]
+    write_audio(str(audio / "a.wav"), synth.synth_utterance(voice, "positive", duration_s=1.5,
+                                                            sample_rate=RATE, seed=1), RATE)
+    out = tmp_path / "out"
+    taxes = out / "files" / "taxes" / "return.pdf"
+    taxes.parent.mkdir(parents=True)
+    taxes.write_text("x")
+    nightly = out / "errors" / "run_date=2026-11-24" / "notes.txt"
+    nightly.parent.mkdir(parents=True)
+    nightly.write_text("mine")
+    args = ["score", "--input", str(audio), "--output", str(out), "--model-dir", scoring_model,
+            *SCORE_ARGS]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "files/ holds 1 file(s) score did not write" in err and "return.pdf" in err
+    assert cli.main([*args, "--overwrite"]) == 2
+    assert cli.main([*args, "--run-date", "2026-11-24"]) == 2
+    assert "errors/ holds 1 file(s)" in capsys.readouterr().err
+    assert taxes.read_text() == "x" and nightly.read_text() == "mine"
+    assert not (out / "_runs").exists() and not (out / "_staging").exists()
+    # another date's partition is not in the way; score's own shards are replaced
+    score_into(str(out), "--input", str(audio), "--run-date", "2026-11-25",
+               "--model-dir", scoring_model, *SCORE_ARGS)
+    score_into(str(out), "--input", str(audio), "--run-date", "2026-11-25",
+               "--model-dir", scoring_model, *SCORE_ARGS)
+    assert len(pd.read_parquet(out / "files" / "run_date=2026-11-25")) == 1
+    assert taxes.read_text() == "x" and nightly.read_text() == "mine"
+
+
 def test_model_and_argument_problems_fail_before_any_work(tmp_path, scoring_model, capsys):
     audio = tmp_path / "audio"
     write_audio(str(audio / "a.wav"), np.zeros(RATE, np.float32), RATE)
