@@ -92,6 +92,8 @@ def detectors() -> dict[str, tuple[seg.SegmentConfig, object]]:
         out[f"silero@{threshold:g}"] = (dataclasses.replace(base, vad="silero",
                                                             vad_threshold=threshold), None)
     out["either"] = (dataclasses.replace(base, vad="either"), None)
+    out["either_unscaled"] = (dataclasses.replace(base, vad="either",
+                                                  vad_utterance_peak_dbfs=None), None)
     try:
         import webrtcvad  # noqa: F401
     except ImportError:
@@ -175,7 +177,7 @@ def truth_steps(turns: list, channel: int, n_samples: int) -> np.ndarray:
 
 
 def non_speech_signals(seed: int = 0) -> dict[str, np.ndarray]:
-    """20 s each at 16 kHz: hold music, tones, line noise."""
+    """16 kHz mono: hold music, tones, line noise (20 s, or as named)."""
     rng = np.random.default_rng(seed)
     t = np.arange(20 * RATE) / RATE
 
@@ -206,6 +208,9 @@ def non_speech_signals(seed: int = 0) -> dict[str, np.ndarray]:
     white = rng.standard_normal(len(t))
     pink = np.cumsum(white) - np.convolve(np.cumsum(white), np.ones(200) / 200, "same")
     hum = 0.02 * (np.sin(2 * np.pi * 50 * t) + 0.5 * np.sin(2 * np.pi * 150 * t))
+    clicks = np.zeros(2 * RATE, np.float32)  # five 5-ms clicks in digital silence
+    for k in range(5):
+        clicks[int((0.2 + 0.35 * k) * RATE):][:80] = 0.1 * rng.standard_normal(80)
     return {
         "hold_music": music.astype(np.float32),
         "hold_music_3s": music[: 3 * RATE].astype(np.float32),
@@ -218,6 +223,10 @@ def non_speech_signals(seed: int = 0) -> dict[str, np.ndarray]:
         "white_noise_-40dBFS": (0.01 * white).astype(np.float32),
         "pink_noise_-30dBFS": (0.0316 * pink / pink.std()).astype(np.float32),
         "hum_and_hiss": (hum + 0.003 * white).astype(np.float32),
+        # short clips (one utterance: scaled before detection)
+        "white_noise_2s_-60dBFS": (0.001 * white[: 2 * RATE]).astype(np.float32),
+        "hum_and_hiss_2s": (hum + 0.003 * white)[: 2 * RATE].astype(np.float32),
+        "clicks_2s": clicks,
     }
 
 

@@ -14,7 +14,11 @@ Pipeline per channel: resample (libsoxr, streaming) -> speech detection
 A recording no longer than one window (``segment_s``) is one utterance: it
 is resampled in one piece and scored whole, untrimmed, exactly as featurize
 turns a training clip into features, when it holds at least
-``vad_min_speech_s`` of speech.
+``vad_min_speech_s`` of speech; the detector hears it scaled to
+``vad_utterance_peak_dbfs``, so a quietly recorded word is not lost. In a
+longer recording where no window is speech by ``vad_min_speech_ratio``, the
+window with the most speech is scored when it holds ``vad_min_speech_s``:
+a recording that holds speech always gets a label.
 """
 
 from __future__ import annotations
@@ -107,6 +111,9 @@ class ChannelWindows:
         self._n_source = 0
         self._n_segments = 0
         self._n_speech = 0
+        # while no window is speech: the window with the most speech so far,
+        # held back so that it can be scored if no other window is
+        self._candidate: tuple[seg.Window, np.ndarray] | None = None
 
     def push(self, mono: np.ndarray, *, last: bool = False) -> list[WindowFeatures]:
         """Adds one block ``[n]`` float32 of the channel at the source rate;
@@ -124,7 +131,7 @@ class ChannelWindows:
             y = np.asarray(mono, np.float32)
         else:
             y = np.asarray(self._resampler.resample_chunk(mono, last=last), np.float32)
-        self.vad.push(y, last=last)
+        self.vad.push(self._for_detector(y) if self.whole else y, last=last)
         self._pending += self._cutter.push(y)
         if last:
             self._pending += self._cutter.finish()
@@ -133,21 +140,56 @@ class ChannelWindows:
         ready = [w for w in self._pending if last or
                  math.ceil((w.start + len(w.samples)) / self.vad.frame) <= self.vad.n_frames]
         self._pending = self._pending[len(ready):]
-        out = [self._window(w) for w in ready]
+        out = [w for window in ready for w in self._decide(window)]
+        if last and self._candidate is not None:
+            out.append(self._release_candidate(rescue=self._n_speech == 0))
+        out.sort(key=lambda w: w.index)
         keep = self._pending[0].start if self._pending else self._cutter.next_start
         self.vad.forget_before(keep)
         return out
 
-    def _window(self, w: seg.Window) -> WindowFeatures:
-        rate = self._feature.sample_rate
-        start_s, end_s = w.start / rate, (w.start + len(w.samples)) / rate
+    def _for_detector(self, y: np.ndarray) -> np.ndarray:
+        """A whole utterance scaled to ``vad_utterance_peak_dbfs`` (``[n]``)."""
+        target = self._segment.vad_utterance_peak_dbfs
+        peak = float(np.abs(y).max()) if len(y) else 0.0
+        if target is None or peak == 0.0:
+            return y
+        return (y * np.float32(10.0 ** (target / 20.0) / peak)).astype(np.float32)
+
+    def _speech_s(self, flags: np.ndarray) -> float:
+        return float(flags.sum()) * self.vad.frame / self._feature.sample_rate
+
+    def _decide(self, w: seg.Window) -> list[WindowFeatures]:
+        """The windows to emit now that ``w`` is decided (none, ``w``, and/or
+        a candidate it releases)."""
         flags = self.vad.flags(w.start, w.start + len(w.samples))
         self._n_segments += 1
+        enough = self._speech_s(flags) >= self._segment.vad_min_speech_s
         if self.whole:
-            speech = bool(flags.any()) and (flags.sum() * self.vad.frame / rate
-                                            >= self._segment.vad_min_speech_s)
-        else:
-            speech = seg.is_speech_window(flags, self._segment.vad_min_speech_ratio)
+            return [self._window(w, flags, speech=enough)]
+        if seg.is_speech_window(flags, self._segment.vad_min_speech_ratio):
+            released = ([] if self._candidate is None else
+                        [self._release_candidate(rescue=False)])
+            return [*released, self._window(w, flags, speech=True)]
+        if (self._n_speech == 0 and enough and
+                (self._candidate is None
+                 or self._speech_s(flags) > self._speech_s(self._candidate[1]))):
+            released = ([] if self._candidate is None else
+                        [self._release_candidate(rescue=False)])
+            self._candidate = (w, flags)
+            return released
+        return [self._window(w, flags, speech=False)]
+
+    def _release_candidate(self, *, rescue: bool) -> WindowFeatures:
+        """The held window: scored (``rescue``: no other window of the channel
+        is speech) or not."""
+        w, flags = self._candidate
+        self._candidate = None
+        return self._window(w, flags, speech=rescue)
+
+    def _window(self, w: seg.Window, flags: np.ndarray, *, speech: bool) -> WindowFeatures:
+        rate = self._feature.sample_rate
+        start_s, end_s = w.start / rate, (w.start + len(w.samples)) / rate
         if not speech:
             return WindowFeatures(w.index, start_s, end_s, None)
         self._n_speech += 1
@@ -211,7 +253,7 @@ def channel_windows(samples: np.ndarray, sample_rate: int, *, feature: FeatureCo
     for a in range(0, len(samples), block):
         windows += core.push(samples[a:a + block])
     windows += core.push(np.zeros(0, np.float32), last=True)
-    return windows, core.stats()
+    return sorted(windows, key=lambda w: w.index), core.stats()
 
 
 def score_recording(samples: np.ndarray, sample_rate: int, model, *,

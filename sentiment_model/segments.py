@@ -48,11 +48,17 @@ class SegmentConfig:
             the noise floor ...
         vad_min_dbfs: ... and above this absolute level (dBFS).
         vad_min_speech_ratio: a window is speech when at least this share of
-            its frames are speech frames ...
+            its frames are speech frames (a recording with no such window
+            has its window with the most speech frames scored, if that
+            holds ``vad_min_speech_s``) ...
         vad_min_speech_s: ... and a recording no longer than one window (one
             utterance) when its speech frames add up to at least this many
             seconds, whatever their share (acted clips and short calls hold
             a word in seconds of silence).
+        vad_utterance_peak_dbfs: a recording no longer than one window is
+            scaled to this peak level (dBFS) before speech detection only
+            (features see it as recorded), so quiet clips are judged as loud
+            ones; ``None``: detect on the recording as it is.
         trim_to_speech: score only the stretch of a speech window from its
             first to its last speech frame (pauses at the edges of a turn
             otherwise pull windows towards the low-energy classes).
@@ -74,6 +80,7 @@ class SegmentConfig:
     vad_min_dbfs: float = -50.0
     vad_min_speech_ratio: float = 0.3
     vad_min_speech_s: float = 0.1
+    vad_utterance_peak_dbfs: float | None = -6.0
     trim_to_speech: bool = True
     block_s: float = 60.0
     buffer_mb: float = 256.0
@@ -96,6 +103,8 @@ class SegmentConfig:
             raise ConfigError("vad_min_speech_ratio must be between 0 and 1")
         if self.vad_min_speech_s < 0:
             raise ConfigError("vad_min_speech_s must be >= 0")
+        if self.vad_utterance_peak_dbfs is not None and not self.vad_utterance_peak_dbfs <= 0:
+            raise ConfigError("vad_utterance_peak_dbfs must be <= 0 dBFS (or None)")
         if self.block_s < self.segment_s:
             raise ConfigError("block_s must be at least segment_s")
         if self.buffer_mb < 0:
@@ -107,9 +116,11 @@ class SegmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentConfig:
-        """Configs saved before the ``vad`` field ran the energy detector."""
+        """Configs saved before the ``vad`` field ran the energy detector on
+        recordings as they are."""
         check_known_fields(cls, data, what="segment config")
-        return cls(**{"vad": "energy", **data}).validate()
+        old = {} if "vad" in data else {"vad": "energy", "vad_utterance_peak_dbfs": None}
+        return cls(**{**old, **data}).validate()
 
 
 class Window(NamedTuple):

@@ -65,6 +65,49 @@ def test_a_channel_without_speech_is_rejected_with_the_detector_named():
     assert silent.error[0] == "silent" and silent.loudness_dbfs == scoring.SILENT_DBFS
 
 
+def test_a_quietly_recorded_utterance_is_detected_at_a_normal_level_and_featurized_as_is():
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+    word = np.concatenate([np.zeros(RATE // 2, np.float32), _speech(0.6),
+                           np.zeros(RATE // 2, np.float32)])
+    quiet = (word * (10 ** (-52 / 20) / np.abs(word).max())).astype(np.float32)  # -52 dBFS peak
+    as_is = seg.SegmentConfig(vad="energy", vad_utterance_peak_dbfs=None)
+    _, stats = scoring.channel_windows(quiet, RATE, feature=feature, segment=as_is)
+    assert stats.error[0] == "no_speech"  # every frame below vad_min_dbfs (-50)
+    windows, stats = scoring.channel_windows(quiet, RATE, feature=feature,
+                                             segment=seg.SegmentConfig(vad="energy"))
+    assert stats.error is None and stats.n_speech == 1
+    np.testing.assert_array_equal(windows[0].features.frames,
+                                  compute_features(quiet, RATE, feature).frames)
+    # longer recordings are not rescaled: the same word four times in one channel is rejected
+    long = np.tile(quiet, 4)
+    _, stats = scoring.channel_windows(long, RATE, feature=feature,
+                                       segment=seg.SegmentConfig(vad="energy"))
+    assert stats.error[0] == "no_speech"
+
+
+def test_a_recording_whose_windows_are_all_mostly_silence_has_its_best_window_scored():
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+    segment = seg.SegmentConfig(vad="energy", segment_s=2.0, hop_s=1.0)
+    noise = 1e-3 * np.random.default_rng(0).standard_normal(5 * RATE).astype(np.float32)
+    y = noise.copy()
+    y[int(2.6 * RATE):int(2.6 * RATE) + int(0.4 * RATE)] += _speech(0.4)  # 0.4 s in 5 s
+    for block_s in (2.0, 60.0):
+        windows, stats = scoring.channel_windows(y, RATE, feature=feature, segment=segment,
+                                                 block_s=block_s)
+        assert [w.index for w in windows] == [0, 1, 2, 3]  # 0-2, 1-3, 2-4, 3-5 s
+        # windows 1 and 2 hold it all (less than the 30 % of a window needed);
+        # the first of the two best is scored, trimmed to the speech
+        assert [w.features is not None for w in windows] == [False, True, False, False]
+        assert stats.error is None and stats.n_speech == 1
+        assert windows[1].features.frames.shape[0] < 0.5 * RATE / feature.hop_length
+    _, stats = scoring.channel_windows(noise, RATE, feature=feature, segment=segment)
+    assert stats.error[0] == "no_speech"
+    # a window that is speech by itself: the held one is released unscored
+    y[int(0.1 * RATE):int(1.9 * RATE)] += _speech(1.8, seed=2)
+    windows, stats = scoring.channel_windows(y, RATE, feature=feature, segment=segment)
+    assert [w.features is not None for w in windows] == [True, True, False, False]
+
+
 def test_score_recording_of_a_short_clip_is_the_whole_clip_model_output(scoring_model):
     from sentiment_model.inference import load_model_dir, predict_proba
 

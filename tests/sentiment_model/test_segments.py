@@ -128,6 +128,10 @@ def test_smoothing_absorbs_single_window_runs():
 def test_segment_config_validation_and_round_trip():
     config = seg.SegmentConfig(segment_s=2.0, hop_s=1.0)
     assert seg.SegmentConfig.from_dict(config.to_dict()) == config
+    old = seg.SegmentConfig.from_dict({"segment_s": 2.0, "hop_s": 1.0})  # before Silero
+    assert (old.vad, old.vad_utterance_peak_dbfs) == ("energy", None)
+    with pytest.raises(ConfigError):
+        seg.SegmentConfig(vad_utterance_peak_dbfs=3.0).validate()
     with pytest.raises(ConfigError, match="hop-seconds"):
         seg.SegmentConfig(segment_s=2.0, hop_s=3.0).validate()
     with pytest.raises(ConfigError, match="segment-seconds"):
