@@ -41,12 +41,19 @@ def read_model_card(model_dir: str) -> dict:
     Raises:
         InputError: a file is missing, the card is unreadable or incomplete,
             it comes from another schema or card version, or ``model.keras``
-            is not the file the card describes (changed after export).
+            or a card field that changes predictions is not what was
+            exported (``model_version`` signs both).
     """
     import tensorflow as tf
 
     from schemas.features import SCHEMA_VERSION
-    from sentiment_model.train import CARD_FILE, CARD_VERSION, MODEL_FILE, file_sha256
+    from sentiment_model.train import (
+        CARD_FILE,
+        CARD_VERSION,
+        MODEL_FILE,
+        SIGNED_CARD_KEYS,
+        model_digest,
+    )
 
     where = f"--model-dir {model_dir}"
     for name in (MODEL_FILE, CARD_FILE):
@@ -67,11 +74,12 @@ def read_model_card(model_dir: str) -> dict:
     if card["schema_version"] != SCHEMA_VERSION:
         raise InputError(f"{where}: trained on feature schema version {card['schema_version']},"
                          f" this release computes version {SCHEMA_VERSION}; retrain the model")
-    digest = file_sha256(storage.join(model_dir, MODEL_FILE))
+    digest = model_digest(storage.join(model_dir, MODEL_FILE), card)
     if digest != card["model_version"]:
         raise InputError(f"{where}: {MODEL_FILE} does not match its model card (sha256 "
-                         f"{digest[:12]}..., card says {str(card['model_version'])[:12]}...); "
-                         "the file was changed after export - re-export or restore it")
+                         f"{digest[:12]}..., card says {str(card['model_version'])[:12]}...): "
+                         f"the model file or the card's {', '.join(SIGNED_CARD_KEYS)} "
+                         "changed after export - restore them or retrain")
     FeatureConfig.from_dict(card["feature_config"]).validate()
     return card
 

@@ -33,7 +33,11 @@ MODEL_FILE = "model.keras"
 CARD_FILE = "model_card.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
-CARD_VERSION = 1
+CARD_VERSION = 2
+# card fields that change what the model predicts: model_version signs them
+# together with model.keras, so that an edit to any of them is caught
+SIGNED_CARD_KEYS = ("architecture", "input_kind", "label_vocabulary", "label_groups",
+                    "feature_config", "normalization", "schema_version", "calibration")
 
 
 # the early-stopping schedule train uses where its options leave it open: the
@@ -198,13 +202,17 @@ def calibrate(model, early_stopped, val_ds, *, label_ids: np.ndarray | None,
     return calibrated, calibrated_early, info
 
 
-def file_sha256(path: str) -> str:
+def model_digest(model_path: str, card: dict) -> str:
+    """``model_version``: hex sha256 of ``model.keras`` followed by the card's
+    :data:`SIGNED_CARD_KEYS` as canonical JSON."""
     import tensorflow as tf
 
     digest = hashlib.sha256()
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with tf.io.gfile.GFile(model_path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
+    signed = {key: card.get(key) for key in SIGNED_CARD_KEYS}
+    digest.update(json.dumps(signed, sort_keys=True, separators=(",", ":")).encode())
     return digest.hexdigest()
 
 
@@ -386,7 +394,7 @@ def train(config: TrainConfig) -> dict:
     card = {
         "card_version": CARD_VERSION,
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "model_version": file_sha256(model_path),
+        "model_version": None,  # model_digest below
         "architecture": config.architecture,
         "input_kind": input_kind,
         "parameters": int(model.count_params()),
@@ -411,6 +419,7 @@ def train(config: TrainConfig) -> dict:
         "train_seconds": round(train_seconds, 1),
         "metrics": metrics,
     }
+    card["model_version"] = model_digest(model_path, card)
     _write_outputs(config.model_dir, card, hist, best_epoch,
                    reliability_curves(card, model if test_ds is not None else early_stopped,
                                       test_ds if test_ds is not None else val_ds,

@@ -16,6 +16,7 @@ from sentiment_model import segments
 from sentiment_model.audio import CHANNEL_MODES
 from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 from sentiment_model.config import PRESETS, FeatureConfig
+from sentiment_model.train import CARD_VERSION
 from tests.deploy.test_images import ROOT
 
 WORKER_IMAGE = "europe-west1-docker.pkg.dev/p/audio-sentiment/worker:test"
@@ -54,7 +55,8 @@ def test_featurize_builds_for_dataflow(corpus, tmp_path):
 
 def fake_card() -> dict:
     cfg = FeatureConfig()
-    return {"card_version": 1, "model_version": "0" * 64, "architecture": "bilstm_attention",
+    return {"card_version": CARD_VERSION, "model_version": "0" * 64,
+            "architecture": "bilstm_attention",
             "input_kind": "frames", "label_vocabulary": ["negative", "neutral", "positive"],
             "feature_config": cfg.to_dict(), "schema_version": fk.SCHEMA_VERSION,
             "normalization": {"frames": {"mean": [0.0] * 40, "std": [1.0] * 40},

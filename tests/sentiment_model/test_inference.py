@@ -60,6 +60,22 @@ def test_changed_foreign_or_unsafe_models_are_refused(model_dir, tmp_path):
     with pytest.raises(InputError, match="does not match its model card"):
         inference.read_model_card(tampered)
 
+    # the card's fields that change predictions are signed with the model
+    edited = shutil.copytree(model_dir, str(tmp_path / "edited"))
+    with open(os.path.join(edited, train.CARD_FILE)) as f:
+        exported = json.load(f)
+    edits = {"label_vocabulary": exported["label_vocabulary"][::-1],
+             "input_kind": "pooled",
+             "normalization": {**exported["normalization"], "group": "speaker"}}
+    for key, value in edits.items():
+        with open(os.path.join(edited, train.CARD_FILE), "w") as f:
+            json.dump({**exported, key: value}, f)
+        with pytest.raises(InputError, match="label_vocabulary, label_groups"):
+            inference.read_model_card(edited)
+    with open(os.path.join(edited, train.CARD_FILE), "w") as f:  # notes only: still loads
+        json.dump({**exported, "created_at": "yesterday", "metrics": {}}, f)
+    assert inference.read_model_card(edited)["created_at"] == "yesterday"
+
     foreign = shutil.copytree(model_dir, str(tmp_path / "foreign"))
     card_path = os.path.join(foreign, train.CARD_FILE)
     with open(card_path) as f:
@@ -79,7 +95,7 @@ def test_changed_foreign_or_unsafe_models_are_refused(model_dir, tmp_path):
     outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
     keras.Model(inputs, outputs).save(os.path.join(unsafe, train.MODEL_FILE))
     with open(os.path.join(unsafe, train.CARD_FILE), "w") as f:
-        json.dump({**card, "model_version": train.file_sha256(
-            os.path.join(unsafe, train.MODEL_FILE))}, f)
+        json.dump({**card, "model_version": train.model_digest(
+            os.path.join(unsafe, train.MODEL_FILE), card)}, f)
     with pytest.raises(InputError, match=r"cannot load model\.keras safely"):
         inference.load_model_dir(unsafe)

@@ -34,7 +34,7 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["architecture"] == "bilstm_stats"  # the default
     assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert card["feature_config"]["preset"] == "default"
-    assert card["model_version"] == train.file_sha256(str(out / "model.keras"))
+    assert card["model_version"] == train.model_digest(str(out / "model.keras"), card)
     # the default preset's 54 columns, standardised with the train statistics
     assert card["normalization"]["group"] == "none"
     assert card["normalization"]["frames"]["mean"] == meta_frames_mean(features_dir)
