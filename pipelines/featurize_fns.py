@@ -124,6 +124,10 @@ class ReadAudioFn(beam.DoFn):
         self._progress = Progress(JOB, self._total, interval_s=self._interval)
 
     def process(self, item: AudioItem):
+        problem = storage.local_file_problem(item.uri)
+        if problem is not None:
+            yield beam.pvalue.TaggedOutput("errors", labels.error_row(item.uri, "read", *problem))
+            return
         try:
             data = storage.read_bytes(item.uri)
         except Exception as exc:

@@ -111,6 +111,10 @@ class SegmentAudioFn(beam.DoFn):
             progress.log()
 
     def process(self, uri: str):
+        problem = storage.local_file_problem(uri)
+        if problem is not None:
+            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", *problem))
+            return
         try:
             fileobj = storage.open_read(uri)
         except Exception as exc:

@@ -143,6 +143,18 @@ class _GlobWithFsspec(beam.DoFn):
                 yield info.uri
 
 
+class _BrokenLinks(beam.DoFn):
+    """Error rows for the links to nothing that a local pattern matches."""
+
+    def __init__(self, audio_only: bool) -> None:
+        self._audio_only = audio_only
+
+    def process(self, pattern: str):
+        for path in storage.broken_links(pattern):
+            if not self._audio_only or storage.has_audio_extension(path):
+                yield error_row(path, "match", *storage.local_file_problem(path))
+
+
 class _ReadManifest(beam.DoFn):
     def process(self, manifest_uri: str):
         uris, errors = parse_manifest(storage.read_text(manifest_uri), manifest_uri=manifest_uri)
@@ -155,7 +167,8 @@ class MatchAudio(beam.PTransform):
     """Matches the input inside the pipeline.
 
     Output: a PCollection of URIs (str), each file once; tagged output
-    ``errors`` holds rows for repeated manifest entries.
+    ``errors`` holds rows for repeated manifest entries and for local links
+    to nothing (``broken_link``), which Beam's match skips.
     """
 
     ERRORS = "errors"
@@ -191,5 +204,9 @@ class MatchAudio(beam.PTransform):
                 | "Pattern" >> beam.Create([spec.pattern])
                 | "GlobFsspec" >> beam.ParDo(_GlobWithFsspec(audio_only))
             )
-        errors = pbegin | "NoMatchErrors" >> beam.Create([])
+        errors = (
+            pbegin
+            | "LinkPattern" >> beam.Create([spec.pattern])
+            | "BrokenLinks" >> beam.ParDo(_BrokenLinks(audio_only))
+        )
         return uris, errors

@@ -9,9 +9,12 @@ any fsspec protocol) goes through fsspec.
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import os
 import posixpath
 import shutil
+import stat
 from typing import NamedTuple
 
 import fsspec
@@ -140,6 +143,41 @@ def match(pattern: str) -> list[FileInfo]:
             if d.get("type", "file") != "directory"
         ]
     return sorted(found)
+
+
+# ------------------------------------------------- local files that are not files
+_KINDS = ((stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISCHR, "character device"),
+          (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"),
+          (stat.S_ISDIR, "directory"))
+
+
+def local_file_problem(uri: str) -> tuple[str, str] | None:
+    """Why a local path cannot be read as a file, before opening it (a FIFO
+    would block the reader forever): ``("not_a_file" | "broken_link",
+    message)``, or ``None`` (a regular file, or not a local path; a missing
+    file is left to the reader's own error)."""
+    if not _is_local(uri):
+        return None
+    try:
+        mode = os.stat(uri).st_mode
+    except OSError as exc:
+        if os.path.islink(uri):
+            why = "loops" if exc.errno == errno.ELOOP else "points to nothing"
+            return "broken_link", f"symbolic link {uri} -> {os.readlink(uri)} {why}"
+        return None
+    for test, kind in _KINDS:
+        if test(mode):
+            return "not_a_file", f"{uri} is a {kind}, not a regular file; not read"
+    return None
+
+
+def broken_links(pattern: str) -> list[str]:
+    """Local paths matching a glob (``**``: zero or more folders) that are
+    symbolic links to nothing or links in a loop: Beam's match skips them."""
+    if not _is_local(pattern):
+        return []
+    found = {p for pat in expand_globstar(pattern) for p in glob.glob(pat, recursive=True)}
+    return sorted(p for p in found if os.path.islink(p) and not os.path.exists(p))
 
 
 # ------------------------------------------------- directories (Beam paths)

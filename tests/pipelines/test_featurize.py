@@ -130,7 +130,12 @@ def test_every_bad_input_lands_in_errors_and_good_files_are_all_written(tmp_path
         "nan.wav": "non_finite",
         "unlabelled.wav": "unlabelled",
         "odd_label.wav": "unknown_label",
+        "fifo.wav": "not_a_file",
+        "dangling.wav": "broken_link",
     }
+    data.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(data / "fifo.wav")  # opening it for reading would block forever
+    os.symlink(data / "gone.wav", data / "dangling.wav")
     (data / "not_audio.wav").write_text("hello, I am text\n" * 20)
     (data / "empty.wav").write_bytes(b"")
     write_audio(str(data / "full.wav"), tone(300, seconds=1.0, sample_rate=16000), 16000)
@@ -158,18 +163,18 @@ def test_every_bad_input_lands_in_errors_and_good_files_are_all_written(tmp_path
     got = {(os.path.basename(e["uri"]), e["error_type"]) for e in errors}
     expected = set(bad.items())
     # the label row with an unknown label is rejected, and so its file has no label
+    # a labelled link to nothing is also a label row without its file
     expected |= {("missing.wav", "missing_file"), ("good0.wav", "duplicate"),
-                 ("odd_label.wav", "unlabelled")}
+                 ("odd_label.wav", "unlabelled"), ("dangling.wav", "missing_file")}
     assert got == expected
     assert all(e["message"] and e["stage"] for e in errors)
-    assert {e["stage"] for e in errors} == {"labels", "decode", "features"}
+    assert {e["stage"] for e in errors} == {"labels", "match", "read", "decode", "features"}
     written = by_uri(read_examples(out))
     assert sorted(written) == sorted(good)
     assert written[good[0]][fk.LABEL][0] == b"pos"  # the first row wins over the duplicate
-    assert metadata["accounting"] == {"matched": 11, "written": 3, "rejected": 8, "lost": 0}
-    assert metadata["errors"] == {**dict.fromkeys([*bad.values(), "missing_file", "duplicate"],
-                                                  1),
-                                  "unlabelled": 2}
+    assert metadata["accounting"] == {"matched": 12, "written": 3, "rejected": 9, "lost": 0}
+    assert metadata["errors"] == {**dict.fromkeys([*bad.values(), "duplicate"], 1),
+                                  "unlabelled": 2, "missing_file": 2}
 
 
 def test_memory_url_input_without_labels(tmp_path):

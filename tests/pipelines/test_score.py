@@ -184,9 +184,13 @@ def write_bad_inputs(root) -> dict[str, str]:
     write_audio(str(root / "short.wav"), speech[:1600], RATE)
     hum = 10 ** (-60 / 20) * np.random.default_rng(0).standard_normal(2 * RATE)
     write_audio(str(root / "hum.wav"), hum.astype(np.float32), RATE)
+    os.mkfifo(root / "fifo.wav")  # opening it for reading would block forever
+    os.symlink(root / "gone.wav", root / "dangling.wav")
+    os.symlink(root / "loop.wav", root / "loop.wav")
     return {"stereo.wav": "silent", "not_audio.wav": "unreadable", "empty.wav": "empty",
             "truncated.wav": "truncated", "nan.wav": "non_finite", "short.wav": "too_short",
-            "hum.wav": "no_speech", "missing.wav": "read_failed"}
+            "hum.wav": "no_speech", "missing.wav": "read_failed", "fifo.wav": "not_a_file",
+            "dangling.wav": "broken_link", "loop.wav": "broken_link"}
 
 
 def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, scoring_model):
@@ -208,7 +212,7 @@ def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, sc
     assert errors.set_index(errors.uri.map(os.path.basename)).loc["stereo.wav", "message"] \
         .startswith("channel 1: RMS level")
     assert set(errors.stage) <= {"read", "decode", "segment"}
-    assert record["accounting"] == {"matched": 9, "scored": 2, "rejected_only": 7, "lost": 0}
+    assert record["accounting"] == {"matched": 12, "scored": 2, "rejected_only": 10, "lost": 0}
 
 
 def test_rerunning_a_date_replaces_its_partition_and_a_failed_run_changes_nothing(

@@ -6,6 +6,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines import sources
+from sentiment_model import storage
 from sentiment_model.errors import InputError
 from tests.conftest import make_pipeline, tone, write_audio
 
@@ -87,4 +88,31 @@ def test_match_audio_through_fsspec_memory():
     assert sources.list_inputs(spec) == [f"{canonical}/x.wav", f"{canonical}/y.wav"]
     p, uris, _ = _run_match(spec)
     assert_that(uris, equal_to([f"{canonical}/x.wav", f"{canonical}/y.wav"]))
+    p.run()
+
+
+def test_links_to_nothing_and_fifos_are_errors_not_skips_or_hangs(tree):
+    os.mkfifo(tree / "sub" / "pipe.wav")
+    os.symlink(tree / "gone.wav", tree / "sub" / "dangling.wav")
+    os.symlink(tree / "loop.wav", tree / "loop.wav")
+    os.symlink(tree / "gone.txt", tree / "notes_link.txt")  # not audio: not listed
+    assert storage.local_file_problem(str(tree / "sub" / "pipe.wav"))[0] == "not_a_file"
+    assert storage.local_file_problem(str(tree / "sub")) == (
+        "not_a_file", f"{tree / 'sub'} is a directory, not a regular file; not read")
+    kind, message = storage.local_file_problem(str(tree / "loop.wav"))
+    assert kind == "broken_link" and message.endswith("loops")
+    assert storage.local_file_problem(str(tree / "a.wav")) is None
+    assert storage.local_file_problem(str(tree / "missing.wav")) is None
+    assert storage.local_file_problem("gs://bucket/a.wav") is None
+    p, uris, errors = _run_match(sources.resolve_input(str(tree)))
+    assert_that(uris, equal_to([str(tree / r) for r in
+                                ("a.wav", "sub/b.flac", "sub/deeper/c.wav", "sub/pipe.wav")]),
+                label="Uris")
+    assert_that(errors, equal_to([
+        {"uri": str(tree / "loop.wav"), "stage": "match", "error_type": "broken_link",
+         "message": f"symbolic link {tree / 'loop.wav'} -> {tree / 'loop.wav'} loops"},
+        {"uri": str(tree / "sub" / "dangling.wav"), "stage": "match",
+         "error_type": "broken_link",
+         "message": f"symbolic link {tree / 'sub' / 'dangling.wav'} -> {tree / 'gone.wav'} "
+                    "points to nothing"}]), label="Errors")
     p.run()
