@@ -65,7 +65,9 @@ def resolve_input(source: str) -> InputSpec:
 
 
 def parse_manifest(text: str, *, manifest_uri: str) -> tuple[list[str], list[dict]]:
-    """URIs listed by a manifest: one per line, or a CSV with a path column.
+    """URIs listed by a manifest: one per line, or a CSV with a path column
+    (a ``.csv`` file, or any whose first line names a path column; a comma
+    in a plain list's file name does not make it a CSV).
 
     Relative entries are relative to the manifest's folder. Repeated entries
     become ``duplicate`` error rows.
@@ -76,7 +78,9 @@ def parse_manifest(text: str, *, manifest_uri: str) -> tuple[list[str], list[dic
     lines = [line.strip() for line in text.splitlines()]
     first = next((line for line in lines if line and not line.startswith("#")), "")
     entries: list[str]
-    if "," in first or first.lower() in MANIFEST_PATH_COLUMNS:
+    header = [h.strip().lower() for h in next(csv.reader([first]), [])]
+    named = any(h in MANIFEST_PATH_COLUMNS for h in header)
+    if named or ("," in first and manifest_uri.lower().endswith(".csv")):
         reader = csv.DictReader(io.StringIO(text))
         header = {h.strip().lower(): h for h in (reader.fieldnames or [])}
         column = next((header[c] for c in MANIFEST_PATH_COLUMNS if c in header), None)

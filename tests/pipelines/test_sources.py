@@ -46,6 +46,12 @@ def test_manifest_lines_and_csv_resolve_relative_entries_and_flag_duplicates():
     uris, errors = sources.parse_manifest("path,duration\ngs://b/x.wav,3\ny.wav,2\n",
                                           manifest_uri="gs://b/m.csv")
     assert uris == ["gs://b/x.wav", "gs://b/y.wav"] and errors == []
+    uris, _ = sources.parse_manifest("call 1, agent.wav\nb.wav\n", manifest_uri="/m/list.txt")
+    assert uris == ["/m/call 1, agent.wav", "/m/b.wav"]
+    uris, _ = sources.parse_manifest("Path\nx.wav\n", manifest_uri="/m/list.txt")
+    assert uris == ["/m/x.wav"]
+    with pytest.raises(InputError, match="needs a 'path' column"):
+        sources.parse_manifest("name,duration\nx.wav,3\n", manifest_uri="/m/list.csv")
 
 
 def _run_match(spec):
