@@ -19,6 +19,7 @@ silent        RMS level below the configured silence threshold
 from __future__ import annotations
 
 import io
+import math
 import struct
 from typing import NamedTuple
 
@@ -221,6 +222,16 @@ def rms_dbfs(samples: np.ndarray) -> float:
     return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
 
 
+SILENT_DBFS = -200.0  # the level reported for digital silence (a table needs a number)
+
+
+def silence_message(level_dbfs: float, threshold_dbfs: float) -> str:
+    """The ``silent`` error message, the same in featurize and score."""
+    if not math.isfinite(level_dbfs) or level_dbfs <= SILENT_DBFS:
+        return "every sample is zero (digital silence)"
+    return f"RMS level {level_dbfs:.1f} dBFS is below the {threshold_dbfs:g} dBFS threshold"
+
+
 def check_signal(samples: np.ndarray, sample_rate: int, *, min_duration_s: float,
                  silence_dbfs: float) -> None:
     """Rejects mono audio that is too short or silent.
@@ -235,6 +246,4 @@ def check_signal(samples: np.ndarray, sample_rate: int, *, min_duration_s: float
         )
     level = rms_dbfs(samples)
     if level < silence_dbfs:
-        raise RejectedInput(
-            "silent", f"RMS level {level:.1f} dBFS is below the {silence_dbfs:g} dBFS threshold"
-        )
+        raise RejectedInput("silent", silence_message(level, silence_dbfs))

@@ -35,7 +35,7 @@ from sentiment_model.config import FeatureConfig
 from sentiment_model.features import Features, MelFilters, compute_features
 from sentiment_model.vad import DETECTORS, make_detector
 
-SILENT_DBFS = -200.0  # the level reported for digital silence
+SILENT_DBFS = audio_lib.SILENT_DBFS
 
 
 class WindowFeatures(NamedTuple):
@@ -212,8 +212,7 @@ class ChannelWindows:
             error = ("too_short", f"{duration:.3f} s of audio, the minimum is "
                                   f"{cfg.min_duration_s:g} s")
         elif loudness < cfg.silence_dbfs:
-            error = ("silent", f"RMS level {loudness:.1f} dBFS is below the "
-                               f"{cfg.silence_dbfs:g} dBFS threshold")
+            error = ("silent", audio_lib.silence_message(loudness, cfg.silence_dbfs))
         elif self._n_speech == 0:
             error = ("no_speech", f"none of {self._n_segments} windows holds speech by "
                                   f"{DETECTORS[self._segment.vad]}")

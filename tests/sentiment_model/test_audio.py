@@ -112,6 +112,10 @@ def test_check_signal_rejects_short_and_silent_audio():
         audio.check_signal(np.zeros(8000, np.float32) + 1e-5, 16000, min_duration_s=0.25,
                            silence_dbfs=-70)
     assert info.value.error_type == "silent"
+    assert str(info.value).startswith("RMS level -100.0 dBFS is below")
+    with pytest.raises(RejectedInput, match=r"^every sample is zero \(digital silence\)$"):
+        audio.check_signal(np.zeros(8000, np.float32), 16000, min_duration_s=0.25,
+                           silence_dbfs=-70)
     assert audio.rms_dbfs(np.zeros(10)) == float("-inf")
     assert audio.rms_dbfs(np.ones(10)) == pytest.approx(0.0)
     assert audio.rms_dbfs(np.zeros(0)) == float("-inf")

@@ -62,7 +62,8 @@ def test_a_channel_without_speech_is_rejected_with_the_detector_named():
     assert stats.error[0] == "no_speech" and "by Silero VAD" in stats.error[1]
     _, silent = scoring.channel_windows(np.zeros(RATE, np.float32), RATE,
                                         feature=FeatureConfig(), segment=seg.SegmentConfig())
-    assert silent.error[0] == "silent" and silent.loudness_dbfs == scoring.SILENT_DBFS
+    assert silent.error == ("silent", "every sample is zero (digital silence)")
+    assert silent.loudness_dbfs == scoring.SILENT_DBFS
 
 
 def test_a_quietly_recorded_utterance_is_detected_at_a_normal_level_and_featurized_as_is():
