@@ -210,7 +210,7 @@ def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, sc
     assert got == want
     assert len(errors) == len(want)
     assert errors.set_index(errors.uri.map(os.path.basename)).loc["stereo.wav", "message"] \
-        .startswith("channel 1: RMS level")
+        == "channel 1: every sample is zero (digital silence)"
     assert set(errors.stage) <= {"read", "decode", "segment"}
     assert record["accounting"] == {"matched": 12, "scored": 2, "rejected_only": 10, "lost": 0}
 
