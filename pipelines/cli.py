@@ -41,14 +41,27 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def run_job(job: Callable, argv: list[str] | None) -> int:
-    """Runs ``job(argv)``; project errors print one line and exit with status 2."""
+def run_job(job: Callable, argv: list[str] | None, *, debug: bool = False) -> int:
+    """Runs ``job(argv)``. A project error prints one line and exits with
+    status 2, any other failure one line and status 1 (``debug``: raised,
+    with its traceback); URLs in them are shown without credentials."""
+    from sentiment_model.storage import redact
+
     configure_logging()
     try:
         job(argv)
     except AudioSentimentError as exc:
-        print(f"audio-sentiment: error: {exc}", file=sys.stderr)
+        if debug:
+            raise
+        print(f"audio-sentiment: error: {redact(str(exc))}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if debug:
+            raise
+        text = redact(" ".join(str(exc).split()))[:500]
+        print(f"audio-sentiment: error: {type(exc).__name__}: {text} "
+              "(--debug shows the traceback)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -59,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         width = max(len(name) for name in SUBCOMMANDS)
         lines = ["usage: audio-sentiment COMMAND [options] [Beam options]", "", "commands:"]
         lines += [f"  {name.ljust(width)}  {text}" for name, (_, text) in SUBCOMMANDS.items()]
-        lines += ["", "audio-sentiment COMMAND --help shows a command's options."]
+        lines += ["", "audio-sentiment COMMAND --help shows a command's options; --debug "
+                  "shows the traceback of a failure."]
         print("\n".join(lines), file=sys.stderr if argv and argv[0] not in ("-h", "--help")
               else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
@@ -67,10 +81,12 @@ def main(argv: list[str] | None = None) -> int:
 
     skip_gc_at_exit()
     command, rest = argv[0], argv[1:]
+    debug = "--debug" in rest
+    rest = [a for a in rest if a != "--debug"]
     module = importlib.import_module(SUBCOMMANDS[command][0])
     if command == "make-demo-data":
-        return run_job(module.run_make_data, rest)
-    return run_job(module.run, rest)
+        return run_job(module.run_make_data, rest, debug=debug)
+    return run_job(module.run, rest, debug=debug)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import errno
 import glob
 import os
 import posixpath
+import re
 import shutil
 import stat
 from typing import NamedTuple
@@ -30,6 +31,17 @@ class FileInfo(NamedTuple):
 
     uri: str
     size_bytes: int
+
+
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][\w+.-]*://)[^/\s@]+@")
+_QUERY = re.compile(r"(?P<url>\b[a-zA-Z][\w+.-]*://[^\s?#]+)[?#][^\s'\")]*?"
+                    r"(?=[,.;:]?(?:\s|$|['\")]))")
+
+
+def redact(text: str) -> str:
+    """``text`` with every URL's credentials hidden: ``user:secret@`` becomes
+    ``***@`` and query strings (signed-URL tokens) are dropped."""
+    return _QUERY.sub(r"\g<url>", _USERINFO.sub(r"\g<scheme>***@", text))
 
 
 def is_beam_path(uri: str) -> bool:
