@@ -43,7 +43,7 @@ case "${1:-}" in
       --project "$PROJECT" --region "$REGION" \
       --template-file-gcs-location "gs://${BUCKET}/templates/featurize-${TAG}.json" \
       --parameters "input=gs://${BUCKET}/corpus/,labels=gs://${BUCKET}/corpus/labels.csv,output=gs://${BUCKET}/features/$(date +%F)" \
-      --parameters "^~^augment=${AUGMENT-noise=1,speed=0.9/1.1,snr=5/20}" \
+      --parameters "^~^augment=${AUGMENT-noise=1,speed=0.9/1.1,snr=5/20,telephone=1}" \
       --parameters "sdk_container_image=${WORKER},sdk_location=container" \
       --temp-location "gs://${BUCKET}/tmp" --worker-machine-type "$MACHINE_TYPE" \
       --max-workers "$MAX_WORKERS"

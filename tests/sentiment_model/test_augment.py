@@ -17,10 +17,10 @@ def test_parse_and_round_trip():
             AugmentConfig.parse(bad)
 
 
-def test_the_recommended_recipe_is_one_noise_and_two_speed_copies():
+def test_the_recommended_recipe_is_one_noise_two_speed_and_one_telephone_copy():
     cfg = AugmentConfig.parse(RECOMMENDED)
-    assert (cfg.noise_copies, cfg.speed_factors, cfg.snr_db_min, cfg.snr_db_max) == (
-        1, (0.9, 1.1), 5.0, 20.0)
+    assert (cfg.noise_copies, cfg.speed_factors, cfg.snr_db_min, cfg.snr_db_max,
+            cfg.telephone_copies) == (1, (0.9, 1.1), 5.0, 20.0, 1)
 
 
 def test_noise_copies_hit_their_snr_and_speed_changes_length_and_pitch():
