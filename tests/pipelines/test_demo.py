@@ -16,12 +16,14 @@ def test_demo_featurizes_trains_scores_calls_and_reports(tmp_path):
     assert {(os.path.basename(e["uri"]), e["error_type"]) for e in read_errors(features)} == {
         ("not_audio.wav", "unreadable"), ("empty.wav", "empty"),
         ("missing_file.wav", "missing_file")}
-    # the default recipe's training copies: one noisy and two speed-perturbed per train clip
+    # the default recipe's training copies: one noisy, two speed-perturbed and
+    # one telephone copy per train clip
     n_train = metadata["examples"]["train"] - metadata["augmented_examples"]["train"]
-    assert metadata["augmented_examples"] == {"train": 3 * n_train}
+    assert metadata["augmented_examples"] == {"train": 4 * n_train}
     assert metadata["augment"]["speed_factors"] == [0.9, 1.1]
+    assert metadata["augment"]["telephone_copies"] == 1
     examples = read_examples(features)
-    assert len(examples) == 150 + 3 * n_train
+    assert len(examples) == 150 + 4 * n_train
     assert sorted(metadata["speakers"]["train"] + metadata["speakers"]["eval"]
                   + metadata["speakers"]["test"]) == [f"spk{i:02d}" for i in range(10)]
 
