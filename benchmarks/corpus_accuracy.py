@@ -32,7 +32,8 @@ and speed copies), ``default_tel`` (the default architecture and the
 recommended copies) and ``seed`` (the study's preset and BiLSTM).
 
 Every (recipe, split, fold, seed) keeps its result in ``--work``; a second
-run reuses them (resumable) and prints the tables again.
+run reuses them (resumable) and prints the tables again (``--report-only``:
+of what is there, computing nothing).
 """
 
 from __future__ import annotations
@@ -266,6 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--splits", default="within,loco")
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the tables of the results in --work; compute nothing")
     args = parser.parse_args(argv)
     names = args.corpora.split(",")
     recipes = args.recipes.split(",")
@@ -287,6 +290,8 @@ def main(argv: list[str] | None = None) -> None:
         if os.path.exists(path):
             with open(path) as f:
                 results[(recipe, fold.name, seed)] = json.load(f)
+            continue
+        if args.report_only:
             continue
         test_rows = [r for r in rows if r["speaker"] in fold.test]
         train_rows = [r for r in rows if r["speaker"] in fold.train or r["speaker"] in fold.eval]
