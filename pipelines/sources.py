@@ -78,8 +78,8 @@ def parse_manifest(text: str, *, manifest_uri: str) -> tuple[list[str], list[dic
     lines = [line.strip() for line in text.splitlines()]
     first = next((line for line in lines if line and not line.startswith("#")), "")
     entries: list[str]
-    header = [h.strip().lower() for h in next(csv.reader([first]), [])]
-    named = any(h in MANIFEST_PATH_COLUMNS for h in header)
+    first_fields = [h.strip().lower() for h in next(csv.reader([first]), [])]
+    named = any(h in MANIFEST_PATH_COLUMNS for h in first_fields)
     if named or ("," in first and manifest_uri.lower().endswith(".csv")):
         reader = csv.DictReader(io.StringIO(text))
         header = {h.strip().lower(): h for h in (reader.fieldnames or [])}

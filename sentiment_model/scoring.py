@@ -111,9 +111,10 @@ class ChannelWindows:
         self._n_source = 0
         self._n_segments = 0
         self._n_speech = 0
-        # while no window is speech: the window with the most speech so far,
-        # held back so that it can be scored if no other window is
-        self._candidate: tuple[seg.Window, np.ndarray] | None = None
+        # while no window is speech: (window, its flags, its seconds of speech)
+        # of the one with the most speech so far, held back so that it can be
+        # scored if no other window is
+        self._candidate: tuple[seg.Window, np.ndarray, float] | None = None
 
     def push(self, mono: np.ndarray, *, last: bool = False) -> list[WindowFeatures]:
         """Adds one block ``[n]`` float32 of the channel at the source rate;
@@ -141,9 +142,8 @@ class ChannelWindows:
                  math.ceil((w.start + len(w.samples)) / self.vad.frame) <= self.vad.n_frames]
         self._pending = self._pending[len(ready):]
         out = [w for window in ready for w in self._decide(window)]
-        if last and self._candidate is not None:
-            out.append(self._release_candidate(rescue=self._n_speech == 0))
-        out.sort(key=lambda w: w.index)
+        if last:
+            out += self._release_candidate(rescue=self._n_speech == 0)
         keep = self._pending[0].start if self._pending else self._cutter.next_start
         self.vad.forget_before(keep)
         return out
@@ -164,28 +164,27 @@ class ChannelWindows:
         a candidate it releases)."""
         flags = self.vad.flags(w.start, w.start + len(w.samples))
         self._n_segments += 1
-        enough = self._speech_s(flags) >= self._segment.vad_min_speech_s
+        speech_s = self._speech_s(flags)
+        enough = speech_s >= self._segment.vad_min_speech_s
         if self.whole:
             return [self._window(w, flags, speech=enough)]
         if seg.is_speech_window(flags, self._segment.vad_min_speech_ratio):
-            released = ([] if self._candidate is None else
-                        [self._release_candidate(rescue=False)])
-            return [*released, self._window(w, flags, speech=True)]
+            return [*self._release_candidate(rescue=False), self._window(w, flags, speech=True)]
         if (self._n_speech == 0 and enough and
-                (self._candidate is None
-                 or self._speech_s(flags) > self._speech_s(self._candidate[1]))):
-            released = ([] if self._candidate is None else
-                        [self._release_candidate(rescue=False)])
-            self._candidate = (w, flags)
+                (self._candidate is None or speech_s > self._candidate[2])):
+            released = self._release_candidate(rescue=False)
+            self._candidate = (w, flags, speech_s)
             return released
         return [self._window(w, flags, speech=False)]
 
-    def _release_candidate(self, *, rescue: bool) -> WindowFeatures:
-        """The held window: scored (``rescue``: no other window of the channel
-        is speech) or not."""
-        w, flags = self._candidate
+    def _release_candidate(self, *, rescue: bool) -> list[WindowFeatures]:
+        """The held window, if any: scored (``rescue``: no other window of the
+        channel is speech) or not."""
+        if self._candidate is None:
+            return []
+        w, flags, _ = self._candidate
         self._candidate = None
-        return self._window(w, flags, speech=rescue)
+        return [self._window(w, flags, speech=rescue)]
 
     def _window(self, w: seg.Window, flags: np.ndarray, *, speech: bool) -> WindowFeatures:
         rate = self._feature.sample_rate
