@@ -91,8 +91,8 @@ def default_model_parameters(card: dict) -> int:
 
 
 def make_model(workdir: str, *, preset: str = "default") -> str:
-    from pipelines import featurize
-    from sentiment_model import models, synth, train
+    from pipelines import featurize, train
+    from sentiment_model import models, synth
     from sentiment_model.config import FeatureConfig
     from sentiment_model.config import preset as preset_config
 

@@ -12,7 +12,7 @@ from schemas import tables
 from sentiment_model import storage
 from sentiment_model.errors import InputError
 
-MIX = -1  # channel key of a mono mix in analysis frames (null in Parquet)
+MIX = tables.MIX_CHANNEL  # a mono mix-down (files of earlier releases hold null)
 
 
 def read_table(scores: str, table: str, *, run_date: str | None = None):

@@ -1,19 +1,16 @@
 """Pieces every Beam job shares: runner choice, output checks, the errors
-table, progress logging and small combiners."""
+table and small helpers."""
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import time
 import uuid
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from schemas.tables import ERRORS_SCHEMA
+from schemas import tables
 from sentiment_model import storage
 from sentiment_model.errors import ConfigError
 
@@ -33,6 +30,16 @@ def make_pipeline(pipeline_args: list[str]) -> beam.Pipeline:
 
         return beam.Pipeline(runner=FnApiRunner(), options=options)
     return beam.Pipeline(options=options)
+
+
+LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "SwitchingDirectRunner",
+                 "BundleBasedDirectRunner", "PrismRunner")
+
+
+def is_local(p: beam.Pipeline) -> bool:
+    """Whether ``p``'s workers run on this machine (they share its disk)."""
+    name = type(p.runner).__name__ if getattr(p, "runner", None) is not None else None
+    return name is None or name in LOCAL_RUNNERS or name.startswith("Test")
 
 
 def check_writable(output: str) -> None:
@@ -80,6 +87,20 @@ def prepare_output_dir(output: str, *, overwrite: bool, owned: tuple[str, ...]) 
                               f"({exc})") from None
 
 
+PARQUET_CODEC = "zstd"  # every Parquet file the jobs write
+
+
+def project_version() -> str:
+    """The installed audio-sentiment's version (``0+unknown`` when run from a
+    source tree that was never installed)."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("audio-sentiment")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
 class WriteErrors(beam.PTransform):
     """Writes error rows (schemas.tables.ERRORS_SCHEMA) as one Parquet file."""
 
@@ -90,43 +111,13 @@ class WriteErrors(beam.PTransform):
     def expand(self, rows):
         return rows | "WriteParquet" >> beam.io.WriteToParquet(
             self._prefix,
-            schema=ERRORS_SCHEMA,
+            schema=tables.with_metadata(tables.ERRORS_SCHEMA, table=tables.ERRORS_TABLE,
+                                        project_version=project_version()),
+            codec=PARQUET_CODEC,
             num_shards=1,
             shard_name_template="-SSSSS-of-NNNNN",
             file_name_suffix=".parquet",
         )
-
-
-class Progress:
-    """Per-worker progress lines on stderr, at most one every ``interval_s``.
-
-    Each worker process counts what it did itself; with several workers each
-    prints its own share.
-    """
-
-    def __init__(self, job: str, total: int, *, interval_s: float = 10.0) -> None:
-        self._job, self._total, self._interval = job, total, interval_s
-        self._files = 0
-        self._audio_s = 0.0
-        self._start = time.monotonic()
-        self._last = self._start
-
-    def update(self, *, audio_s: float) -> None:
-        self._files += 1
-        self._audio_s += audio_s
-        now = time.monotonic()
-        if now - self._last >= self._interval:
-            self._last = now
-            self.log()
-
-    def log(self) -> None:
-        elapsed = max(time.monotonic() - self._start, 1e-9)
-        total = f" (of {self._total} matched in all)" if self._total else ""
-        # stderr, not logging: Beam's worker processes do not forward INFO logs
-        print(f"{time.strftime('%H:%M:%S')} {self._job} [worker {os.getpid()}]: "
-              f"{self._files} files read by this worker{total}, "
-              f"{self._audio_s / 3600:.2f} h of audio, {self._audio_s / elapsed:.1f} audio-s/s",
-              file=sys.stderr, flush=True)
 
 
 def format_counts(counts: dict[str, int]) -> str:

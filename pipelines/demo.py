@@ -15,12 +15,13 @@ report) and ``WORKDIR/evaluation`` (scores against the scripted answers).
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import sys
 
+from pipelines import args as cli_args
 from pipelines import evaluate, featurize, report, score
+from pipelines import train as train_job
 from sentiment_model import calls, synth, train
 from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 
@@ -40,10 +41,13 @@ def write_demo_audio(out_dir: str, *, seed: int = 0) -> str:
 
 
 def parse_known_args(argv):
-    parser = argparse.ArgumentParser(prog="audio-sentiment demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workdir", default="build/demo")
-    parser.add_argument("--seed", type=int, default=0)
+    """(demo's options, Beam's options for featurize and score); an option
+    neither knows raises ConfigError."""
+    parser = cli_args.job_parser("demo", __doc__)
+    parser.add_argument("--workdir", default="build/demo",
+                        help="where everything is written (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the voices, the calls and training (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=10,
                         help="training epochs at most (default: %(default)s; the generated "
                              "voices are learnt within a few epochs)")
@@ -51,14 +55,17 @@ def parse_known_args(argv):
     parser.add_argument("--augment", default=RECOMMENDED_AUGMENT,
                         help="featurize --augment for the training data, '' for none "
                              "(default: %(default)s, the product's default recipe)")
-    return parser.parse_known_args(argv)
+    return cli_args.parse_job_args(parser, argv, beam=True)
 
 
 def run_make_data(argv=None) -> str:
-    parser = argparse.ArgumentParser(prog="audio-sentiment make-demo-data")
-    parser.add_argument("--output", required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    """Writes the demo corpus (``make-demo-data``); returns labels.csv's path."""
+    parser = cli_args.job_parser("make-demo-data", "Writes the generated demo corpus "
+                                 "(WAV files and labels.csv) without running anything on it.")
+    cli_args.add_output(parser, help="where the corpus is written", required=True)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the voices (default: %(default)s)")
+    args, _ = cli_args.parse_job_args(parser, argv, beam=False)
     path = write_demo_audio(args.output, seed=args.seed)
     print(f"demo corpus written; labels: {path}")
     return path
@@ -76,7 +83,7 @@ def run(argv=None) -> dict:
     ])
     print(f"demo: shards, schema.pbtxt and metadata.json in {features_dir}", file=sys.stderr)
     model_dir = os.path.join(args.workdir, "model")
-    card = train.run(["--features", features_dir, "--model-dir", model_dir,
+    card = train_job.run(["--features", features_dir, "--model-dir", model_dir,
                       "--epochs", str(args.epochs), "--patience", "10", "--seed", str(args.seed)])
     print(f"demo: model card {os.path.join(model_dir, train.CARD_FILE)}", file=sys.stderr)
     print(f"demo: plots {os.path.join(model_dir, 'plots', 'confusion_matrix.png')} and "
@@ -90,9 +97,9 @@ def run(argv=None) -> dict:
     record = score.run(["--input", os.path.join(calls_dir, "calls"), "--model-dir", model_dir,
                         "--output", scores_dir, "--run-date", run_date, *beam_args])
     report_dir = os.path.join(args.workdir, "report")
-    report.run(["--scores", scores_dir, "--out", report_dir])
+    report.run(["--scores", scores_dir, "--output", report_dir])
     metrics = evaluate.run(["--scores", scores_dir, "--labels", expected, "--run-date",
-                            run_date, "--out", os.path.join(args.workdir, "evaluation")])
+                            run_date, "--output", os.path.join(args.workdir, "evaluation")])
     print(f"demo: Parquet scores in {scores_dir}/{{files,segments,errors}}/"
           f"run_date={run_date}/", file=sys.stderr)
     print(f"demo: report {os.path.join(report_dir, 'report.html')}", file=sys.stderr)
@@ -107,3 +114,9 @@ def write_demo_calls(out_dir: str, *, train_speakers: list[str], n_calls: int,
     agent, customers = known[-1], known[:-1] or known
     return calls.write_calls(out_dir, n_calls=n_calls, agent=agent, customers=customers,
                              seed=seed)
+
+
+if __name__ == "__main__":
+    from pipelines.cli import main
+
+    sys.exit(main(["demo", *sys.argv[1:]]))

@@ -1,6 +1,6 @@
 """evaluate: scored files against ground-truth labels.
 
-    audio-sentiment evaluate --scores SCORE_OUTPUT --labels labels.csv [--out DIR]
+    audio-sentiment evaluate --scores SCORE_OUTPUT --labels labels.csv [--output DIR]
         [--run-date YYYY-MM-DD] [--label-map a=x,b=y]
 
 The label CSV is the one featurize reads (``path,label`` or
@@ -9,13 +9,12 @@ optionally with a ``channel`` column (0, 1, ...) for split stereo calls;
 without it a file's label applies to each of its scored channels.
 
 Prints accuracy, UAR (unweighted average recall), macro-F1 and the
-per-class report; with ``--out`` writes ``metrics.json`` and
+per-class report; with ``--output`` writes ``metrics.json`` and
 ``confusion_matrix.png`` there.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -26,6 +25,7 @@ import tempfile
 import numpy as np
 
 from pipelines import analysis, labels
+from pipelines import args as cli_args
 from sentiment_model import evaluation, storage
 from sentiment_model.errors import ConfigError, InputError
 
@@ -138,24 +138,30 @@ def summary_lines(metrics: dict) -> list[str]:
 
 
 def parse_known_args(argv):
-    parser = argparse.ArgumentParser(prog="audio-sentiment evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    """(evaluate's options, []); an unknown option raises ConfigError."""
+    parser = cli_args.job_parser("evaluate", __doc__)
     parser.add_argument("--scores", required=True, help="a score --output directory")
     parser.add_argument("--labels", required=True, help="ground-truth label CSV")
-    parser.add_argument("--out", help="write metrics.json and confusion_matrix.png here")
-    parser.add_argument("--run-date", help="only this run_date partition")
+    cli_args.add_output(parser, help="write metrics.json and confusion_matrix.png here",
+                        required=False)
+    parser.add_argument("--run-date", type=cli_args.run_date,
+                        help="YYYY-MM-DD: only this run_date partition")
     parser.add_argument("--label-map", help="raw label -> class: a JSON file, 'a=x,b=y' or "
                                             "'emotion-sentiment' (emotion names -> sentiment)")
-    return parser.parse_known_args(argv)
+    return cli_args.parse_job_args(parser, argv, beam=False)
 
 
 def run(argv=None) -> dict:
-    args, unknown = parse_known_args(argv)
-    if unknown:
-        raise ConfigError(f"unknown argument(s): {' '.join(unknown)}")
-    metrics = evaluate(scores=args.scores, labels_uri=args.labels, out=args.out,
+    args, _ = parse_known_args(argv)
+    metrics = evaluate(scores=args.scores, labels_uri=args.labels, out=args.output,
                        run_date=args.run_date, label_map=labels.parse_label_map(args.label_map))
     print("\n".join(summary_lines(metrics)), file=sys.stderr)
-    if args.out:
-        print(f"evaluate: metrics.json and confusion_matrix.png in {args.out}", file=sys.stderr)
+    if args.output:
+        print(f"evaluate: metrics.json and confusion_matrix.png in {args.output}", file=sys.stderr)
     return metrics
+
+
+if __name__ == "__main__":
+    from pipelines.cli import main
+
+    sys.exit(main(["evaluate", *sys.argv[1:]]))

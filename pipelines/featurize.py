@@ -20,7 +20,8 @@ from typing import Any
 
 import apache_beam as beam
 
-from pipelines import common, labels, sources, stats
+from pipelines import args as cli_args
+from pipelines import common, labels, progress, sources, stats
 from pipelines import featurize_fns as fns
 from pipelines.tfrecord_sink import WriteTFRecords
 from schemas import features as fk
@@ -102,6 +103,7 @@ class FeaturizePlan:
     label_table: labels.LabelTable | None
     speaker_splits: dict[str, str]
     split_source: str
+    progress_board: str | None = None  # pipelines.progress: the shared folder of a local run
 
     @property
     def vocabulary(self) -> tuple[str, ...]:
@@ -179,7 +181,7 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
             fns.UnlabelledItemFn(ratios=config.split_ratios, seed=config.split_seed))
 
     decoded = items | "ReadAudio" >> beam.ParDo(fns.ReadAudioFn(
-        total=plan.n_inputs, interval_s=config.progress_interval_s,
+        total=plan.n_inputs, interval_s=config.progress_interval_s, board=plan.progress_board,
     )).with_outputs("errors", main="decoded")
     extracted = decoded.decoded | "ExtractMfcc" >> beam.ParDo(fns.ExtractMfccFn(
         feature=cfg, channels=config.channels, augment=config.augment,
@@ -267,7 +269,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="directory (recursive), glob ('data/**/*.wav'), gs:// / s3:// URI, "
                              "fsspec URL (memory://, file://...) or manifest (.txt: one URI per "
                              "line; .csv: a 'path' column)")
-    parser.add_argument("--output", required=True, help="output directory (local, gs://, s3://)")
+    cli_args.add_output(parser, help="output directory (local, gs://, s3://)", required=True)
     parser.add_argument("--labels", help="label CSV: path,label[,speaker][,split] "
                                          "(or Filename,Class)")
     parser.add_argument("--label-map", "--label_map",
@@ -285,7 +287,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split-ratios", default="0.8,0.1,0.1",
                         help="train,eval,test shares when the labels have no split column "
                              "(by speaker when known, else by file name hash)")
-    parser.add_argument("--split-seed", type=int, default=0)
+    parser.add_argument("--split-seed", type=int, default=0,
+                        help="seed of the split (by speaker or file-name hash) and of the "
+                             "augmentation "
+                             "(default: %(default)s)")
     parser.add_argument("--num-shards", "--num_shards", type=int, default=0,
                         help="shards per split (0: the runner decides)")
     parser.add_argument("--compression", default="gzip", choices=sorted(SHARD_SUFFIXES),
@@ -299,16 +304,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the outputs of an earlier run in --output")
     parser.add_argument("--progress-interval", type=float, default=10.0,
-                        help="seconds between progress lines (default: %(default)s)")
+                        help="seconds between progress lines, 0 for none (default: "
+                             "%(default)s)")
 
 
 def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    # allow_abbrev=False: Beam's own options must never be taken for ours.
-    parser = argparse.ArgumentParser(prog="audio-sentiment featurize", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     allow_abbrev=False)
+    """(featurize's options, Beam's options); an option neither knows raises
+    ConfigError."""
+    parser = cli_args.job_parser("featurize", __doc__)
     add_arguments(parser)
-    return parser.parse_known_args(argv)
+    return cli_args.parse_job_args(parser, argv, beam=True)
 
 
 def config_from_args(args: argparse.Namespace) -> FeaturizeConfig:
@@ -371,8 +376,12 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     common.LOG.info(
         "featurize: %d input files matched by %s", plan.n_inputs, plan.input_spec.source)
     p = test_pipeline or common.make_pipeline(pipeline_args)
-    build_pipeline(p, plan)
-    p.run().wait_until_finish()
+    with progress.ProgressLine(fns.JOB, plan.n_inputs,
+                               interval_s=plan.config.progress_interval_s) as line:
+        if test_pipeline is not None or common.is_local(p):
+            plan = dataclasses.replace(plan, progress_board=line.board)
+        build_pipeline(p, plan)
+        p.run().wait_until_finish()
     metadata_uri = storage.join(plan.config.output, meta.METADATA_FILE)
     metadata = meta.loads(storage.read_text(metadata_uri), source=metadata_uri)
     print(summarize(metadata, plan.config.output), file=sys.stderr)

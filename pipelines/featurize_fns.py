@@ -15,8 +15,8 @@ import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
 from pipelines import labels, stats
-from pipelines.common import Progress
 from pipelines.process import skip_gc_at_exit
+from pipelines.progress import Progress
 from schemas import features as fk
 from schemas import metadata as meta
 from sentiment_model import audio as audio_lib
@@ -116,41 +116,45 @@ class UnlabelledItemFn(beam.DoFn):
 class ReadAudioFn(beam.DoFn):
     """AudioItem -> DecodedItem: reads the bytes and decodes the whole file."""
 
-    def __init__(self, *, total: int, interval_s: float) -> None:
-        self._total, self._interval = total, interval_s
+    def __init__(self, *, total: int, interval_s: float, board: str | None = None) -> None:
+        self._total, self._interval, self._board = total, interval_s, board
 
     def setup(self):
         skip_gc_at_exit()  # this worker process exits seconds sooner
-        self._progress = Progress(JOB, self._total, interval_s=self._interval)
+        self._progress = Progress(JOB, self._total, interval_s=self._interval,
+                                  board=self._board)
 
     def process(self, item: AudioItem):
+        out = self._read(item)
+        self._progress.update(audio_s=out.audio.duration_s
+                              if isinstance(out, DecodedItem) else 0.0)
+        yield out
+
+    def _read(self, item: AudioItem):
+        """The decoded file, or its error row (tagged ``errors``)."""
         problem = storage.local_file_problem(item.uri)
         if problem is not None:
-            yield beam.pvalue.TaggedOutput("errors", labels.error_row(item.uri, "read", *problem))
-            return
+            return beam.pvalue.TaggedOutput("errors", labels.error_row(item.uri, "read",
+                                                                       *problem))
         try:
             data = storage.read_bytes(item.uri)
         except Exception as exc:
-            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+            return beam.pvalue.TaggedOutput("errors", labels.error_row(
                 item.uri, "read", "read_failed", describe(exc)))
-            return
         try:
             decoded = audio_lib.decode_audio(data)
         except RejectedInput as exc:
-            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+            return beam.pvalue.TaggedOutput("errors", labels.error_row(
                 item.uri, "decode", exc.error_type, exc.message))
-            return
         except Exception as exc:  # never lose the record, whatever the decoder raises
-            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+            return beam.pvalue.TaggedOutput("errors", labels.error_row(
                 item.uri, "decode", "decode_failed", describe(exc)))
-            return
-        self._progress.update(audio_s=decoded.duration_s)
-        yield DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
+        return DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
 
     def teardown(self):
         progress = getattr(self, "_progress", None)
         if progress is not None:
-            progress.log()
+            progress.close()
 
 
 class ExtractMfccFn(beam.DoFn):

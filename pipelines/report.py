@@ -1,6 +1,6 @@
 """report: an analyst's HTML report with charts from score outputs.
 
-    audio-sentiment report --scores SCORE_OUTPUT --out DIR
+    audio-sentiment report --scores SCORE_OUTPUT --output DIR
         [--channel-names 0=agent,1=customer] [--top 5] [--timelines 3]
 
 Writes ``DIR/report.html`` (self-contained: the charts are embedded) and the
@@ -17,7 +17,6 @@ were scored.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime
 import html
@@ -28,6 +27,7 @@ import tempfile
 import numpy as np
 
 from pipelines import analysis
+from pipelines import args as cli_args
 from schemas import tables
 from sentiment_model import storage
 from sentiment_model.errors import ConfigError, InputError
@@ -293,29 +293,33 @@ padding:3px 8px;text-align:right}}th{{background:#f3f3f3}}img{{max-width:100%}}<
 
 
 def parse_known_args(argv):
-    parser = argparse.ArgumentParser(prog="audio-sentiment report", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    """(report's options, []); an unknown option raises ConfigError."""
+    parser = cli_args.job_parser("report", __doc__)
     parser.add_argument("--scores", required=True, help="a score --output directory")
-    parser.add_argument("--out", required=True, help="where report.html and the PNGs go")
+    cli_args.add_output(parser, help="where report.html and the PNGs go", required=True)
     parser.add_argument("--channel-names", default="0=agent,1=customer",
                         help="names of split channels (default: %(default)s)")
     parser.add_argument("--top", type=int, default=5,
                         help="calls listed as falling / rising most (default: %(default)s)")
     parser.add_argument("--timelines", type=int, default=3,
                         help="calls drawn as timelines (default: %(default)s)")
-    return parser.parse_known_args(argv)
+    return cli_args.parse_job_args(parser, argv, beam=False)
 
 
 def run(argv=None) -> dict:
-    args, unknown = parse_known_args(argv)
-    if unknown:
-        raise ConfigError(f"unknown argument(s): {' '.join(unknown)}")
+    args, _ = parse_known_args(argv)
     if args.top < 1 or args.timelines < 1:
         raise ConfigError("--top and --timelines must be positive")
-    storage.makedirs(args.out)
-    found = build_report(args.scores, args.out,
+    storage.makedirs(args.output)
+    found = build_report(args.scores, args.output,
                          channel_names=parse_channel_names(args.channel_names),
                          top=args.top, timelines=args.timelines)
-    print(f"report: {storage.join(args.out, 'report.html')} ({len(found['days'])} run date(s), "
+    print(f"report: {storage.join(args.output, 'report.html')} ({len(found['days'])} run date(s), "
           f"charts: {', '.join(found['charts'])})", file=sys.stderr)
     return found
+
+
+if __name__ == "__main__":
+    from pipelines.cli import main
+
+    sys.exit(main(["report", *sys.argv[1:]]))

@@ -35,7 +35,8 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
-from pipelines import common, sources
+from pipelines import args as cli_args
+from pipelines import common, progress, sources
 from pipelines import score_fns as fns
 from schemas import tables
 from sentiment_model import audio as audio_lib
@@ -68,11 +69,7 @@ class ScoreConfig:
     def validate(self) -> ScoreConfig:
         if self.channels not in CHANNEL_MODES:
             raise ConfigError(f"--channels {self.channels!r}: choose auto, mix or split")
-        if self.run_date is not None:
-            try:
-                datetime.date.fromisoformat(self.run_date)
-            except ValueError:
-                raise ConfigError(f"--run-date {self.run_date!r}: expected YYYY-MM-DD") from None
+        cli_args.run_date(self.run_date)
         if self.batch_size < 1:
             raise ConfigError("--batch-size must be positive")
         if not self.run_id:
@@ -108,6 +105,7 @@ class ScorePlan:
     input_spec: sources.InputSpec
     uris: tuple[str, ...]
     card: dict
+    progress_board: str | None = None  # pipelines.progress: the shared folder of a local run
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -210,6 +208,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
             feature=plan.feature, segment=config.segment, channels=config.channels,
             input_kind=card["input_kind"], norm=card["normalization"],
             total=len(plan.uris), interval_s=config.progress_interval_s,
+            board=plan.progress_board,
         )).with_outputs("skipped", "summaries", "errors", main="inputs")
     )
     valid = read.inputs | "ValidateInputs" >> beam.ParDo(
@@ -248,7 +247,10 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
     for table, rows in outputs.items():
         rows | f"Write{table.title()}" >> beam.io.WriteToParquet(
             storage.join(config.table_dir(table, staged=True), "part"),
-            schema=schemas[table],
+            schema=tables.with_metadata(schemas[table], table=table,
+                                        project_version=common.project_version(),
+                                        model_version=card["model_version"]),
+            codec=common.PARQUET_CODEC,
             shard_name_template="-SSSSS-of-NNNNN",
             file_name_suffix=".parquet",
         )
@@ -316,19 +318,17 @@ def commit(plan: ScorePlan) -> dict:
 
 # ====================================================================== CLI
 def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    # allow_abbrev=False: Beam's own options must never be taken for ours.
-    # The --x_y spellings are for Dataflow Flex Template parameters.
-    parser = argparse.ArgumentParser(prog="audio-sentiment score", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     allow_abbrev=False)
+    """(score's options, Beam's options); an option neither knows raises
+    ConfigError. The --x_y spellings are for Dataflow Flex Template parameters."""
+    parser = cli_args.job_parser("score", __doc__)
     d = seg.SegmentConfig()
     parser.add_argument("--input", required=True,
                         help="directory (recursive), glob, gs:// / s3:// URI, fsspec URL or "
                              "manifest (.txt or .csv with a 'path' column)")
     parser.add_argument("--model-dir", "--model_dir", required=True,
                         help="a model exported by `audio-sentiment train` (local or cloud)")
-    parser.add_argument("--output", required=True, help="output root (local, gs://, s3://)")
-    parser.add_argument("--run-date", "--run_date",
+    cli_args.add_output(parser, help="output root (local, gs://, s3://)", required=True)
+    parser.add_argument("--run-date", "--run_date", type=cli_args.run_date,
                         help="YYYY-MM-DD: write (replace) the run_date=... partition of each "
                              "table")
     parser.add_argument("--segment-seconds", "--segment_seconds", type=float, default=d.segment_s,
@@ -354,8 +354,9 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
     parser.add_argument("--overwrite", action="store_true",
                         help="without --run-date: replace the scores already in --output")
     parser.add_argument("--progress-interval", type=float, default=10.0,
-                        help="seconds between progress lines (default: %(default)s)")
-    return parser.parse_known_args(argv)
+                        help="seconds between progress lines, 0 for none (default: "
+                             "%(default)s)")
+    return cli_args.parse_job_args(parser, argv, beam=True)
 
 
 def config_from_args(args: argparse.Namespace) -> ScoreConfig:
@@ -398,8 +399,12 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
                     plan.input_spec.source, plan.card["architecture"],
                     plan.card["model_version"][:12])
     p = test_pipeline or common.make_pipeline(pipeline_args)
-    build_pipeline(p, plan)
-    p.run().wait_until_finish()
+    with progress.ProgressLine(fns.JOB, len(plan.uris),
+                               interval_s=plan.config.progress_interval_s) as line:
+        if test_pipeline is not None or common.is_local(p):
+            plan = dataclasses.replace(plan, progress_board=line.board)
+        build_pipeline(p, plan)
+        p.run().wait_until_finish()
     record = commit(plan)
     print(summarize(record, plan.config), file=sys.stderr)
     return record

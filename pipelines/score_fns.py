@@ -15,10 +15,10 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from pipelines.common import Progress
 from pipelines.featurize_fns import describe
 from pipelines.labels import error_row
 from pipelines.process import skip_gc_at_exit
+from pipelines.progress import Progress
 from schemas import tables
 from sentiment_model import audio as audio_lib
 from sentiment_model import dataset, scoring, storage
@@ -93,24 +93,34 @@ class SegmentAudioFn(beam.DoFn):
     """
 
     def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
-                 input_kind: str, norm: dict, total: int, interval_s: float) -> None:
+                 input_kind: str, norm: dict, total: int, interval_s: float,
+                 board: str | None = None) -> None:
         self._feature, self._segment, self._channels = feature, segment, channels
         self._input_kind, self._norm = input_kind, norm
-        self._total, self._interval = total, interval_s
+        self._total, self._interval, self._board = total, interval_s, board
         # built at pipeline construction and pickled with the DoFn, so that
         # worker processes skip librosa's filter and MFCC imports (~2.4 s)
         self._filters = mel_filters(feature)
 
     def setup(self):
         skip_gc_at_exit()  # this worker process exits seconds sooner
-        self._progress = Progress(JOB, self._total, interval_s=self._interval)
+        self._progress = Progress(JOB, self._total, interval_s=self._interval,
+                                  board=self._board)
 
     def teardown(self):
         progress = getattr(self, "_progress", None)
         if progress is not None:
-            progress.log()
+            progress.close()
 
     def process(self, uri: str):
+        audio_s = 0.0
+        for out in self._outputs(uri):
+            if isinstance(out, beam.pvalue.TaggedOutput) and out.tag == "summaries":
+                audio_s = max(audio_s, out.value[1].duration_s)
+            yield out
+        self._progress.update(audio_s=audio_s)
+
+    def _outputs(self, uri: str):
         problem = storage.local_file_problem(uri)
         if problem is not None:
             yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", *problem))
@@ -138,7 +148,7 @@ class SegmentAudioFn(beam.DoFn):
                                                                describe(exc)))
             return
         with fileobj:
-            for out in self._process_file(uri, fileobj, count=False):
+            for out in self._process_file(uri, fileobj):
                 yield self._normalised(out, groups) if isinstance(out, _RawWindow) else out
 
     def _first_pass(self, uri: str, fileobj) -> tuple[list | None, dict[int, dict]]:
@@ -185,7 +195,7 @@ class SegmentAudioFn(beam.DoFn):
         block = max(1, round(self._segment.block_s * stream.sample_rate))
         return stream, ids, mode, states, block
 
-    def _process_file(self, uri: str, fileobj, *, count: bool = True):
+    def _process_file(self, uri: str, fileobj):
         """All outputs of one file; speech windows of speaker-normalised models
         come out as ``_RawWindow`` (normalised by ``process``)."""
         try:
@@ -218,8 +228,6 @@ class SegmentAudioFn(beam.DoFn):
                                                          _summary(uri, channel,
                                                                   states[channel].stats(),
                                                                   stream.sample_rate)))
-        if count:
-            self._progress.update(audio_s=stream.declared_frames / stream.sample_rate)
 
     def _fail(self, uri, states, error_type, message):
         yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", error_type, message))
@@ -385,10 +393,9 @@ class AggregateChannelFn(beam.DoFn):
                 uri, "inference", "not_scored", f"{_channel_text(channel)}no speech window "
                                                 "could be scored (see its other error rows)"))
             return
-        out_channel = None if channel == audio_lib.MIX_CHANNEL else channel
         row: dict[str, Any] = {
             "uri": uri,
-            "channel": out_channel,
+            "channel": channel,
             "duration_s": summary.duration_s,
             "sample_rate": summary.sample_rate,
             "speech_s": summary.speech_s,
@@ -412,7 +419,7 @@ class AggregateChannelFn(beam.DoFn):
         })
         yield row
         for s in scored:
-            seg_row = {"uri": uri, "channel": out_channel, "index": s.index,
+            seg_row = {"uri": uri, "channel": channel, "index": s.index,
                        "start_s": s.start_s, "end_s": s.end_s, "is_speech": s.is_speech,
                        "label": (self._labels[int(np.argmax(s.probs))]
                                  if s.probs is not None else None),

@@ -1,6 +1,14 @@
-"""Parquet table schemas (pyarrow)."""
+"""Parquet table schemas (pyarrow), with the meaning of every column.
+
+The files score writes carry :func:`with_metadata`'s schema: each field's
+``description`` (from :data:`DESCRIPTIONS`) and, for the whole file, the
+table name, the project and model versions. Mono mix-downs have ``channel``
+:data:`MIX_CHANNEL` (-1), as in featurize's shards.
+"""
 
 import pyarrow as pa
+
+MIX_CHANNEL = -1  # the channel value of a mono mix-down, in every table and shard
 
 # One row per rejected input, in every job's ``errors/`` output.
 ERRORS_SCHEMA = pa.schema(
@@ -43,7 +51,7 @@ def files_schema(labels) -> pa.Schema:
     return pa.schema(
         [
             pa.field("uri", pa.string(), nullable=False),
-            pa.field("channel", pa.int32()),  # null for a mono mix-down
+            pa.field("channel", pa.int32(), nullable=False),
             pa.field("duration_s", pa.float64(), nullable=False),
             pa.field("sample_rate", pa.int32(), nullable=False),
             pa.field("speech_s", pa.float64(), nullable=False),
@@ -71,7 +79,7 @@ def segments_schema(labels) -> pa.Schema:
     return pa.schema(
         [
             pa.field("uri", pa.string(), nullable=False),
-            pa.field("channel", pa.int32()),
+            pa.field("channel", pa.int32(), nullable=False),
             pa.field("index", pa.int32(), nullable=False),
             pa.field("start_s", pa.float64(), nullable=False),
             pa.field("end_s", pa.float64(), nullable=False),
@@ -81,3 +89,66 @@ def segments_schema(labels) -> pa.Schema:
             pa.field("run_id", pa.string(), nullable=False),
         ]
     )
+
+
+# The meaning of each column (``p_*`` and ``share_*`` by prefix).
+DESCRIPTIONS = {
+    "uri": "the recording",
+    "stage": "where the input was rejected: match, labels, read, decode, features (featurize); "
+             "segment, inference, aggregate (score)",
+    "error_type": "machine-readable reason, e.g. unreadable, too_short, no_speech",
+    "message": "what is wrong, for a person",
+    "channel": "channel index (0 = agent, 1 = customer on the usual recorders); -1 for a "
+               "mono mix-down",
+    "duration_s": "length of the recording, seconds",
+    "sample_rate": "the file's sample rate, Hz",
+    "speech_s": "seconds of speech frames found by the speech detector",
+    "silence_ratio": "1 - speech_s / duration_s",
+    "loudness_dbfs": "RMS level of the channel, dBFS (-200 for digital silence)",
+    "label": "class with the highest mean probability over the speech windows (segments: "
+             "of this window; null for non-speech windows)",
+    "confidence": "that mean probability",
+    "p_": "mean probability of the class over the speech windows (segments: of this window)",
+    "n_segments": "windows cut, speech or not",
+    "n_speech_segments": "speech windows",
+    "share_": "share of speech windows whose own label is the class",
+    "first_quarter_label": "label of the mean probabilities of the speech windows "
+                           "overlapping the first quarter of the recording; null when none",
+    "last_quarter_label": "the same for the last quarter",
+    "n_changes": "label changes between consecutive speech windows, after one-window runs "
+                 "are absorbed by their neighbour",
+    "model_version": "sha256 of model.keras and its card's prediction fields",
+    "model_architecture": "the model's architecture, e.g. bilstm_stats",
+    "run_id": "the score run (see _runs/RUN_ID.json)",
+    "scored_at": "when the row was produced (UTC)",
+    "index": "the window's position in the channel: 0, 1, ... in time order",
+    "start_s": "start of the window, seconds from the start of the recording",
+    "end_s": "end of the window, seconds from the start of the recording",
+    "is_speech": "whether the speech detector found speech in the window",
+}
+
+
+def description(column: str) -> str:
+    """The meaning of ``column`` (``p_<class>``, ``share_<class>`` by prefix).
+
+    Raises:
+        KeyError: a column without one (every schema's column has one).
+    """
+    if column in DESCRIPTIONS:
+        return DESCRIPTIONS[column]
+    for prefix in ("p_", "share_"):
+        if column.startswith(prefix):
+            return DESCRIPTIONS[prefix]
+    raise KeyError(f"no description of column {column!r} in schemas.tables.DESCRIPTIONS")
+
+
+def with_metadata(schema: pa.Schema, *, table: str, project_version: str,
+                  model_version: str | None = None) -> pa.Schema:
+    """``schema`` with each field's ``description`` and the file's
+    ``audio_sentiment.table``, ``audio_sentiment.version`` and (when given)
+    ``audio_sentiment.model_version`` metadata (bytes keys and values)."""
+    fields = [f.with_metadata({"description": description(f.name)}) for f in schema]
+    meta = {"audio_sentiment.table": table, "audio_sentiment.version": project_version}
+    if model_version is not None:
+        meta["audio_sentiment.model_version"] = model_version
+    return pa.schema(fields, metadata=meta)

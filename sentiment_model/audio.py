@@ -27,10 +27,10 @@ import numpy as np
 import soundfile
 import soxr
 
+from schemas.tables import MIX_CHANNEL  # the channel id of a mono mix-down (-1)
 from sentiment_model.errors import RejectedInput
 
 CHANNEL_MODES = ("mix", "split")
-MIX_CHANNEL = -1  # channel id of a mono mix-down
 
 
 class DecodedAudio(NamedTuple):

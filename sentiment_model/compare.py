@@ -1,25 +1,18 @@
-"""compare: the study's CNN2D vs LSTM vs BiLSTM comparison, on your own data.
+"""The study's CNN2D vs LSTM vs BiLSTM comparison, on your own data
+(the ``audio-sentiment compare`` job is :mod:`pipelines.compare`).
 
-    audio-sentiment compare --features DIR [--features DIR2 ...] --out DIR
-        [--architectures seed_bilstm,seed_lstm,seed_cnn2d,bilstm_attention,...] [--epochs N]
-        [--label-groups MAP]
-
-Trains every listed architecture on every features directory it can read
-(the seed models read the pooled vector of MFCC features that are not
-speaker-normalised, e.g. ``--preset seed``; ``seed_cnn2d`` needs
-``--preset seed_cnn2d`` features; each pair skipped is said on stderr), all
-with the same seed, and writes
-``comparison.md`` and ``comparison.json`` plus each model under ``models/``.
+:func:`compare` trains every listed architecture on every features
+directory it can read, all with the same seed, and writes ``comparison.md``
+and ``comparison.json`` plus each model under ``models/``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
-from sentiment_model import dataset, label_groups, models, train
+from sentiment_model import dataset, models, train
 from sentiment_model.errors import ConfigError
 
 COLUMNS = ("architecture", "preset", "evaluated_on", "accuracy", "uar", "macro_f1",
@@ -79,35 +72,3 @@ def markdown_table(rows: list[dict]) -> str:
                          else f"{value:,}" if col == "parameters" else str(value))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def run(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(prog="audio-sentiment compare", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--features", action="append", required=True,
-                        help="a featurize output directory (repeatable)")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--architectures", default=",".join(models.ARCHITECTURES),
-                        help="comma-separated; also the ensembles "
-                             f"{', '.join(models.ENSEMBLES)} (default: %(default)s)")
-    parser.add_argument("--epochs", type=int,
-                        help="for every architecture (default: each one's, as train)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--patience", type=int,
-                        help="for every architecture (default: each one's, as train)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--label-groups", metavar="MAP",
-                        help="as train --label-groups: train on the feature labels, report "
-                             "and compare on their groups")
-    args = parser.parse_args(argv)
-    archs = [a.strip() for a in args.architectures.split(",") if a.strip()]
-    unknown = [a for a in archs if a not in models.ARCHITECTURES and a not in models.ENSEMBLES]
-    if unknown:
-        raise ConfigError(f"--architectures: unknown {', '.join(unknown)}")
-    rows = compare(args.features, args.out, architectures=archs, epochs=args.epochs,
-                   batch_size=args.batch_size, patience=args.patience, seed=args.seed,
-                   label_groups=label_groups.parse_mapping(args.label_groups,
-                                                           option="--label-groups"))
-    print(markdown_table(rows), file=sys.stderr)
-    print(f"compare: comparison.md and comparison.json in {args.out}", file=sys.stderr)
-    return rows

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sentiment_model import audio as audio_lib
-from sentiment_model import dataset, storage
+from sentiment_model import dataset, quiet, storage
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import InputError
 from sentiment_model.features import compute_features
@@ -44,6 +44,7 @@ def read_model_card(model_dir: str) -> dict:
             or a card field that changes predictions is not what was
             exported (``model_version`` signs both).
     """
+    quiet.import_tensorflow()
     import tensorflow as tf
 
     from schemas.features import SCHEMA_VERSION
@@ -91,6 +92,7 @@ def load_model_dir(model_dir: str) -> LoadedModel:
     Raises:
         InputError: see :func:`read_model_card`, or Keras refuses the file.
     """
+    quiet.import_tensorflow()
     import keras
 
     from sentiment_model import models  # noqa: F401  (registers the custom layers)

@@ -1,17 +1,15 @@
-"""train: featurize shards -> a versioned Keras model with its model card.
+"""Training: featurize shards -> a versioned Keras model with its model card.
 
-    audio-sentiment train --features DIR --model-dir DIR [--architecture NAME]
-        [--epochs N] [--batch-size N] [--seed N] [--mixed-precision] ...
-
-Writes ``model.keras``, ``model_card.json``, ``metrics.json``,
-``history.csv``, ``plots/confusion_matrix.png``,
-``plots/learning_curves.png`` and TensorBoard logs under ``logs/``.
+:func:`train` runs one :class:`TrainConfig` (the ``audio-sentiment train``
+job, :mod:`pipelines.train`, builds it from the command line). Writes
+``model.keras``, ``model_card.json``, ``metrics.json``, ``history.csv``,
+``plots/confusion_matrix.png``, ``plots/learning_curves.png`` and
+TensorBoard logs under ``logs/``.
 Runs on a CPU; unchanged on one or several GPUs (MirroredStrategy).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import datetime
@@ -315,7 +313,8 @@ def train(config: TrainConfig) -> dict:
                                                     start_from_epoch=config.min_epochs - 1)
             board = keras.callbacks.TensorBoard(
                 log_dir=log_dir if len(plan) == 1 else storage.join(log_dir, f"m{i}"))
-            history = member.fit(training_data(seed), validation_data=val_ds,
+            # shuffle=False: the dataset shuffles itself (by seed); Keras cannot
+            history = member.fit(training_data(seed), validation_data=val_ds, shuffle=False,
                                  epochs=config.epochs, class_weight=weights,
                                  verbose=config.verbose, callbacks=[stopper, board])
             h = {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -350,7 +349,7 @@ def train(config: TrainConfig) -> dict:
                     print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
                           "epochs", file=sys.stderr)
                 member = new_member(run["seed"], run["architecture"])
-                member.fit(refit_data(run["seed"]), epochs=run["best_epoch"],
+                member.fit(refit_data(run["seed"]), epochs=run["best_epoch"], shuffle=False,
                            class_weight=refit_weights, verbose=config.verbose)
                 refit_members.append(member)
             refit = {"examples": len(y_refit),
@@ -504,81 +503,3 @@ def summary_line(card: dict) -> str:
             f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
             f"macro-F1 {evaluated['macro_f1']:.3f}, ECE {evaluated['ece']:.3f} "
             f"(n={evaluated['n']})")
-
-
-def parse_known_args(argv):
-    parser = argparse.ArgumentParser(prog="audio-sentiment train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--features", required=True, help="a featurize output directory")
-    parser.add_argument("--model-dir", required=True, help="where the model is exported")
-    parser.add_argument("--architecture", default="bilstm_stats",
-                        help="seed_bilstm, seed_lstm, seed_cnn2d, bilstm_attention, "
-                             "frame_stats (logistic regression on the frames' mean, std, "
-                             "min, max, percentiles and frame-to-frame change) or "
-                             "bilstm_stats (the average of those two) "
-                             "(default: %(default)s)")
-    def schedule_default(key: str) -> str:
-        return (f"default: {STUDY_SCHEDULE[key]} for the seed_* models, as the study trained "
-                f"them; {PRODUCT_SCHEDULE[key]} for the others, as the default recipe was "
-                "measured")
-
-    parser.add_argument("--epochs", type=int,
-                        help=f"epochs at most ({schedule_default('epochs')})")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float,
-                        help="for every model trained (default: 1e-3; frame_stats 1e-2)")
-    parser.add_argument("--patience", type=int,
-                        help=f"early-stopping patience in epochs ({schedule_default('patience')})")
-    parser.add_argument("--min-epochs", type=int, metavar="N",
-                        help="early stopping keeps the best epoch from epoch N on, and counts "
-                             f"patience from there ({schedule_default('min_epochs')})")
-    parser.add_argument("--no-class-weights", action="store_true",
-                        help="do not weight classes by inverse frequency")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_float16 (for GPUs with tensor cores)")
-    parser.add_argument("--spec-augment", action="store_true",
-                        help="SpecAugment time/coefficient masking while training "
-                             "(the BiLSTM of bilstm_attention and bilstm_stats)")
-    parser.add_argument("--ensemble", type=int, default=1, metavar="K",
-                        help="train K models (seeds SEED..SEED+K-1, each initialised and "
-                             "its data shuffled by its own seed: the models K separate runs "
-                             "train; bilstm_stats: K of each member) and export their "
-                             "average as one model (default: %(default)s)")
-    parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
-                        help="standard deviation of Gaussian noise added to the standardised "
-                             "frames while training (the BiLSTM of bilstm_attention and "
-                             "bilstm_stats; default: %(default)s)")
-    parser.add_argument("--refit", action="store_true",
-                        help="after early stopping, retrain from scratch on the train and "
-                             "validation data for the best epoch count (the exported model; "
-                             "eval metrics stay those of the early-stopped model)")
-    parser.add_argument("--label-groups", metavar="MAP",
-                        help="train on the feature labels and export a model that reports "
-                             "groups of them: 'emotion-sentiment' (common emotion names -> "
-                             "negative/neutral/positive), a JSON file or 'a=x,b=y'; every "
-                             "label needs a group")
-    parser.add_argument("--no-calibrate", action="store_true",
-                        help="export the probabilities as trained, without the temperature "
-                             "fitted on the validation data")
-    return parser.parse_known_args(argv)
-
-
-def run(argv=None) -> dict:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args, unknown = parse_known_args(argv)
-    if unknown:
-        raise ConfigError(f"unknown argument(s): {' '.join(unknown)}")
-    config = TrainConfig(
-        features=args.features, model_dir=args.model_dir, architecture=args.architecture,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=args.patience, min_epochs=args.min_epochs,
-        class_weights=not args.no_class_weights, seed=args.seed,
-        mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
-        input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
-        label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"),
-        calibrate=not args.no_calibrate)
-    card = train(config)
-    print(summary_line(card), file=sys.stderr)
-    print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)
-    return card

@@ -113,7 +113,7 @@ def scoring_model(tmp_path_factory) -> str:
     speech (benchmarks/README.md), and ``make demo`` (10 voices, training
     copies) still scores its calls perfectly with the default preset.
     """
-    from sentiment_model import train
+    from pipelines import train
 
     root = tmp_path_factory.mktemp("scoring")
     audio = str(root / "audio")

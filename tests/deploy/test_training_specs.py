@@ -5,7 +5,7 @@ import os
 import pytest
 import yaml
 
-from sentiment_model import train
+from pipelines import train
 from tests.deploy.test_images import ROOT
 
 

@@ -12,7 +12,7 @@ def test_evaluate_scored_calls_against_their_expected_labels(scored_calls, calls
                                                              tmp_path):
     out = str(tmp_path / "eval")
     metrics = evaluate.run(["--scores", scored_calls, "--labels",
-                            os.path.join(calls_dir, "expected.csv"), "--out", out,
+                            os.path.join(calls_dir, "expected.csv"), "--output", out,
                             "--run-date", "2026-11-23"])
     assert metrics["counts"]["evaluated"] == 6
     assert metrics["counts"]["labelled_without_score"] == 0

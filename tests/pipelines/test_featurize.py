@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -9,12 +10,14 @@ import uuid
 
 import fsspec
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import soundfile
 from apache_beam.testing.util import assert_that
 
 from pipelines import cli, featurize, featurize_fns
 from schemas import features as fk
+from schemas import tables
 from schemas.metadata import FEATURE_CONFIG_FILE, SCHEMA_FILE
 from sentiment_model import audio as audio_lib
 from sentiment_model.config import FeatureConfig, preset
@@ -169,6 +172,12 @@ def test_every_bad_input_lands_in_errors_and_good_files_are_all_written(tmp_path
     assert got == expected
     assert all(e["message"] and e["stage"] for e in errors)
     assert {e["stage"] for e in errors} == {"labels", "match", "read", "decode", "features"}
+    (errors_file,) = glob.glob(os.path.join(out, "errors", "*.parquet"))
+    parquet = pq.ParquetFile(errors_file)
+    assert parquet.metadata.row_group(0).column(0).compression == "ZSTD"
+    assert parquet.schema_arrow.metadata[b"audio_sentiment.table"] == b"errors"
+    assert parquet.schema_arrow.field("stage").metadata[b"description"].decode() \
+        == tables.description("stage")
     written = by_uri(read_examples(out))
     assert sorted(written) == sorted(good)
     assert written[good[0]][fk.LABEL][0] == b"pos"  # the first row wins over the duplicate

@@ -22,7 +22,7 @@ def two_days(scored_calls, tmp_path_factory):
 
 def test_report_has_every_section_and_readable_charts(two_days, tmp_path):
     out = str(tmp_path / "report")
-    found = report.run(["--scores", two_days, "--out", out, "--top", "2", "--timelines", "2"])
+    found = report.run(["--scores", two_days, "--output", out, "--top", "2", "--timelines", "2"])
     assert found["days"] == ["2026-11-23", "2026-11-24"]
     assert found["charts"] == ["share_by_channel.png", "share_by_day.png", "timelines.png",
                                "volume.png"]
@@ -46,7 +46,7 @@ def test_report_has_every_section_and_readable_charts(two_days, tmp_path):
 
 
 def test_report_errors_are_clear(tmp_path, capsys):
-    assert cli.main(["report", "--scores", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert cli.main(["report", "--scores", str(tmp_path), "--output", str(tmp_path / "r")]) == 2
     assert "no files/ table" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="0=agent"):
         report.parse_channel_names("agent,customer")

@@ -12,7 +12,7 @@ import soundfile
 from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, RunInference
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipelines import cli, score
+from pipelines import cli, common, score
 from pipelines import score_fns as fns
 from schemas import features as fk
 from schemas import tables
@@ -203,8 +203,9 @@ def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, sc
     record = score_into(str(tmp_path / "out"), "--input", str(manifest), "--model-dir",
                         scoring_model, *SCORE_ARGS)
     files = files_table(str(tmp_path / "out"))
-    assert sorted(zip(files.uri.map(os.path.basename), files.channel.fillna(-1), strict=True)
-                  ) == [("good.wav", -1), ("stereo.wav", 0)]
+    assert files.channel.dtype == np.int32  # never null: -1 is the mono mix-down
+    assert sorted(zip(files.uri.map(os.path.basename), files.channel, strict=True)
+                  ) == [("good.wav", tables.MIX_CHANNEL), ("stereo.wav", 0)]
     errors = pd.read_parquet(tmp_path / "out" / "errors")
     got = {os.path.basename(u): t for u, t in zip(errors.uri, errors.error_type, strict=True)}
     assert got == want
@@ -213,6 +214,29 @@ def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, sc
         == "channel 1: every sample is zero (digital silence)"
     assert set(errors.stage) <= {"read", "decode", "segment"}
     assert record["accounting"] == {"matched": 12, "scored": 2, "rejected_only": 10, "lost": 0}
+
+
+def test_every_table_is_zstd_compressed_and_describes_its_columns(scored_calls, scoring_model):
+    import pyarrow.parquet as pq
+
+    version = read_model_card(scoring_model)["model_version"]
+    for table in (tables.FILES_TABLE, tables.SEGMENTS_TABLE, tables.ERRORS_TABLE):
+        (path,) = glob.glob(os.path.join(scored_calls, table, "run_date=2026-11-23", "*.parquet"))
+        parquet = pq.ParquetFile(path)
+        row_group = parquet.metadata.row_group(0) if parquet.metadata.num_row_groups else None
+        if row_group is not None:
+            assert {row_group.column(i).compression for i in range(row_group.num_columns)} \
+                == {"ZSTD"}
+        schema = parquet.schema_arrow
+        meta = {k.decode(): v.decode() for k, v in schema.metadata.items()
+                if not k.startswith(b"ARROW:")}
+        assert meta == {"audio_sentiment.table": table,
+                        "audio_sentiment.version": common.project_version(),
+                        "audio_sentiment.model_version": version}
+        for field in schema:
+            assert field.metadata[b"description"].decode() == tables.description(field.name)
+    with pytest.raises(KeyError, match="no description of column 'colour'"):
+        tables.description("colour")
 
 
 def test_rerunning_a_date_replaces_its_partition_and_a_failed_run_changes_nothing(
@@ -302,7 +326,7 @@ def test_model_and_argument_problems_fail_before_any_work(tmp_path, scoring_mode
     assert cli.main([*base, "--model-dir", str(foreign)]) == 2
     assert "schema version 99" in capsys.readouterr().err
     assert cli.main([*base, "--model-dir", scoring_model, "--run-date", "24/11/2026"]) == 2
-    assert "expected YYYY-MM-DD" in capsys.readouterr().err
+    assert "expected a day as YYYY-MM-DD" in capsys.readouterr().err
     assert cli.main([*base, "--model-dir", scoring_model, "--hop-seconds", "5"]) == 2
     assert "--hop-seconds 5.0" in capsys.readouterr().err
     assert not (tmp_path / "out" / "files").exists()
@@ -400,7 +424,7 @@ def test_score_tables_follow_the_model_vocabulary():
 @pytest.fixture(scope="module")
 def speaker_model(corpus, tmp_path_factory) -> str:
     """A (barely trained) model on speaker-normalised features."""
-    from sentiment_model import train
+    from pipelines import train
 
     root = tmp_path_factory.mktemp("speaker_model")
     featurize_into(str(root / "features"), "--input", corpus, "--labels",

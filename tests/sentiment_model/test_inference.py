@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from pipelines import train as train_job
 from schemas import features as fk
 from sentiment_model import inference, train
 from sentiment_model.errors import InputError
@@ -14,7 +15,7 @@ from tests.conftest import read_examples
 @pytest.fixture(scope="module")
 def model_dir(features_dir, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("model"))
-    train.run(["--features", features_dir, "--model-dir", out, "--epochs", "1",
+    train_job.run(["--features", features_dir, "--model-dir", out, "--epochs", "1",
                "--batch-size", "8"])
     return out
 

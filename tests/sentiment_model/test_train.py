@@ -6,6 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from pipelines import compare as compare_job
+from pipelines import train as train_job
 from schemas.features import SCHEMA_VERSION
 from sentiment_model import calibration, dataset, train
 from sentiment_model.errors import ConfigError, InputError
@@ -13,7 +15,7 @@ from tests.conftest import featurize_into
 
 
 def run_train(features, model_dir, *extra):
-    return train.run(["--features", features, "--model-dir", str(model_dir), "--epochs", "3",
+    return train_job.run(["--features", features, "--model-dir", str(model_dir), "--epochs", "3",
                       "--batch-size", "4", "--patience", "2", *extra])
 
 
@@ -131,15 +133,14 @@ def test_clear_errors_for_unusable_features(features_dir, corpus, tmp_path):
 
 
 def test_compare_trains_each_compatible_architecture(features_dir, corpus, tmp_path, capsys):
-    from sentiment_model import compare
     from tests.conftest import featurize_into
 
     speaker = str(tmp_path / "speaker")
     featurize_into(speaker, "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
                    "--preset", "speaker_norm")
-    rows = compare.run(["--features", features_dir, "--features", speaker,
-                        "--out", str(tmp_path), "--epochs", "1",
-                        "--architectures", "seed_lstm,seed_cnn2d,bilstm_attention"])
+    rows = compare_job.run(["--features", features_dir, "--features", speaker,
+                            "--output", str(tmp_path), "--epochs", "1",
+                            "--architectures", "seed_lstm,seed_cnn2d,bilstm_attention"])
     # pooled vectors of speaker-normalised features and MFCCs as images are skipped, saying so
     assert sorted((r["architecture"], r["preset"]) for r in rows) == [
         ("bilstm_attention", "default"), ("bilstm_attention", "speaker_norm"),
@@ -158,7 +159,7 @@ def test_compare_trains_each_compatible_architecture(features_dir, corpus, tmp_p
 
 
 def test_mixed_precision_runs_on_cpu_and_resets_the_policy(features_dir, tmp_path):
-    card = train.run(["--features", features_dir, "--model-dir", str(tmp_path), "--epochs", "1",
+    card = train_job.run(["--features", features_dir, "--model-dir", str(tmp_path), "--epochs", "1",
                       "--mixed-precision", "--spec-augment"])
     assert card["hyperparameters"]["mixed_precision"] is True
     assert card["hyperparameters"]["spec_augment"] is True
@@ -209,7 +210,7 @@ def test_bilstm_stats_is_the_default_and_takes_the_bilstm_options():
     from sentiment_model import models
 
     assert (train.TrainConfig(features="f", model_dir="m").architecture
-            == train.parse_known_args(["--features", "f", "--model-dir", "m"])[0].architecture
+            == train_job.parse_known_args(["--features", "f", "--model-dir", "m"])[0].architecture
             == models.DEFAULT_ARCHITECTURE == "bilstm_stats")
     with pytest.raises(ConfigError, match="--input-noise"):
         train.TrainConfig(features="f", model_dir="m", architecture="frame_stats",
@@ -229,12 +230,12 @@ def test_each_architecture_gets_its_schedule_unless_told(features_dir, tmp_path)
                     .resolved()) == (200, 20, 1)  # the study's
     assert schedule(train.TrainConfig(features="f", model_dir="m", epochs=3,
                                       min_epochs=2).resolved()) == (3, 8, 2)
-    args = train.parse_known_args(["--features", "f", "--model-dir", "m"])[0]
+    args = train_job.parse_known_args(["--features", "f", "--model-dir", "m"])[0]
     assert (args.epochs, args.patience, args.min_epochs) == (None, None, None)
     with pytest.raises(ConfigError, match=r"--min-epochs 41: .*\(40\)"):
         train.TrainConfig(features="f", model_dir="m", min_epochs=41).validate()
     # a run without them records the schedule it used
-    card = train.run(["--features", features_dir, "--model-dir", str(tmp_path / "m"),
+    card = train_job.run(["--features", features_dir, "--model-dir", str(tmp_path / "m"),
                       "--architecture", "frame_stats", "--batch-size", "4"])
     hyper = card["hyperparameters"]
     assert (hyper["epochs"], hyper["patience"], hyper["min_epochs"]) == (40, 8, 1)
@@ -297,11 +298,11 @@ def test_label_groups_errors(features_dir, tmp_path):
 
 
 def test_compare_with_label_groups_reports_the_groups(features_dir, tmp_path):
-    from sentiment_model import compare, inference
+    from sentiment_model import inference
 
-    rows = compare.run(["--features", features_dir, "--out", str(tmp_path), "--epochs", "1",
-                        "--architectures", "seed_lstm",
-                        "--label-groups", "negative=bad,neutral=ok,positive=ok"])
+    rows = compare_job.run(["--features", features_dir, "--output", str(tmp_path),
+                            "--epochs", "1", "--architectures", "seed_lstm",
+                            "--label-groups", "negative=bad,neutral=ok,positive=ok"])
     assert [r["architecture"] for r in rows] == ["seed_lstm"]
     loaded = inference.load_model_dir(rows[0]["model_dir"])
     assert loaded.labels == ("bad", "ok")

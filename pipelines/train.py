@@ -1,0 +1,109 @@
+"""train: featurize shards -> a versioned Keras model with its model card.
+
+    audio-sentiment train --features DIR --model-dir DIR [--architecture NAME]
+        [--epochs N] [--batch-size N] [--seed N] [--mixed-precision] ...
+
+Writes ``model.keras``, ``model_card.json``, ``metrics.json``,
+``history.csv``, ``plots/confusion_matrix.png``,
+``plots/learning_curves.png`` and TensorBoard logs under ``logs/``.
+Runs on a CPU; unchanged on one or several GPUs (MirroredStrategy).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pipelines import args as cli_args
+from sentiment_model import label_groups
+from sentiment_model import train as training
+from sentiment_model.train import PRODUCT_SCHEDULE, STUDY_SCHEDULE
+
+
+def parse_known_args(argv):
+    """(train's options, []); an unknown option raises ConfigError."""
+    parser = cli_args.job_parser("train", __doc__)
+    parser.add_argument("--features", required=True, help="a featurize output directory")
+    parser.add_argument("--model-dir", required=True, help="where the model is exported")
+    parser.add_argument("--architecture", default="bilstm_stats",
+                        help="seed_bilstm, seed_lstm, seed_cnn2d, bilstm_attention, "
+                             "frame_stats (logistic regression on the frames' mean, std, "
+                             "min, max, percentiles and frame-to-frame change) or "
+                             "bilstm_stats (the average of those two) "
+                             "(default: %(default)s)")
+    def schedule_default(key: str) -> str:
+        return (f"default: {STUDY_SCHEDULE[key]} for the seed_* models, as the study trained "
+                f"them; {PRODUCT_SCHEDULE[key]} for the others, as the default recipe was "
+                "measured")
+
+    parser.add_argument("--epochs", type=int,
+                        help=f"epochs at most ({schedule_default('epochs')})")
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="examples per training step (default: %(default)s)")
+    parser.add_argument("--learning-rate", type=float,
+                        help="for every model trained (default: 1e-3; frame_stats 1e-2)")
+    parser.add_argument("--patience", type=int,
+                        help=f"early-stopping patience in epochs ({schedule_default('patience')})")
+    parser.add_argument("--min-epochs", type=int, metavar="N",
+                        help="early stopping keeps the best epoch from epoch N on, and counts "
+                             f"patience from there ({schedule_default('min_epochs')})")
+    parser.add_argument("--no-class-weights", action="store_true",
+                        help="do not weight classes by inverse frequency")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="initialisation and shuffling seed (default: %(default)s)")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="mixed_float16 (for GPUs with tensor cores)")
+    parser.add_argument("--spec-augment", action="store_true",
+                        help="SpecAugment time/coefficient masking while training "
+                             "(the BiLSTM of bilstm_attention and bilstm_stats)")
+    parser.add_argument("--ensemble", type=int, default=1, metavar="K",
+                        help="train K models (seeds SEED..SEED+K-1, each initialised and "
+                             "its data shuffled by its own seed: the models K separate runs "
+                             "train; bilstm_stats: K of each member) and export their "
+                             "average as one model (default: %(default)s)")
+    parser.add_argument("--input-noise", type=float, default=0.0, metavar="SIGMA",
+                        help="standard deviation of Gaussian noise added to the standardised "
+                             "frames while training (the BiLSTM of bilstm_attention and "
+                             "bilstm_stats; default: %(default)s)")
+    parser.add_argument("--refit", action="store_true",
+                        help="after early stopping, retrain from scratch on the train and "
+                             "validation data for the best epoch count (the exported model; "
+                             "eval metrics stay those of the early-stopped model)")
+    parser.add_argument("--label-groups", metavar="MAP",
+                        help="train on the feature labels and export a model that reports "
+                             "groups of them: 'emotion-sentiment' (common emotion names -> "
+                             "negative/neutral/positive), a JSON file or 'a=x,b=y'; every "
+                             "label needs a group")
+    parser.add_argument("--no-calibrate", action="store_true",
+                        help="export the probabilities as trained, without the temperature "
+                             "fitted on the validation data")
+    return cli_args.parse_job_args(parser, argv, beam=False)
+
+
+def run(argv=None) -> dict:
+    """Runs train; returns the model card.
+
+    Raises:
+        AudioSentimentError: on bad arguments or features, before training.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args, _ = parse_known_args(argv)
+    config = training.TrainConfig(
+        features=args.features, model_dir=args.model_dir, architecture=args.architecture,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        patience=args.patience, min_epochs=args.min_epochs,
+        class_weights=not args.no_class_weights, seed=args.seed,
+        mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
+        input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
+        label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"),
+        calibrate=not args.no_calibrate)
+    card = training.train(config)
+    print(training.summary_line(card), file=sys.stderr)
+    print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)
+    return card
+
+
+if __name__ == "__main__":
+    from pipelines.cli import main
+
+    sys.exit(main(["train", *sys.argv[1:]]))
