@@ -40,7 +40,8 @@ setup(
         "onnxruntime>=1.20",
     ],
     extras_require={
-        "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9", "webrtcvad-wheels>=2.0.14"],
+        "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9", "webrtcvad-wheels>=2.0.14",
+                "markdown-it-py>=3"],
     },
     entry_points={
         "console_scripts": ["audio-sentiment=pipelines.cli:main"],
