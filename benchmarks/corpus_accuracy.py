@@ -197,8 +197,8 @@ def model_result(recipe: str, fold: Fold, rows: list[dict], test_rows: list[dict
     loaded = inference.load_model_dir(model_dir)
     segment = seg.SegmentConfig()
     result = {"train_cpu_s": time.process_time() - started,
-              "train_eval": card["metrics"]["eval"]["uar"],
-              "temperature": (card["calibration"] or {}).get("temperature")}
+              "train_eval": card.metrics["eval"]["uar"],
+              "temperature": (card.calibration or {}).get("temperature")}
     truth = [r["label"] for r in test_rows]
     for channel in corpora.CHANNELS:
         scored, whole = [], []

@@ -279,7 +279,7 @@ def train_recipe(rows, fold_dir: str, recipe: tuple, *, data: str, test_spk: str
     """Featurizes one fold as ``recipe`` (a RECIPES value) says and trains its
     model into ``fold_dir/model-NAME`` (``model-NAME-seedN`` for a training
     seed N other than 0); returns (model directory, model card). ``epochs`` /
-    ``patience`` ``None``: the architecture's (``train.schedule_for``)."""
+    ``patience`` ``None``: the architecture's (``Architecture.schedule``)."""
     from sentiment_model import train
 
     name, preset, arch, label_col, options = recipe
@@ -302,9 +302,9 @@ def main() -> None:
     parser.add_argument("--results", default="results.json",
                         help="file name of the results in --workdir")
     parser.add_argument("--folds", type=int, default=0, help="run only the first N folds")
-    from sentiment_model.train import schedule_for  # imports no TensorFlow
+    from sentiment_model.architectures import get  # imports no TensorFlow
 
-    product, study = schedule_for("bilstm_stats"), schedule_for("seed_bilstm")
+    product, study = get("bilstm_stats").schedule, get("seed_bilstm").schedule
     parser.add_argument("--epochs", type=int, help="of the recipes other than seed "
                         f"(default: train's, {product['epochs']})")
     parser.add_argument("--patience", type=int, help="of the recipes other than seed "
@@ -369,13 +369,13 @@ def main() -> None:
             name, _, arch, label_col, options = recipe
             # recipes trained on emotions may report their sentiment
             scored_col = "label" if options.get("label_groups") else label_col
-            seed_recipe = arch.startswith("seed_")
+            seed_recipe = get(arch).study
             model_dir, card = train_recipe(
                 rows, fold_dir, recipe, data=args.data, test_spk=test_spk, eval_spk=eval_spk,
                 epochs=args.seed_epochs if seed_recipe else args.epochs,
                 patience=args.seed_patience if seed_recipe else args.patience,
                 seed=args.train_seed)
-            train_seconds[name] = train_seconds.get(name, 0.0) + card["train_seconds"]
+            train_seconds[name] = train_seconds.get(name, 0.0) + card.details["train_seconds"]
             print(f"fold {test_spk}: {train.summary_line(card)}", file=sys.stderr)
             loaded = inference.load_model_dir(model_dir)
             labels = list(loaded.labels)
@@ -393,8 +393,8 @@ def main() -> None:
                 np.array([labels.index(r[scored_col]) for r in test_rows]),
                 np.array([labels.index(p) for p in preds[name]["clean"][-len(test_rows):]]),
                 labels)["uar"]
-            assert abs(clean_uar - card["metrics"]["test"]["uar"]) < 1e-6, (
-                clean_uar, card["metrics"]["test"]["uar"])
+            assert abs(clean_uar - card.metrics["test"]["uar"]) < 1e-6, (
+                clean_uar, card.metrics["test"]["uar"])
         print(f"fold {i + 1}/{len(folds)} done, {time.time() - started:.0f} s", file=sys.stderr)
 
     results = {}

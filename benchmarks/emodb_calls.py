@@ -69,15 +69,15 @@ def utterance_source(rows, audio, *, customer: str, agent: str):
 def model_for_fold(rows, fold_dir: str, *, data: str, test_spk: str, eval_spk: str,
                    epochs: int | None, patience: int | None, recipe: str) -> str:
     from benchmarks.emodb_accuracy import RECIPES, train_recipe
-    from sentiment_model import train
-    from sentiment_model.config import FeatureConfig, preset
+    from sentiment_model.config import preset
+    from sentiment_model.model_card import CARD_FILE, ModelCard
 
     name, presets, *_ = RECIPES[recipe]
     model_dir = os.path.join(fold_dir, f"model-{name}")
-    card_path = os.path.join(model_dir, train.CARD_FILE)
+    card_path = os.path.join(model_dir, CARD_FILE)
     if os.path.exists(card_path):
         with open(card_path) as f:
-            made = FeatureConfig.from_dict(json.load(f)["feature_config"])
+            made = ModelCard.from_dict(json.load(f)).feature
             if made.same_values(preset(presets[0]).with_overrides(
                     dict(item.split("=", 1) for item in presets[1:]))):
                 return model_dir

@@ -63,14 +63,14 @@ def member_models(loaded: inference.LoadedModel) -> list[tuple[str, inference.Lo
     (``models.average_ensemble``: layers ``member_0`` ...), in training order;
     empty for a single model, and for a model that reports label groups (its
     members sit one level deeper; said on stderr)."""
-    runs = loaded.card.get("ensemble") or []
+    runs = loaded.card.details.get("ensemble") or []
     if len(runs) < 2:
         return []
     if "member_0" not in {layer.name for layer in loaded.model.layers}:
-        print(f"{loaded.card['architecture']} model {loaded.card['model_version'][:12]}: "
+        print(f"{loaded.card.architecture} model {loaded.card.model_version[:12]}: "
               "members not split (it reports label groups)", file=sys.stderr)
         return []
-    return [(run.get("architecture", loaded.card["architecture"]),
+    return [(run.get("architecture", loaded.card.architecture),
              dataclasses.replace(loaded, model=loaded.model.get_layer(f"member_{i}")))
             for i, run in enumerate(runs)]
 

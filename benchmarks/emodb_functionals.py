@@ -72,11 +72,11 @@ def frame_functionals(y: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
 
     from sentiment_model.audio import resample
     from sentiment_model.config import preset
-    from sentiment_model.features import compute_mfcc, compute_spectral
+    from sentiment_model.features import compute_frames, compute_spectral
 
     cfg = preset("default")
     y = resample(np.asarray(y, dtype=np.float32), sample_rate, cfg.sample_rate)
-    mfcc = compute_mfcc(y, cfg.sample_rate, preset("mfcc"))
+    mfcc = compute_frames(y, cfg.sample_rate, preset("mfcc"))
     shape = compute_spectral(y, cfg.sample_rate, cfg, n_frames=mfcc.shape[0])
     delta = librosa.feature.delta(shape, width=5, axis=0)
     return {"mfcc40": functionals(mfcc),

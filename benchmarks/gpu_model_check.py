@@ -147,7 +147,7 @@ def prepare_reference(model_dir: str, reference: str) -> None:
         shutil.copy(os.path.join(model_dir, name), os.path.join(reference, name))
     np.savez(os.path.join(reference, REFERENCE_FILE), x=x, probs=probs)
     print(f"{reference}: {len(x)} inputs [{x.shape[1]}, {dims}], probabilities of "
-          f"{loaded.card['architecture']} ({loaded.card['parameters']:,} parameters)")
+          f"{loaded.card.architecture} ({loaded.card.parameters:,} parameters)")
 
 
 def reference_check(reference: str) -> dict:

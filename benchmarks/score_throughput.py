@@ -32,8 +32,12 @@ import json
 import os
 import statistics
 import sys
+from typing import TYPE_CHECKING
 
 from benchmarks.featurize_throughput import ROOT, make_data, measure
+
+if TYPE_CHECKING:
+    from sentiment_model.model_card import ModelCard
 
 RATE = 16000
 
@@ -75,36 +79,35 @@ def make_long_file(path: str, *, source: str, hours: float) -> None:
     os.replace(path + ".part", path)
 
 
-def default_model_parameters(card: dict) -> int:
+def default_model_parameters(card: ModelCard) -> int:
     """Parameters of the default architecture as built today for the features
     and classes of a model card: a cached model with another count was
     trained with an earlier default (e.g. another linear member)."""
     from sentiment_model import models
 
-    fc, norm = card["feature_config"], card["normalization"]
-    return sum(models.build_model(arch, n_classes=len(card["label_vocabulary"]),
-                                  feature_kind=fc["kind"],
+    fc, norm = card.feature, card.normalization
+    return sum(models.build_model(arch, n_classes=len(card.labels),
+                                  feature_kind=fc.kind,
                                   frame_dims=len(norm["frames"]["mean"]),
                                   pooled_dims=len(norm["pooled"]["mean"]),
-                                  image_frames=fc["image_frames"]).count_params()
+                                  image_frames=fc.image_frames).count_params()
                for arch in models.member_architectures(models.DEFAULT_ARCHITECTURE))
 
 
 def make_model(workdir: str, *, preset: str = "default") -> str:
     from pipelines import featurize, train
     from sentiment_model import models, synth
-    from sentiment_model.config import FeatureConfig
     from sentiment_model.config import preset as preset_config
+    from sentiment_model.model_card import CARD_FILE, ModelCard
 
     model_dir = os.path.join(workdir, f"model-{preset}")
-    card_path = os.path.join(model_dir, train.CARD_FILE)
+    card_path = os.path.join(model_dir, CARD_FILE)
     if os.path.exists(card_path):  # reused while the preset's values and the default
         with open(card_path) as f:    # architecture (and its size) are unchanged
-            card = json.load(f)
-        made = FeatureConfig.from_dict(card["feature_config"])
-        if (made.same_values(preset_config(preset))
-                and card["architecture"] == models.DEFAULT_ARCHITECTURE
-                and card["parameters"] == default_model_parameters(card)):
+            card = ModelCard.from_dict(json.load(f))
+        if (card.feature.same_values(preset_config(preset))
+                and card.architecture == models.DEFAULT_ARCHITECTURE
+                and card.parameters == default_model_parameters(card)):
             return model_dir
     audio = os.path.join(workdir, "train-audio")
     labels = synth.write_corpus(audio, n_speakers=6, per_class=4, seed=11)
@@ -130,7 +133,7 @@ def plain_main(manifest: str, model_dir: str) -> None:
     loaded = load_model_dir(model_dir)
     cfg, card = loaded.feature_config, loaded.card
     segment = seg.SegmentConfig()
-    pad = window_frames(cfg, segment, card["input_kind"])
+    pad = window_frames(cfg, segment, card.input_kind)
     with open(manifest) as f:
         paths = [line.strip() for line in f if line.strip()]
     # windows of all files share batches of 64, as RunInference's batching does
@@ -158,11 +161,11 @@ def plain_main(manifest: str, model_dir: str) -> None:
             scored[key] += [seg.ScoredSegment(w.index, w.start_s, w.end_s, False, None)
                             for w in windows if w.features is None]
             group = (dataset.group_stats(np.concatenate([w.features.frames for w in speech]))
-                     if speech and card["normalization"].get("group") == "speaker" else None)
+                     if speech and card.speaker_normalised else None)
             for w in speech:
                 pending.append((key, w, dataset.to_model_input(
-                    w.features.frames, w.features.pooled, input_kind=card["input_kind"],
-                    norm=card["normalization"], group=group)))
+                    w.features.frames, w.features.pooled, input_kind=card.input_kind,
+                    norm=card.normalization, group=group)))
                 if len(pending) == 64:
                     flush()
     if pending:

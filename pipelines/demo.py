@@ -22,8 +22,9 @@ import sys
 from pipelines import args as cli_args
 from pipelines import evaluate, featurize, report, score
 from pipelines import train as train_job
-from sentiment_model import calls, synth, train
+from sentiment_model import calls, synth
 from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
+from sentiment_model.model_card import CARD_FILE
 
 
 def write_demo_audio(out_dir: str, *, seed: int = 0) -> str:
@@ -85,7 +86,7 @@ def run(argv=None) -> dict:
     model_dir = os.path.join(args.workdir, "model")
     card = train_job.run(["--features", features_dir, "--model-dir", model_dir,
                       "--epochs", str(args.epochs), "--patience", "10", "--seed", str(args.seed)])
-    print(f"demo: model card {os.path.join(model_dir, train.CARD_FILE)}", file=sys.stderr)
+    print(f"demo: model card {os.path.join(model_dir, CARD_FILE)}", file=sys.stderr)
     print(f"demo: plots {os.path.join(model_dir, 'plots', 'confusion_matrix.png')} and "
           f"{os.path.join(model_dir, 'plots', 'learning_curves.png')}", file=sys.stderr)
 

@@ -183,7 +183,7 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
     decoded = items | "ReadAudio" >> beam.ParDo(fns.ReadAudioFn(
         total=plan.n_inputs, interval_s=config.progress_interval_s, board=plan.progress_board,
     )).with_outputs("errors", main="decoded")
-    extracted = decoded.decoded | "ExtractMfcc" >> beam.ParDo(fns.ExtractMfccFn(
+    extracted = decoded.decoded | "ComputeFeatures" >> beam.ParDo(fns.ComputeFeaturesFn(
         feature=cfg, channels=config.channels, augment=config.augment,
     )).with_outputs("errors", main="examples")
     encoded = extracted.examples | "EncodeExamples" >> beam.ParDo(
@@ -206,7 +206,7 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
         )
         shard_names.append(
             written
-            | f"ShardNames{split.title()}" >> beam.ParDo(fns.ShardName())
+            | f"ShardNames{split.title()}" >> beam.Map(storage.basename)
             | f"TagSplit{split.title()}" >> beam.WithKeys(split)
         )
 
@@ -215,7 +215,7 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
     errors | "WriteErrors" >> common.WriteErrors(storage.join(config.output, meta.ERRORS_DIR))
     error_counts = (
         errors
-        | "ErrorTypes" >> beam.ParDo(fns.ErrorType())
+        | "ErrorTypes" >> beam.Map(fns.error_type)
         | "CountErrorTypes" >> beam.combiners.Count.PerElement()
         | "ErrorCountsToDict" >> beam.combiners.ToDict()
     )
@@ -223,12 +223,12 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
     # --- every matched input is written or rejected
     accounting = (
         {
-            "matched": uris | "KeyMatched" >> beam.ParDo(fns.KeyedOne()),
-            "written": encoded.written | "KeyWritten" >> beam.ParDo(fns.KeyedOne()),
-            "rejected": errors | "KeyRejected" >> beam.ParDo(fns.KeyedOne()),
+            "matched": uris | "KeyMatched" >> beam.Map(fns.keyed_by_uri),
+            "written": encoded.written | "KeyWritten" >> beam.Map(fns.keyed_by_uri),
+            "rejected": errors | "KeyRejected" >> beam.Map(fns.keyed_by_uri),
         }
         | "GroupByUri" >> beam.CoGroupByKey()
-        | "ClassifyInputs" >> beam.ParDo(fns.Classify())
+        | "ClassifyInputs" >> beam.Map(stats.classify_input)
         | "CountOutcomes" >> beam.CombineGlobally(fns.AccountingFn())
     )
 

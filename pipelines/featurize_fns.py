@@ -19,11 +19,12 @@ from pipelines.process import skip_gc_at_exit
 from pipelines.progress import Progress
 from schemas import features as fk
 from schemas import metadata as meta
+from schemas.tables import error_row
 from sentiment_model import audio as audio_lib
 from sentiment_model import storage
 from sentiment_model.augment import AugmentConfig, augmentations
 from sentiment_model.config import FeatureConfig
-from sentiment_model.errors import RejectedInput
+from sentiment_model.errors import RejectedInput, describe
 from sentiment_model.features import compute_features, mel_filters
 
 JOB = "featurize"
@@ -134,20 +135,20 @@ class ReadAudioFn(beam.DoFn):
         """The decoded file, or its error row (tagged ``errors``)."""
         problem = storage.local_file_problem(item.uri)
         if problem is not None:
-            return beam.pvalue.TaggedOutput("errors", labels.error_row(item.uri, "read",
+            return beam.pvalue.TaggedOutput("errors", error_row(item.uri, "read",
                                                                        *problem))
         try:
             data = storage.read_bytes(item.uri)
         except Exception as exc:
-            return beam.pvalue.TaggedOutput("errors", labels.error_row(
+            return beam.pvalue.TaggedOutput("errors", error_row(
                 item.uri, "read", "read_failed", describe(exc)))
         try:
             decoded = audio_lib.decode_audio(data)
         except RejectedInput as exc:
-            return beam.pvalue.TaggedOutput("errors", labels.error_row(
+            return beam.pvalue.TaggedOutput("errors", error_row(
                 item.uri, "decode", exc.error_type, exc.message))
         except Exception as exc:  # never lose the record, whatever the decoder raises
-            return beam.pvalue.TaggedOutput("errors", labels.error_row(
+            return beam.pvalue.TaggedOutput("errors", error_row(
                 item.uri, "decode", "decode_failed", describe(exc)))
         return DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
 
@@ -157,7 +158,7 @@ class ReadAudioFn(beam.DoFn):
             progress.close()
 
 
-class ExtractMfccFn(beam.DoFn):
+class ComputeFeaturesFn(beam.DoFn):
     """DecodedItem -> FeatureExample per channel (mix-down or each channel), plus
     augmented copies of train-split examples when augmentation is configured."""
 
@@ -207,21 +208,16 @@ class ExtractMfccFn(beam.DoFn):
                         fingerprint="" if name else fingerprint,
                     ))
             except RejectedInput as exc:
-                yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                yield beam.pvalue.TaggedOutput("errors", error_row(
                     item.uri, "features", exc.error_type, _with_channel(exc.message, channel)))
                 continue
             except Exception as exc:  # never lose the record
-                yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+                yield beam.pvalue.TaggedOutput("errors", error_row(
                     item.uri, "features", "feature_failed",
                     _with_channel(describe(exc), channel)))
                 continue
             yield from examples
             fingerprint = ""  # count each file once in the input fingerprint
-
-
-def describe(exc: BaseException) -> str:
-    """An unexpected exception as an error-row message (type and text, 500 chars)."""
-    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _with_channel(message: str, channel: int) -> str:
@@ -265,7 +261,7 @@ class EncodeExampleFn(beam.DoFn):
         try:
             self._validate(example.features)
         except RejectedInput as exc:
-            yield beam.pvalue.TaggedOutput("errors", labels.error_row(
+            yield beam.pvalue.TaggedOutput("errors", error_row(
                 example.features[fk.URI].decode(), exc.stage, exc.error_type, exc.message))
             return
         self._pending.append((example, timestamp, window))
@@ -304,7 +300,7 @@ class EncodeExampleFn(beam.DoFn):
         f = example.features
         uri = f[fk.URI].decode()
         if isinstance(serialized, Exception):  # never lose the record
-            yield "errors", labels.error_row(uri, "encode", "encode_failed",
+            yield "errors", error_row(uri, "encode", "encode_failed",
                                              describe(serialized))
             return
         split = f[fk.SPLIT].decode()  # one of fk.SPLITS: the schema's domain
@@ -317,21 +313,13 @@ class EncodeExampleFn(beam.DoFn):
             augmented=bool(f[fk.AUGMENTATION]))
 
 
-class KeyedOne(beam.DoFn):
+def keyed_by_uri(element: str | dict) -> tuple[str, None]:
     """uri -> (uri, None), or error row -> (its uri, None), for the accounting join."""
-
-    def process(self, element):
-        yield (element["uri"] if isinstance(element, dict) else element), None
+    return (element["uri"] if isinstance(element, dict) else element), None
 
 
-class ShardName(beam.DoFn):
-    def process(self, path: str):
-        yield storage.basename(path)
-
-
-class ErrorType(beam.DoFn):
-    def process(self, row: dict):
-        yield row["error_type"]
+def error_type(row: dict) -> str:
+    return row["error_type"]
 
 
 class WriteMetadataFn(beam.DoFn):
@@ -381,10 +369,5 @@ class AccountingFn(beam.CombineFn):
 
     def extract_output(self, acc):
         return acc
-
-
-class Classify(beam.DoFn):
-    def process(self, element):
-        yield stats.classify_input(element)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from schemas.features import SPLITS
+from schemas.tables import error_row
 from sentiment_model import label_groups, storage
 from sentiment_model.errors import ConfigError, InputError
 
@@ -54,11 +55,6 @@ class LabelTable:
     vocabulary: tuple[str, ...]
     has_split_column: bool
     has_speaker_column: bool
-
-
-def error_row(uri: str, stage: str, error_type: str, message: str) -> dict:
-    """A row of the ``errors/`` table (schemas.tables.ERRORS_SCHEMA)."""
-    return {"uri": uri, "stage": stage, "error_type": error_type, "message": message}
 
 
 def _pick(header: Sequence[str], candidates: Sequence[str]) -> str | None:

@@ -44,6 +44,7 @@ from sentiment_model import segments as seg
 from sentiment_model import storage
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import ConfigError
+from sentiment_model.model_card import ModelCard
 
 CHANNEL_MODES = ("auto", *audio_lib.CHANNEL_MODES)
 STAGING_DIR = "_staging"
@@ -104,22 +105,21 @@ class ScorePlan:
     config: ScoreConfig
     input_spec: sources.InputSpec
     uris: tuple[str, ...]
-    card: dict
+    card: ModelCard
     progress_board: str | None = None  # pipelines.progress: the shared folder of a local run
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return tuple(self.card["label_vocabulary"])
+        return self.card.labels
 
     @property
     def feature(self) -> FeatureConfig:
-        return FeatureConfig.from_dict(self.card["feature_config"])
+        return self.card.feature
 
 
-def input_shape(card: dict) -> tuple[int | None, ...]:
+def input_shape(card: ModelCard) -> tuple[int | None, ...]:
     """Shape of one model input (``None``: any length)."""
-    fc = FeatureConfig.from_dict(card["feature_config"])
-    kind = card["input_kind"]
+    fc, kind = card.feature, card.input_kind
     if kind == "pooled_sequence":
         return (1, fc.pooled_dims)
     if kind == "image":
@@ -134,7 +134,6 @@ def prepare(config: ScoreConfig) -> ScorePlan:
         AudioSentimentError: nothing matched, a missing/incomplete/foreign or
             changed model, an output that holds other outputs.
     """
-    from sentiment_model.inference import read_model_card
 
     config.validate()
     if config.segment.vad != "energy":
@@ -143,7 +142,7 @@ def prepare(config: ScoreConfig) -> ScorePlan:
         silero_model_path()  # installed and the pinned version, or one line now
     spec = sources.resolve_input(config.input)
     uris = tuple(sources.list_inputs(spec))
-    card = read_model_card(config.model_dir)
+    card = ModelCard.read(config.model_dir)
     _check_output(config)
     return ScorePlan(config, spec, uris, card)
 
@@ -206,7 +205,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
         | "ReshuffleFiles" >> beam.Reshuffle()
         | "SegmentAudio" >> beam.ParDo(fns.SegmentAudioFn(
             feature=plan.feature, segment=config.segment, channels=config.channels,
-            input_kind=card["input_kind"], norm=card["normalization"],
+            input_kind=card.input_kind, norm=card.normalization,
             total=len(plan.uris), interval_s=config.progress_interval_s,
             board=plan.progress_board,
         )).with_outputs("skipped", "summaries", "errors", main="inputs")
@@ -216,7 +215,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
     ).with_outputs("errors", "rejected", main="valid")
     handler = KeyedModelHandler(fns.SentimentModelHandler(
         config.model_dir, max_batch_size=config.batch_size,
-        pad_frames=fns.window_frames(plan.feature, config.segment, card["input_kind"])))
+        pad_frames=fns.window_frames(plan.feature, config.segment, card.input_kind)))
     predictions, dlq = valid.valid | "RunInference" >> RunInference(
         handler).with_exception_handling()
     scored = predictions | "ToScoredSegments" >> beam.ParDo(fns.ToScoredSegmentFn())
@@ -231,8 +230,8 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
         {"summary": read.summaries, "segments": segments}
         | "GroupByChannel" >> beam.CoGroupByKey()
         | "AggregateChannels" >> beam.ParDo(fns.AggregateChannelFn(
-            labels=labels, model_version=card["model_version"],
-            architecture=card["architecture"], run_id=config.run_id,
+            labels=labels, model_version=card.model_version,
+            architecture=card.architecture, run_id=config.run_id,
         )).with_outputs("segments", "errors", main="files")
     )
     errors = (
@@ -249,7 +248,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
             storage.join(config.table_dir(table, staged=True), "part"),
             schema=tables.with_metadata(schemas[table], table=table,
                                         project_version=common.project_version(),
-                                        model_version=card["model_version"]),
+                                        model_version=card.model_version),
             codec=common.PARQUET_CODEC,
             shard_name_template="-SSSSS-of-NNNNN",
             file_name_suffix=".parquet",
@@ -297,8 +296,8 @@ def commit(plan: ScorePlan) -> dict:
         "run_date": config.run_date,
         "finished_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "config": config.to_dict(),
-        "model_version": plan.card["model_version"],
-        "model_architecture": plan.card["architecture"],
+        "model_version": plan.card.model_version,
+        "model_architecture": plan.card.architecture,
         "rows": counts,
         "accounting": {"matched": len(matched), "scored": len(scored_uris & matched),
                        "rejected_only": len(rejected_uris & matched), "lost": len(lost)},
@@ -396,8 +395,8 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     args, pipeline_args = parse_known_args(argv)
     plan = prepare(config_from_args(args))
     common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),
-                    plan.input_spec.source, plan.card["architecture"],
-                    plan.card["model_version"][:12])
+                    plan.input_spec.source, plan.card.architecture,
+                    plan.card.model_version[:12])
     p = test_pipeline or common.make_pipeline(pipeline_args)
     with progress.ProgressLine(fns.JOB, len(plan.uris),
                                interval_s=plan.config.progress_interval_s) as line:

@@ -15,16 +15,15 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from pipelines.featurize_fns import describe
-from pipelines.labels import error_row
 from pipelines.process import skip_gc_at_exit
 from pipelines.progress import Progress
 from schemas import tables
+from schemas.tables import error_row
 from sentiment_model import audio as audio_lib
 from sentiment_model import dataset, scoring, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
-from sentiment_model.errors import RejectedInput
+from sentiment_model.errors import RejectedInput, describe
 from sentiment_model.features import mel_filters
 
 JOB = "score"

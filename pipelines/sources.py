@@ -13,7 +13,8 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import FileMetadata
 
-from pipelines.labels import error_row, resolve_path
+from pipelines.labels import resolve_path
+from schemas.tables import error_row
 from sentiment_model import storage
 from sentiment_model.errors import InputError
 

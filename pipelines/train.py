@@ -15,9 +15,9 @@ import os
 import sys
 
 from pipelines import args as cli_args
-from sentiment_model import label_groups
+from sentiment_model import architectures, label_groups
 from sentiment_model import train as training
-from sentiment_model.train import PRODUCT_SCHEDULE, STUDY_SCHEDULE
+from sentiment_model.architectures import PRODUCT_SCHEDULE, STUDY_SCHEDULE
 
 
 def parse_known_args(argv):
@@ -25,23 +25,24 @@ def parse_known_args(argv):
     parser = cli_args.job_parser("train", __doc__)
     parser.add_argument("--features", required=True, help="a featurize output directory")
     parser.add_argument("--model-dir", required=True, help="where the model is exported")
-    parser.add_argument("--architecture", default="bilstm_stats",
-                        help="seed_bilstm, seed_lstm, seed_cnn2d, bilstm_attention, "
-                             "frame_stats (logistic regression on the frames' mean, std, "
-                             "min, max, percentiles and frame-to-frame change) or "
-                             "bilstm_stats (the average of those two) "
-                             "(default: %(default)s)")
+    parser.add_argument("--architecture", default=architectures.DEFAULT, metavar="NAME",
+                        help="; ".join(f"{a.name}: {a.summary}"
+                                       for a in architectures.REGISTRY.values())
+                        + " (default: %(default)s)")
     def schedule_default(key: str) -> str:
-        return (f"default: {STUDY_SCHEDULE[key]} for the seed_* models, as the study trained "
-                f"them; {PRODUCT_SCHEDULE[key]} for the others, as the default recipe was "
-                "measured")
+        study = ", ".join(a.name for a in architectures.REGISTRY.values() if a.study)
+        return (f"default: {STUDY_SCHEDULE[key]} for {study}, as the study trained them; "
+                f"{PRODUCT_SCHEDULE[key]} for the others, as the default recipe was measured")
 
     parser.add_argument("--epochs", type=int,
                         help=f"epochs at most ({schedule_default('epochs')})")
     parser.add_argument("--batch-size", type=int, default=32,
                         help="examples per training step (default: %(default)s)")
     parser.add_argument("--learning-rate", type=float,
-                        help="for every model trained (default: 1e-3; frame_stats 1e-2)")
+                        help="for every model trained (default: each architecture's, "
+                             + ", ".join(f"{a.name} {a.learning_rate:g}"
+                                         for a in architectures.REGISTRY.values()
+                                         if not a.members) + ")")
     parser.add_argument("--patience", type=int,
                         help=f"early-stopping patience in epochs ({schedule_default('patience')})")
     parser.add_argument("--min-epochs", type=int, metavar="N",

@@ -21,6 +21,11 @@ ERRORS_SCHEMA = pa.schema(
 )
 ERROR_COLUMNS = tuple(ERRORS_SCHEMA.names)
 
+
+def error_row(uri: str, stage: str, error_type: str, message: str) -> dict[str, str]:
+    """A row of the ``errors/`` table (:data:`ERRORS_SCHEMA`)."""
+    return {"uri": uri, "stage": stage, "error_type": error_type, "message": message}
+
 # ------------------------------------------------------------------ scoring
 # Tables written by the score job. Per-class columns depend on the model's
 # label vocabulary: ``p_<class>`` and ``share_<class>``. With ``--run-date``

@@ -25,7 +25,7 @@ def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str],
     """Trains each compatible (architecture, features) pair; returns the table rows.
 
     ``epochs`` / ``patience``: ``None`` gives each architecture its own
-    (``train.schedule_for``). ``label_groups``: as ``train --label-groups``
+    (``Architecture.schedule``). ``label_groups``: as ``train --label-groups``
     (every model reports the groups).
     """
     rows = []
@@ -47,11 +47,13 @@ def compare(features_dirs: list[str], out_dir: str, *, architectures: list[str],
                 batch_size=batch_size, patience=patience, seed=seed,
                 label_groups=label_groups))
             print(train.summary_line(card), file=sys.stderr)
-            which, m = train.headline_metrics(card)
+            which, m = card.headline_metrics()
             rows.append({"architecture": arch, "preset": fc["preset"], "evaluated_on": which,
                          "accuracy": m["accuracy"], "uar": m["uar"], "macro_f1": m["macro_f1"],
-                         "parameters": card["parameters"], "epochs_run": card["epochs_run"],
-                         "train_seconds": card["train_seconds"], "model_dir": model_dir})
+                         "parameters": card.parameters,
+                         "epochs_run": card.details["epochs_run"],
+                         "train_seconds": card.details["train_seconds"],
+                         "model_dir": model_dir})
     if not rows:
         raise ConfigError("no architecture can read these features; see --help")
     os.makedirs(out_dir, exist_ok=True)

@@ -190,7 +190,7 @@ class FeatureConfig:
 
     def same_values(self, other: FeatureConfig) -> bool:
         """True when ``other`` computes the same features, whatever preset name
-        each started from (``default`` saved before 2026-11-26 is ``mfcc``)."""
+        each started from (a stored ``default`` without spectral columns is ``mfcc``)."""
         return dataclasses.replace(self, preset=other.preset) == other
 
     # ----------------------------------------------------------- serialisation
@@ -238,18 +238,13 @@ def _parse_value(name: str, text: str, hint: Any) -> Any:
 
 
 PRESETS: dict[str, FeatureConfig] = {
-    # The product's recipe, settled by measurement (benchmarks/README.md, EMO-DB
-    # leave-one-speaker-out): 25 ms / 10 ms frames at 16 kHz, 40 MFCCs, plus the
-    # 14 spectral-shape values of a 60 ms window per frame (since 2026-11-26:
-    # with the default training copies UAR 0.712 / 0.720 / 0.662 over three
-    # seeds, against 0.656 / 0.670 / 0.638 for the MFCCs alone; as robust in
-    # noise). Absolute levels, normalised with the train statistics: call-safe.
-    # Deltas gave a lower UAR (0.580 vs 0.600) for three times the data; pitch,
-    # energy and voicing, a 20 ms step, input noise and ensembles gave the MFCCs
-    # no gain.
+    # The product's recipe (benchmarks/README.md has the measurements): 25 ms /
+    # 10 ms frames at 16 kHz, 40 MFCCs, plus the 14 spectral-shape values of a
+    # 60 ms window per frame. Absolute levels, normalised with the train
+    # statistics: call-safe.
     "default": FeatureConfig(spectral=True),
-    # The default until 2026-11-26: the 40 MFCCs alone (what FeatureConfig()
-    # gives, and what feature configs saved before the spectral columns load as).
+    # The 40 MFCCs alone (what FeatureConfig() gives, and what a stored feature
+    # config without the spectral fields loads as).
     "mfcc": FeatureConfig(preset="mfcc"),
     # Standardised per speaker (per recording channel when scoring), with
     # pitch, energy and voicing, every 20 ms: more accurate on unseen speakers

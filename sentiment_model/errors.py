@@ -6,6 +6,11 @@ readable line for them instead of a traceback.
 """
 
 
+def describe(exc: BaseException) -> str:
+    """An unexpected exception as an error-row message (type and text, 500 chars)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
 class AudioSentimentError(Exception):
     """Base class of all errors raised by audio-sentiment on purpose."""
 

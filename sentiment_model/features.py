@@ -164,9 +164,10 @@ def power_to_db(power: np.ndarray, *, relative_to_max: bool = False) -> np.ndarr
     return np.maximum(log_spec, log_spec.max() - 80.0)
 
 
-def compute_mfcc(samples: np.ndarray, sample_rate: int, config: FeatureConfig, *,
-                 filters: MelFilters | None = None) -> np.ndarray:
-    """MFCCs (plus deltas when configured) of a mono signal.
+def compute_frames(samples: np.ndarray, sample_rate: int, config: FeatureConfig, *,
+                   filters: MelFilters | None = None) -> np.ndarray:
+    """The frame features of a mono signal: MFCCs, then deltas, prosody and
+    spectral-shape columns as configured.
 
     Args:
         samples: float ``[n_samples]`` mono audio in [-1, 1] at ``sample_rate``.
@@ -388,5 +389,5 @@ def compute_features(samples: np.ndarray, sample_rate: int, config: FeatureConfi
     if config.kind == "logmel_image":
         frames = compute_logmel_image(samples, sample_rate, config, filters=filters)
     else:
-        frames = compute_mfcc(samples, sample_rate, config, filters=filters)
+        frames = compute_frames(samples, sample_rate, config, filters=filters)
     return Features(frames=frames, pooled=pool_frames(frames, config.pooling))

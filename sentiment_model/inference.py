@@ -7,7 +7,6 @@ cannot drift.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,95 +16,52 @@ from sentiment_model import dataset, quiet, storage
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import InputError
 from sentiment_model.features import compute_features
+from sentiment_model.model_card import MODEL_FILE, ModelCard
 
 
 @dataclass(frozen=True)
 class LoadedModel:
+    """An exported model loaded for scoring: the Keras model and its card."""
+
     model: object  # keras.Model
-    card: dict
-    feature_config: FeatureConfig
-    labels: tuple[str, ...]
-    input_kind: str
+    card: ModelCard
 
+    @property
+    def feature_config(self) -> FeatureConfig:
+        return self.card.feature
 
-CARD_KEYS = ("card_version", "model_version", "architecture", "input_kind",
-             "label_vocabulary", "feature_config", "normalization", "schema_version")
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.card.labels
 
-
-def read_model_card(model_dir: str) -> dict:
-    """Checks an exported model directory without loading the model.
-
-    Returns:
-        the model card.
-
-    Raises:
-        InputError: a file is missing, the card is unreadable or incomplete,
-            it comes from another schema or card version, or ``model.keras``
-            or a card field that changes predictions is not what was
-            exported (``model_version`` signs both).
-    """
-    quiet.import_tensorflow()
-    import tensorflow as tf
-
-    from schemas.features import SCHEMA_VERSION
-    from sentiment_model.train import (
-        CARD_FILE,
-        CARD_VERSION,
-        MODEL_FILE,
-        SIGNED_CARD_KEYS,
-        model_digest,
-    )
-
-    where = f"--model-dir {model_dir}"
-    for name in (MODEL_FILE, CARD_FILE):
-        if not tf.io.gfile.exists(storage.join(model_dir, name)):
-            raise InputError(f"{where}: {name} is missing (is this a directory written by "
-                             "`audio-sentiment train`?)")
-    with tf.io.gfile.GFile(storage.join(model_dir, CARD_FILE)) as f:
-        try:
-            card = json.load(f)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: {CARD_FILE} is not JSON: {exc}") from None
-    missing = [key for key in CARD_KEYS if key not in card]
-    if missing:
-        raise InputError(f"{where}: {CARD_FILE} lacks {', '.join(missing)}")
-    if card["card_version"] != CARD_VERSION:
-        raise InputError(f"{where}: model card version {card['card_version']}, this release "
-                         f"reads version {CARD_VERSION}; retrain or use a matching release")
-    if card["schema_version"] != SCHEMA_VERSION:
-        raise InputError(f"{where}: trained on feature schema version {card['schema_version']},"
-                         f" this release computes version {SCHEMA_VERSION}; retrain the model")
-    digest = model_digest(storage.join(model_dir, MODEL_FILE), card)
-    if digest != card["model_version"]:
-        raise InputError(f"{where}: {MODEL_FILE} does not match its model card (sha256 "
-                         f"{digest[:12]}..., card says {str(card['model_version'])[:12]}...): "
-                         f"the model file or the card's {', '.join(SIGNED_CARD_KEYS)} "
-                         "changed after export - restore them or retrain")
-    FeatureConfig.from_dict(card["feature_config"]).validate()
-    return card
+    @property
+    def input_kind(self) -> str:
+        return self.card.input_kind
 
 
 def load_model_dir(model_dir: str) -> LoadedModel:
-    """Checks the directory (:func:`read_model_card`) and loads ``model.keras``
+    """Checks the directory (:meth:`ModelCard.read`) and loads ``model.keras``
     with ``safe_mode=True``: no code from the file is ever run.
 
     Raises:
-        InputError: see :func:`read_model_card`, or Keras refuses the file.
+        InputError: see :meth:`ModelCard.read`, or Keras refuses the file.
     """
     quiet.import_tensorflow()
     import keras
 
     from sentiment_model import models  # noqa: F401  (registers the custom layers)
-    from sentiment_model.train import MODEL_FILE
 
-    card = read_model_card(model_dir)
+    card = ModelCard.read(model_dir)
     try:
         model = keras.saving.load_model(storage.join(model_dir, MODEL_FILE), safe_mode=True)
     except Exception as exc:  # Keras raises ValueError/TypeError/... for unsafe or bad files
         raise InputError(f"--model-dir {model_dir}: cannot load {MODEL_FILE} safely: "
                          f"{str(exc)[:300]}") from None
-    return LoadedModel(model, card, FeatureConfig.from_dict(card["feature_config"]),
-                       tuple(card["label_vocabulary"]), card["input_kind"])
+    outputs = model.output_shape[-1]
+    if outputs != len(card.labels):
+        raise InputError(f"--model-dir {model_dir}: the model has {outputs} outputs, its card "
+                         f"names {len(card.labels)} classes; retrain or restore the card")
+    return LoadedModel(model, card)
 
 
 def features_of(loaded: LoadedModel, samples: np.ndarray, sample_rate: int):
@@ -121,7 +77,7 @@ def speaker_stats(loaded: LoadedModel, signals) -> dict[str, list[float]] | None
     their signals (``(samples, sample_rate)`` pairs; unlabelled audio is
     enough), for models trained with ``normalize="speaker"``; ``None`` for
     other models."""
-    if loaded.card["normalization"].get("group", "none") != "speaker":
+    if not loaded.card.speaker_normalised:
         return None
     frames = [features_of(loaded, y, rate).frames for y, rate in signals]
     return dataset.group_stats(np.concatenate(frames))
@@ -136,7 +92,7 @@ def model_input(loaded: LoadedModel, samples: np.ndarray, sample_rate: int, *,
     """
     feats = features_of(loaded, samples, sample_rate)
     return dataset.to_model_input(feats.frames, feats.pooled, input_kind=loaded.input_kind,
-                                  norm=loaded.card["normalization"], group=group)
+                                  norm=loaded.card.normalization, group=group)
 
 
 def predict_proba(loaded: LoadedModel, samples: np.ndarray, sample_rate: int, *,

@@ -26,6 +26,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from sentiment_model import architectures
+
 
 def seed_bilstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.5) -> keras.Model:
     """The study's model: BiLSTM 256 -> BiLSTM 128 -> Dense 64/64/32 -> softmax.
@@ -308,15 +310,13 @@ def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05,
 
 
 def optimizer_for(architecture: str, learning_rate: float | None = None):
-    """(optimizer, its name) that ``train`` compiles ``architecture`` with:
-    RMSprop at 1e-3 for the study's models, Adam at 1e-2 for ``frame_stats``
-    (a linear model: 1e-3 converges too slowly), Adam at 1e-3 otherwise;
-    ``learning_rate`` replaces the rate."""
-    if architecture.startswith("seed_"):  # the study used RMSprop
-        return keras.optimizers.RMSprop(learning_rate=learning_rate or 1e-3), "rmsprop"
-    if architecture == "frame_stats":
-        return keras.optimizers.Adam(learning_rate=learning_rate or 1e-2), "adam"
-    return keras.optimizers.Adam(learning_rate=learning_rate or 1e-3), "adam"
+    """(optimizer, its name) that ``train`` compiles ``architecture`` with, as
+    its registry entry says (:mod:`sentiment_model.architectures`);
+    ``learning_rate`` replaces the entry's rate."""
+    entry = architectures.get(architecture)
+    optimizer = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[
+        entry.optimizer]
+    return optimizer(learning_rate=learning_rate or entry.learning_rate), entry.optimizer
 
 
 def _input_like(model: keras.Model):
@@ -398,27 +398,18 @@ def temperature_model(model: keras.Model, temperature: float) -> keras.Model:
     return keras.Model(model.inputs[0], outputs, name=f"{model.name}_calibrated")
 
 
-# name -> (builder, model input): "pooled_sequence" [1, dims], "image" [n, n, 1],
-# "frames" [time, dims]
-ARCHITECTURES = {
-    "seed_bilstm": (seed_bilstm, "pooled_sequence"),
-    "seed_lstm": (seed_lstm, "pooled_sequence"),
-    "seed_cnn2d": (seed_cnn2d, "image"),
-    "bilstm_attention": (bilstm_attention, "frames"),
-    "frame_stats": (frame_stats, "frames"),
-}
+# name -> (builder, model input: "pooled_sequence" [1, dims], "image" [n, n, 1],
+# "frames" [time, dims]); the facts are in sentiment_model.architectures
+_BUILDERS = {"seed_bilstm": seed_bilstm, "seed_lstm": seed_lstm, "seed_cnn2d": seed_cnn2d,
+             "bilstm_attention": bilstm_attention, "frame_stats": frame_stats}
+ARCHITECTURES = {name: (_BUILDERS[name], entry.input_kind)
+                 for name, entry in architectures.REGISTRY.items() if not entry.members}
 # name -> the architectures of its members, trained one after the other and
 # exported as the average of their probabilities
-ENSEMBLES = {
-    "bilstm_stats": ("bilstm_attention", "frame_stats"),
-}
-DEFAULT_ARCHITECTURE = "bilstm_stats"  # train.TrainConfig and --architecture
-
-
-def member_architectures(architecture: str) -> tuple[str, ...]:
-    """The architectures ``train`` builds for ``architecture``: its
-    ``ENSEMBLES`` members, or itself."""
-    return ENSEMBLES.get(architecture, (architecture,))
+ENSEMBLES = {name: entry.members for name, entry in architectures.REGISTRY.items()
+             if entry.members}
+DEFAULT_ARCHITECTURE = architectures.DEFAULT
+member_architectures = architectures.members
 
 
 def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
@@ -472,7 +463,7 @@ def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_d
         return builder(n_classes, image_size=frame_dims)
     if kind == "pooled_sequence":
         return builder(n_classes, input_dims=pooled_dims)
-    if architecture == "frame_stats":
+    if not architectures.get(architecture).sequence_training:
         return builder(n_classes, frame_dims=frame_dims)
     return builder(n_classes, frame_dims=frame_dims, spec_augment=spec_augment,
                    input_noise=input_noise)

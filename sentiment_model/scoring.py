@@ -269,14 +269,14 @@ def score_recording(samples: np.ndarray, sample_rate: int, model, *,
         one :class:`ChannelResult` per channel; ``summary["probs"]`` are the
         probabilities ``files/`` holds.
     """
-    norm = model.card["normalization"]
+    norm = model.card.normalization
     results = []
     for channel, mono in audio_lib.channel_views(samples, channels):
         windows, stats = channel_windows(mono, sample_rate, feature=model.feature_config,
                                          segment=segment)
         speech = [w for w in windows if w.features is not None]
         group = None
-        if norm.get("group", "none") == "speaker" and speech:
+        if model.card.speaker_normalised and speech:
             group = dataset.group_stats(np.concatenate([w.features.frames for w in speech]))
         inputs = [dataset.to_model_input(w.features.frames, w.features.pooled,
                                          input_kind=model.input_kind, norm=norm, group=group)

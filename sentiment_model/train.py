@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
-import hashlib
 import io
 import json
 import os
@@ -21,35 +20,20 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from sentiment_model import calibration, dataset, evaluation, label_groups, storage
+from sentiment_model import architectures, calibration, dataset, evaluation, label_groups, storage
+from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import ConfigError, InputError
-
-MODEL_FILE = "model.keras"
-CARD_FILE = "model_card.json"
-METRICS_FILE = "metrics.json"
-HISTORY_FILE = "history.csv"
-CARD_VERSION = 2
-# card fields that change what the model predicts: model_version signs them
-# together with model.keras, so that an edit to any of them is caught
-SIGNED_CARD_KEYS = ("architecture", "input_kind", "label_vocabulary", "label_groups",
-                    "feature_config", "normalization", "schema_version", "calibration")
-
-
-# the early-stopping schedule train uses where its options leave it open: the
-# study's models as the study trained them, the others as benchmarks/emodb_accuracy
-# measured the default recipe (benchmarks/README.md)
-STUDY_SCHEDULE = {"epochs": 200, "patience": 20, "min_epochs": 1}
-PRODUCT_SCHEDULE = {"epochs": 40, "patience": 8, "min_epochs": 1}
-
-
-def schedule_for(architecture: str) -> dict[str, int]:
-    """``{"epochs", "patience", "min_epochs"}`` that ``train`` uses for
-    ``architecture`` unless given: :data:`STUDY_SCHEDULE` for the ``seed_*``
-    models, :data:`PRODUCT_SCHEDULE` for the others."""
-    return dict(STUDY_SCHEDULE if architecture.startswith("seed_") else PRODUCT_SCHEDULE)
+from sentiment_model.model_card import (
+    CARD_FILE,
+    HISTORY_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    ModelCard,
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +42,8 @@ class TrainConfig:
 
     features: str
     model_dir: str
-    architecture: str = "bilstm_stats"  # models.DEFAULT_ARCHITECTURE
-    # None: the architecture's schedule (schedule_for; see resolved())
+    architecture: str = architectures.DEFAULT
+    # None: the architecture's schedule (Architecture.schedule; see resolved())
     epochs: int | None = None
     batch_size: int = 32
     learning_rate: float | None = None  # None: the architecture's default
@@ -82,11 +66,13 @@ class TrainConfig:
 
     def resolved(self) -> TrainConfig:
         """This config with the architecture's early-stopping schedule
-        (:func:`schedule_for`) in place of ``epochs``, ``patience`` and
-        ``min_epochs`` left ``None``; values given are kept."""
+        (``Architecture.schedule``) in place of ``epochs``, ``patience`` and
+        ``min_epochs`` left ``None``; values given are kept (an unknown
+        architecture is left to :meth:`validate`)."""
+        entry = architectures.REGISTRY.get(self.architecture)
+        schedule = entry.schedule if entry else {}
         return dataclasses.replace(self, **{
-            key: value for key, value in schedule_for(self.architecture).items()
-            if getattr(self, key) is None})
+            key: value for key, value in schedule.items() if getattr(self, key) is None})
 
     def validate(self) -> TrainConfig:
         """Checks the options (those left ``None`` as :meth:`resolved` fills
@@ -95,19 +81,20 @@ class TrainConfig:
         Raises:
             ConfigError: a one-line message naming the option.
         """
-        from sentiment_model.models import ARCHITECTURES, ENSEMBLES, member_architectures
-
-        if self.architecture not in ARCHITECTURES and self.architecture not in ENSEMBLES:
+        if self.architecture not in architectures.REGISTRY:
             raise ConfigError(f"--architecture {self.architecture!r}: choose one of "
-                              f"{', '.join([*ARCHITECTURES, *ENSEMBLES])}")
-        # the options of the BiLSTM: it must be one of the members
-        sequence_model = "bilstm_attention" in member_architectures(self.architecture)
+                              f"{', '.join(architectures.REGISTRY)}")
+        # the options of a BiLSTM over frames: it must be one of the members
+        sequence_model = any(architectures.get(m).sequence_training
+                             for m in architectures.members(self.architecture))
+        takers = ", ".join(name for name in architectures.REGISTRY
+                           if any(architectures.get(m).sequence_training
+                                  for m in architectures.members(name)))
         if self.spec_augment and not sequence_model:
-            raise ConfigError("--spec-augment needs a frame-sequence architecture "
-                              "(bilstm_attention, bilstm_stats)")
+            raise ConfigError(f"--spec-augment needs a frame-sequence architecture ({takers})")
         if self.input_noise < 0 or (self.input_noise > 0 and not sequence_model):
             raise ConfigError("--input-noise must be >= 0, and above 0 only for a "
-                              "frame-sequence architecture (bilstm_attention, bilstm_stats)")
+                              f"frame-sequence architecture ({takers})")
         schedule = self.resolved()
         if (schedule.epochs < 1 or self.batch_size < 1 or schedule.patience < 1
                 or self.ensemble < 1):
@@ -200,28 +187,46 @@ def calibrate(model, early_stopped, val_ds, *, label_ids: np.ndarray | None,
     return calibrated, calibrated_early, info
 
 
-def model_digest(model_path: str, card: dict) -> str:
-    """``model_version``: hex sha256 of ``model.keras`` followed by the card's
-    :data:`SIGNED_CARD_KEYS` as canonical JSON."""
-    import tensorflow as tf
+@dataclass
+class _TrainingData:
+    """What one training run reads (built by :func:`_training_data`)."""
 
-    digest = hashlib.sha256()
-    with tf.io.gfile.GFile(model_path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    signed = {key: card.get(key) for key in SIGNED_CARD_KEYS}
-    digest.update(json.dumps(signed, sort_keys=True, separators=(",", ":")).encode())
-    return digest.hexdigest()
+    features: dataset.FeatureSet
+    labels: list[str]
+    groups: label_groups.LabelGroups | None
+    input_kind: str
+    frame_dims: int
+    pooled_dims: int
+    validation: dict  # the model card's "validation": where the validation data came from
+    val_ds: Any
+    test_ds: Any | None
+    train_only: dict  # make_dataset options that keep the validation data out of training
+    batch_size: int
+    y_train: np.ndarray  # label ids of the training examples
+    weights: dict[int, float] | None  # class weights (None: unweighted)
+
+    def train_ds(self, seed: int):
+        """The training data, shuffled by ``seed``."""
+        return dataset.make_dataset(self.features, "train", shuffle=True, seed=seed,
+                                    input_kind=self.input_kind, batch_size=self.batch_size,
+                                    **self.train_only)
+
+    def group_weights(self, counts: np.ndarray) -> np.ndarray | None:
+        return self.groups.weights(balanced=self.weights is not None,
+                                   class_counts=counts) if self.groups else None
 
 
-def train(config: TrainConfig) -> dict:
-    """Trains, evaluates and exports one model; returns the model card."""
-    import keras
-    import tensorflow as tf
+def _training_data(config: TrainConfig) -> _TrainingData:
+    """Reads and checks the features, and chooses the validation data: the
+    eval split, else a speaker-disjoint slice of train, else ~15 % of train
+    by recording id.
 
+    Raises:
+        InputError: no training examples, fewer than two classes, or
+            features the architecture cannot read.
+    """
     from sentiment_model import models
 
-    config = config.resolved().validate()
     features = dataset.load_feature_set(config.features)
     labels = features.labels
     if features.examples("train") == 0:
@@ -232,23 +237,14 @@ def train(config: TrainConfig) -> dict:
     groups = (label_groups.LabelGroups.resolve(config.label_groups, labels)
               if config.label_groups else None)
     fc = features.feature_config
-    frame_dims = len(features.metadata["train_stats"]["frames"]["mean"])
-    pooled_dims = len(features.metadata["train_stats"]["pooled"]["mean"])
+    stats = features.metadata["train_stats"]
     input_kind = models.check_features(config.architecture, feature_kind=fc["kind"],
-                                       frame_dims=frame_dims, image_frames=fc["image_frames"],
+                                       frame_dims=len(stats["frames"]["mean"]),
+                                       image_frames=fc["image_frames"],
                                        normalize=fc.get("normalize", "none"))
-
-    keras.utils.set_random_seed(config.seed)
-    tf.config.experimental.enable_op_determinism()
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-
-    # validation: the eval split, else a speaker-disjoint slice of train; the
-    # training data of each member is shuffled by that member's seed
     common = {"input_kind": input_kind, "batch_size": config.batch_size}
     if features.examples("eval") > 0:
-        validation = {"source": "eval split"}
-        train_only = {}
+        validation, train_only = {"source": "eval split"}, {}
         val_ds = dataset.make_dataset(features, "eval", **common)
     else:
         held = dataset.holdout_speakers(features.metadata.get("speakers", {}).get("train", []),
@@ -261,178 +257,267 @@ def train(config: TrainConfig) -> dict:
             validation = {"source": "train recordings held out by id hash (15%)"}
             train_only = {"holdout_hash": "drop"}
             val_ds = dataset.make_dataset(features, "train", holdout_hash="keep", **common)
-
-    def training_data(seed: int):
-        return dataset.make_dataset(features, "train", shuffle=True, seed=seed, **train_only,
-                                    **common)
-
-    train_ds = training_data(config.seed)
     test_ds = (dataset.make_dataset(features, "test", **common)
                if features.examples("test") > 0 else None)
-
-    y_train = _labels_of(train_ds)
+    y_train = _labels_of(dataset.make_dataset(features, "train", shuffle=True,
+                                              seed=config.seed, **train_only, **common))
     if len(np.unique(y_train)) < 2:
         raise InputError(f"--features {config.features}: the training data holds a single "
                          "class; training needs at least two")
-    weights = _class_weights(y_train, len(labels)) if config.class_weights else None
-    group_weights = (groups.weights(balanced=config.class_weights,
-                                    class_counts=np.bincount(y_train, minlength=len(labels)))
-                     if groups else None)
+    return _TrainingData(
+        features=features, labels=labels, groups=groups, input_kind=input_kind,
+        frame_dims=len(stats["frames"]["mean"]), pooled_dims=len(stats["pooled"]["mean"]),
+        validation=validation, val_ds=val_ds, test_ds=test_ds, train_only=train_only,
+        batch_size=config.batch_size, y_train=y_train,
+        weights=_class_weights(y_train, len(labels)) if config.class_weights else None)
 
-    strategy, device = distribution_strategy()
-    tf.io.gfile.makedirs(config.model_dir)
-    log_dir = storage.join(config.model_dir, "logs")
-    members, member_runs, hist = [], [], {}
-    # one member per --ensemble index and member architecture (bilstm_stats: two)
-    plan = [(config.seed + i, arch) for i in range(config.ensemble)
-            for arch in models.member_architectures(config.architecture)]
-    optimizer_name = models.optimizer_for(plan[0][1], config.learning_rate)[1]
 
-    def new_member(seed: int, architecture: str):
+class _Members:
+    """Builds, compiles and fits the members of one run (``--ensemble`` K
+    times each member architecture), each from its own seed."""
+
+    def __init__(self, config: TrainConfig, data: _TrainingData, strategy) -> None:
+        self._config, self._data, self._strategy = config, data, strategy
+        self.plan = [(config.seed + i, arch) for i in range(config.ensemble)
+                     for arch in architectures.members(config.architecture)]
+
+    def new(self, seed: int, architecture: str):
+        import keras
+
+        from sentiment_model import models
+
+        config, data = self._config, self._data
+        fc = data.features.feature_config
         keras.utils.set_random_seed(seed)
-        with strategy.scope():
+        with self._strategy.scope():
             member = models.build_model(
-                architecture, n_classes=len(labels), feature_kind=fc["kind"],
-                frame_dims=frame_dims, pooled_dims=pooled_dims,
+                architecture, n_classes=len(data.labels), feature_kind=fc["kind"],
+                frame_dims=data.frame_dims, pooled_dims=data.pooled_dims,
                 image_frames=fc["image_frames"], spec_augment=config.spec_augment,
                 input_noise=config.input_noise)
             member.compile(optimizer=models.optimizer_for(architecture, config.learning_rate)[0],
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return member
 
-    started = time.monotonic()
-    refit = None
-    try:
-        for i, (seed, arch) in enumerate(plan):
-            member = new_member(seed, arch)
-            if len(plan) > 1 and config.verbose:
-                print(f"train: ensemble member {i + 1}/{len(plan)} ({arch})", file=sys.stderr)
+    def fit_all(self, log_dir: str) -> tuple[list, list[dict], dict]:
+        """Fits every member with early stopping on the validation loss.
+
+        Returns:
+            (the members, their runs for the card's ``ensemble``, the first
+            member's history for the learning curves).
+        """
+        import keras
+
+        config, data = self._config, self._data
+        members, runs, hist = [], [], {}
+        for i, (seed, arch) in enumerate(self.plan):
+            member = self.new(seed, arch)
+            if len(self.plan) > 1 and config.verbose:
+                print(f"train: ensemble member {i + 1}/{len(self.plan)} ({arch})",
+                      file=sys.stderr)
             stopper = keras.callbacks.EarlyStopping(monitor="val_loss",
                                                     patience=config.patience,
                                                     restore_best_weights=True,
                                                     start_from_epoch=config.min_epochs - 1)
             board = keras.callbacks.TensorBoard(
-                log_dir=log_dir if len(plan) == 1 else storage.join(log_dir, f"m{i}"))
+                log_dir=log_dir if len(self.plan) == 1 else storage.join(log_dir, f"m{i}"))
             # shuffle=False: the dataset shuffles itself (by seed); Keras cannot
-            history = member.fit(training_data(seed), validation_data=val_ds, shuffle=False,
-                                 epochs=config.epochs, class_weight=weights,
-                                 verbose=config.verbose, callbacks=[stopper, board])
+            history = member.fit(data.train_ds(seed), validation_data=data.val_ds,
+                                 shuffle=False, epochs=config.epochs,
+                                 class_weight=data.weights, verbose=config.verbose,
+                                 callbacks=[stopper, board])
             h = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-            hist = hist or h  # learning curves and history.csv: the first member
+            hist = hist or h
             members.append(member)
-            member_runs.append({"seed": seed, "architecture": arch,
-                                "epochs_run": len(h["loss"]),
-                                "best_epoch": int(stopper.best_epoch) + 1})
-        model = members[0] if len(members) == 1 else models.average_ensemble(members)
-        early_stopped = model
+            runs.append({"seed": seed, "architecture": arch, "epochs_run": len(h["loss"]),
+                         "best_epoch": int(stopper.best_epoch) + 1})
+        return members, runs, hist
+
+    def refit(self, runs: list[dict]) -> tuple[list, dict, np.ndarray]:
+        """Each member again from its seed, for its best epoch count, on all
+        labelled data but the test split.
+
+        Returns:
+            (the members, the card's ``refit``, the label ids trained on).
+        """
+        config, data = self._config, self._data
+        by_eval = data.validation["source"] == "eval split"
+        splits = ("train", "eval") if by_eval else "train"
+
+        def refit_ds(seed: int):
+            return dataset.make_dataset(data.features, splits, shuffle=True, seed=seed,
+                                        input_kind=data.input_kind,
+                                        batch_size=data.batch_size)
+
+        y_refit = _labels_of(refit_ds(config.seed))
+        weights = _class_weights(y_refit, len(data.labels)) if config.class_weights else None
+        members = []
+        for run in runs:
+            if config.verbose:
+                print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
+                      "epochs", file=sys.stderr)
+            member = self.new(run["seed"], run["architecture"])
+            member.fit(refit_ds(run["seed"]), epochs=run["best_epoch"], shuffle=False,
+                       class_weight=weights, verbose=config.verbose)
+            members.append(member)
+        info = {"examples": len(y_refit),
+                "data": "train + eval splits" if by_eval else "all of the train split",
+                "epochs": [run["best_epoch"] for run in runs],
+                "class_weight_values": weights}
+        return members, info, y_refit
+
+
+def _one_model(members: list):
+    from sentiment_model import models
+
+    return members[0] if len(members) == 1 else models.average_ensemble(members)
+
+
+def _fit(config: TrainConfig, data: _TrainingData) -> dict[str, Any]:
+    """Fits the members (and refits them with ``--refit``).
+
+    Returns:
+        ``model`` (to export), ``early_stopped`` (for the eval metrics),
+        ``runs``, ``history``, ``refit`` (or ``None``), ``trained_ids`` (the
+        label ids the exported model was trained on), ``device``,
+        ``seconds``.
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    strategy, device = distribution_strategy()
+    tf.io.gfile.makedirs(config.model_dir)
+    members = _Members(config, data, strategy)
+    started = time.monotonic()
+    try:
+        fitted, runs, hist = members.fit_all(storage.join(config.model_dir, "logs"))
+        model = early_stopped = _one_model(fitted)
+        refit, trained_ids = None, data.y_train
         if config.refit:
-            # the same seeds, for each member's best epoch count, on all labelled data
-            # but the test split; eval metrics stay those of the early-stopped model
-            refit_splits = (("train", "eval") if validation["source"] == "eval split"
-                            else "train")
-
-            def refit_data(seed: int):
-                return dataset.make_dataset(features, refit_splits, shuffle=True, seed=seed,
-                                            **common)
-
-            refit_ds = refit_data(config.seed)
-            y_refit = _labels_of(refit_ds)
-            refit_weights = (_class_weights(y_refit, len(labels)) if config.class_weights
-                             else None)
-            if groups:
-                group_weights = groups.weights(
-                    balanced=config.class_weights,
-                    class_counts=np.bincount(y_refit, minlength=len(labels)))
-            refit_members = []
-            for run in member_runs:
-                if config.verbose:
-                    print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
-                          "epochs", file=sys.stderr)
-                member = new_member(run["seed"], run["architecture"])
-                member.fit(refit_data(run["seed"]), epochs=run["best_epoch"], shuffle=False,
-                           class_weight=refit_weights, verbose=config.verbose)
-                refit_members.append(member)
-            refit = {"examples": len(y_refit),
-                     "data": ("train + eval splits" if validation["source"] == "eval split"
-                              else "all of the train split"),
-                     "epochs": [run["best_epoch"] for run in member_runs],
-                     "class_weight_values": refit_weights}
-            model = (refit_members[0] if len(refit_members) == 1
-                     else models.average_ensemble(refit_members))
+            refitted, refit, trained_ids = members.refit(runs)
+            model = _one_model(refitted)
     finally:
         if config.mixed_precision:  # do not leak the policy into later models
             keras.mixed_precision.set_global_policy("float32")
-    train_seconds = time.monotonic() - started
-    epochs_run = member_runs[0]["epochs_run"]
-    best_epoch = member_runs[0]["best_epoch"]
+    return {"model": model, "early_stopped": early_stopped, "runs": runs, "history": hist,
+            "refit": refit, "trained_ids": trained_ids, "device": device,
+            "seconds": time.monotonic() - started}
 
-    # eval metrics: the early-stopped model (held-out data even after a refit);
-    # test metrics: the exported model
+
+def _finish(config: TrainConfig, data: _TrainingData, fit: dict[str, Any]) -> dict[str, Any]:
+    """The exported model: label groups and calibration as the last layers,
+    and the metrics (eval: the early-stopped model, held out even after a
+    refit; test: the exported model).
+
+    Returns:
+        ``model``, ``early_stopped``, ``labels`` (reported), ``label_ids``
+        (their ids for the metrics), ``grouping`` and ``calibration`` (card
+        fields) and ``metrics``.
+    """
+    from sentiment_model import models
+
+    model, early_stopped = fit["model"], fit["early_stopped"]
+    groups, val_ds, test_ds = data.groups, data.val_ds, data.test_ds
     grouping = None
     if groups:
+        weights = data.group_weights(np.bincount(fit["trained_ids"],
+                                                 minlength=len(data.labels)))
         # metrics of the trained classes, then the models that report groups
-        grouping = {**groups.to_dict(group_weights), "class_metrics": {
-            "eval": evaluate(early_stopped, val_ds, labels),
-            "test": evaluate(model, test_ds, labels) if test_ds is not None else None}}
-        matrix = groups.matrix(group_weights)
+        grouping = {**groups.to_dict(weights), "class_metrics": {
+            "eval": evaluate(early_stopped, val_ds, data.labels),
+            "test": evaluate(model, test_ds, data.labels) if test_ds is not None else None}}
+        matrix = groups.matrix(weights)
         exported = models.group_model(model, matrix)
-        early_stopped = (exported if refit is None
+        early_stopped = (exported if fit["refit"] is None
                          else models.group_model(early_stopped, matrix))
         model = exported
-    reported = list(groups.groups) if groups else labels
+    reported = list(groups.groups) if groups else data.labels
     ids = groups.group_ids() if groups else None
     calibration_info = None
     if config.calibrate:
         model, early_stopped, calibration_info = calibrate(
-            model, early_stopped, val_ds, label_ids=ids, source=validation["source"])
+            model, early_stopped, val_ds, label_ids=ids, source=data.validation["source"])
     metrics = {"eval": evaluate(early_stopped, val_ds, reported, label_ids=ids),
                "test": (evaluate(model, test_ds, reported, label_ids=ids)
                         if test_ds is not None else None)}
+    return {"model": model, "early_stopped": early_stopped, "labels": reported,
+            "label_ids": ids, "grouping": grouping, "calibration": calibration_info,
+            "metrics": metrics}
+
+
+def _card(config: TrainConfig, data: _TrainingData, fit: dict[str, Any],
+          done: dict[str, Any]) -> ModelCard:
+    """The model card of the exported model (unsigned)."""
+    import keras
+    import tensorflow as tf
+
+    runs = fit["runs"]
+    return ModelCard(
+        model_version="",
+        architecture=config.architecture,
+        input_kind=data.input_kind,
+        labels=tuple(done["labels"]),
+        feature=FeatureConfig.from_dict(data.features.feature_config),
+        normalization=dataset.normalization(data.features.metadata),
+        schema_version=data.features.metadata["schema_version"],
+        calibration=done["calibration"],
+        label_groups=done["grouping"],
+        metrics=done["metrics"],
+        details={
+            "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "parameters": int(done["model"].count_params()),
+            "data": {"features": config.features,
+                     "input_fingerprint": data.features.metadata["input_fingerprint"],
+                     "examples": data.features.metadata["examples"]},
+            "validation": data.validation,
+            "refit": fit["refit"],
+            "hyperparameters": {**config.to_dict(),
+                                "optimizer": architectures.get(runs[0]["architecture"]).optimizer,
+                                "class_weight_values": data.weights},
+            "device": fit["device"],
+            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+            "epochs_run": runs[0]["epochs_run"],
+            "best_epoch": runs[0]["best_epoch"],
+            "ensemble": runs,
+            "train_seconds": round(fit["seconds"], 1),
+        },
+    )
+
+
+def train(config: TrainConfig) -> ModelCard:
+    """Trains, evaluates and exports one model; returns its model card.
+
+    Steps: read and check the features and choose the validation data
+    (:func:`_training_data`), fit the members (and refit them:
+    :func:`_fit`), add label groups and calibration and measure
+    (:func:`_finish`), then save ``model.keras``, the signed card and the
+    plots.
+    """
+    config = config.resolved().validate()
+    data = _training_data(config)
+    fit = _fit(config, data)
+    done = _finish(config, data, fit)
     model_path = storage.join(config.model_dir, MODEL_FILE)
-    model.save(model_path)
-    card = {
-        "card_version": CARD_VERSION,
-        "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "model_version": None,  # model_digest below
-        "architecture": config.architecture,
-        "input_kind": input_kind,
-        "parameters": int(model.count_params()),
-        "label_vocabulary": reported,
-        "label_groups": grouping,
-        "feature_config": fc,
-        "normalization": dataset.normalization(features.metadata),
-        "schema_version": features.metadata["schema_version"],
-        "data": {"features": config.features,
-                 "input_fingerprint": features.metadata["input_fingerprint"],
-                 "examples": features.metadata["examples"]},
-        "validation": validation,
-        "refit": refit,
-        "calibration": calibration_info,
-        "hyperparameters": {**config.to_dict(), "optimizer": optimizer_name,
-                            "class_weight_values": weights},
-        "device": device,
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
-        "epochs_run": epochs_run,
-        "best_epoch": best_epoch,
-        "ensemble": member_runs,
-        "train_seconds": round(train_seconds, 1),
-        "metrics": metrics,
-    }
-    card["model_version"] = model_digest(model_path, card)
-    _write_outputs(config.model_dir, card, hist, best_epoch,
-                   reliability_curves(card, model if test_ds is not None else early_stopped,
-                                      test_ds if test_ds is not None else val_ds,
-                                      label_ids=ids))
+    done["model"].save(model_path)
+    card = _card(config, data, fit, done).signed(model_path)
+    headline = (done["model"], data.test_ds) if data.test_ds is not None else (
+        done["early_stopped"], data.val_ds)
+    _write_outputs(config.model_dir, card, fit["history"], card.details["best_epoch"],
+                   reliability_curves(card, *headline, label_ids=done["label_ids"]))
     return card
 
 
-def reliability_curves(card: dict, model, ds, *, label_ids) -> dict[str, dict]:
+def reliability_curves(card: ModelCard, model, ds, *, label_ids) -> dict[str, dict]:
     """The reliability of the headline split's probabilities: as exported,
     and as trained (before the temperature) when the model is calibrated."""
     y, probs = predictions(model, ds, label_ids=label_ids)
     if len(y) == 0:
         return {}
-    info = card["calibration"]
+    info = card.calibration
     if info is None:
         return {"as trained": calibration.reliability(probs, y)}
     raw = calibration.apply_temperature(probs, 1.0 / info["temperature"])
@@ -440,7 +525,7 @@ def reliability_curves(card: dict, model, ds, *, label_ids) -> dict[str, dict]:
             f"calibrated (T={info['temperature']:.2f})": calibration.reliability(probs, y)}
 
 
-def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int,
+def _write_outputs(model_dir: str, card: ModelCard, hist: dict, best_epoch: int,
                    curves: dict[str, dict]) -> None:
     import tensorflow as tf
 
@@ -448,8 +533,8 @@ def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int,
         with tf.io.gfile.GFile(storage.join(model_dir, name), "w") as f:
             f.write(text)
 
-    write(CARD_FILE, json.dumps(card, indent=2) + "\n")
-    write(METRICS_FILE, json.dumps(card["metrics"], indent=2) + "\n")
+    write(CARD_FILE, json.dumps(card.to_dict(), indent=2) + "\n")
+    write(METRICS_FILE, json.dumps(card.metrics, indent=2) + "\n")
     buf = io.StringIO()
     writer = csv.writer(buf)
     keys = sorted(hist)
@@ -459,22 +544,22 @@ def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int,
     write(HISTORY_FILE, buf.getvalue())
     plots = storage.join(model_dir, "plots")
     tf.io.gfile.makedirs(plots)
-    split, best = headline_metrics(card)
+    split, best = card.headline_metrics()
     # matplotlib writes local files; render in a scratch folder, copy anywhere gfile reaches
     with tempfile.TemporaryDirectory() as scratch:
         evaluation.plot_confusion_matrix(
-            best["confusion_matrix"], card["label_vocabulary"],
+            best["confusion_matrix"], list(card.labels),
             os.path.join(scratch, "confusion_matrix.png"),
-            title=f"{card['architecture']}: {SPLIT_NAMES[split]} confusion "
+            title=f"{card.architecture}: {SPLIT_NAMES[split]} confusion "
                   f"(UAR {best['uar']:.2f})")
         evaluation.plot_learning_curves(
             hist, os.path.join(scratch, "learning_curves.png"), best_epoch=best_epoch,
-            title=f"{card['architecture']}: learning curves")
+            title=f"{card.architecture}: learning curves")
         names = ["confusion_matrix.png", "learning_curves.png"]
         if curves:
             calibration.plot_reliability(
                 curves, os.path.join(scratch, "reliability.png"),
-                title=f"{card['architecture']}: {SPLIT_NAMES[split]} reliability")
+                title=f"{card.architecture}: {SPLIT_NAMES[split]} reliability")
             names.append("reliability.png")
         for name in names:
             tf.io.gfile.copy(os.path.join(scratch, name), storage.join(plots, name),
@@ -484,22 +569,18 @@ def _write_outputs(model_dir: str, card: dict, hist: dict, best_epoch: int,
 SPLIT_NAMES = {"test": "test", "eval": "validation"}
 
 
-def headline_metrics(card: dict) -> tuple[str, dict]:
-    """``("test", metrics)`` when there is a test split, else ``("eval", metrics)``."""
-    test = card["metrics"]["test"]
-    return ("test", test) if test else ("eval", card["metrics"]["eval"])
-
-
-def summary_line(card: dict) -> str:
-    split, evaluated = headline_metrics(card)
+def summary_line(card: ModelCard) -> str:
+    split, evaluated = card.headline_metrics()
     which = SPLIT_NAMES[split]
-    grouped = card.get("label_groups")
+    grouped = card.label_groups
     trained = (f", {len(grouped['classes'])} labels reported as {len(grouped['groups'])} "
                "groups" if grouped else "")
-    if card.get("refit"):
-        trained += f", refit on {card['refit']['examples']} examples"
-    return (f"train: {card['architecture']} ({card['parameters']:,} parameters{trained}) "
-            f"stopped after {card['epochs_run']} epochs, best epoch {card['best_epoch']}; {which}: "
+    refit = card.details.get("refit")
+    if refit:
+        trained += f", refit on {refit['examples']} examples"
+    return (f"train: {card.architecture} ({card.parameters:,} parameters{trained}) stopped "
+            f"after {card.details['epochs_run']} epochs, best epoch "
+            f"{card.details['best_epoch']}; {which}: "
             f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
             f"macro-F1 {evaluated['macro_f1']:.3f}, ECE {evaluated['ece']:.3f} "
             f"(n={evaluated['n']})")

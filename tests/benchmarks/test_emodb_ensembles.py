@@ -1,16 +1,20 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
 from benchmarks.emodb_accuracy import CONDITIONS, noisy_test_audio
 from benchmarks.emodb_ensembles import combinations, member_models, seed_windows
 from sentiment_model import inference, models
+from sentiment_model.config import FeatureConfig
+from sentiment_model.model_card import ModelCard
 
 
 def loaded(model, runs):
-    return inference.LoadedModel(model=model, card={"architecture": "bilstm_stats",
-                                                    "ensemble": runs},
-                                 feature_config=None, labels=("a", "b", "c"),
-                                 input_kind="frames")
+    card = ModelCard(model_version="0" * 64, architecture="bilstm_stats", input_kind="frames",
+                     labels=("a", "b", "c"), feature=FeatureConfig(), normalization={},
+                     schema_version=1, details={"ensemble": runs})
+    return inference.LoadedModel(model=model, card=card)
 
 
 def test_member_models_are_the_members_of_an_exported_average():
@@ -31,8 +35,9 @@ def test_member_models_are_the_members_of_an_exported_average():
     np.testing.assert_allclose(both.model.predict_on_batch(x), np.mean(alone, axis=0),
                                rtol=1e-5, atol=1e-6)
     assert member_models(loaded(first, [{"seed": 0, "epochs_run": 1}])) == []
-    grouped = loaded(models.group_model(both.model, np.eye(3)), both.card["ensemble"])
-    grouped.card["model_version"] = "ab" * 32
+    grouped = loaded(models.group_model(both.model, np.eye(3)), both.card.details["ensemble"])
+    grouped = dataclasses.replace(grouped, card=dataclasses.replace(grouped.card,
+                                                                    model_version="ab" * 32))
     assert member_models(grouped) == []
 
 

@@ -1,12 +1,14 @@
 from benchmarks.score_throughput import default_model_parameters
 from sentiment_model import models
+from sentiment_model.config import FeatureConfig
+from sentiment_model.model_card import ModelCard
 
 
 def card(frame_dims: int, pooled_dims: int, labels=("negative", "neutral", "positive")):
-    return {"feature_config": {"kind": "mfcc", "image_frames": 128},
-            "normalization": {"frames": {"mean": [0.0] * frame_dims},
-                              "pooled": {"mean": [0.0] * pooled_dims}},
-            "label_vocabulary": list(labels)}
+    return ModelCard(model_version="0" * 64, architecture="bilstm_stats", input_kind="frames",
+                     labels=tuple(labels), feature=FeatureConfig(), schema_version=1,
+                     normalization={"frames": {"mean": [0.0] * frame_dims},
+                                    "pooled": {"mean": [0.0] * pooled_dims}})
 
 
 def test_a_cached_model_is_compared_with_the_default_built_today():

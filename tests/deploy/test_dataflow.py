@@ -16,7 +16,7 @@ from sentiment_model import segments
 from sentiment_model.audio import CHANNEL_MODES
 from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 from sentiment_model.config import PRESETS, FeatureConfig
-from sentiment_model.train import CARD_VERSION
+from sentiment_model.model_card import CARD_VERSION, ModelCard
 from tests.deploy.test_images import ROOT
 
 WORKER_IMAGE = "europe-west1-docker.pkg.dev/p/audio-sentiment/worker:test"
@@ -44,7 +44,7 @@ def test_featurize_builds_for_dataflow(corpus, tmp_path):
     plan = dataclasses.replace(plan, config=dataclasses.replace(
         plan.config, output="gs://test-bucket/features"))
     job, labels, images = dry_run(featurize.build_pipeline, plan, "featurize-dry-run")
-    for step in ("MatchAudio", "JoinLabels", "ReadAudio", "ExtractMfcc", "EncodeExamples",
+    for step in ("MatchAudio", "JoinLabels", "ReadAudio", "ComputeFeatures", "EncodeExamples",
                  "WriteShardsTrain", "WriteShardsEval", "WriteShardsTest", "WriteErrors",
                  "ComputeStats", "CountOutcomes", "WriteMetadata"):
         assert step in labels, step
@@ -53,14 +53,14 @@ def test_featurize_builds_for_dataflow(corpus, tmp_path):
     assert job.proto.name == "featurize-dry-run"
 
 
-def fake_card() -> dict:
+def fake_card() -> ModelCard:
     cfg = FeatureConfig()
-    return {"card_version": CARD_VERSION, "model_version": "0" * 64,
+    return ModelCard.from_dict({"card_version": CARD_VERSION, "model_version": "0" * 64,
             "architecture": "bilstm_attention",
             "input_kind": "frames", "label_vocabulary": ["negative", "neutral", "positive"],
             "feature_config": cfg.to_dict(), "schema_version": fk.SCHEMA_VERSION,
             "normalization": {"frames": {"mean": [0.0] * 40, "std": [1.0] * 40},
-                              "pooled": {"mean": [0.0] * 80, "std": [1.0] * 80}}}
+                              "pooled": {"mean": [0.0] * 80, "std": [1.0] * 80}}})
 
 
 def test_score_builds_for_dataflow():

@@ -7,7 +7,8 @@ from tests.conftest import read_errors, read_examples
 def test_demo_featurizes_trains_scores_calls_and_reports(tmp_path):
     result = demo.run(["--workdir", str(tmp_path), "--epochs", "2", "--calls", "2"])
     metadata, card = result["features"], result["model_card"]
-    assert card["epochs_run"] <= 2 and card["metrics"]["test"]["n"] == metadata["examples"]["test"]
+    assert card.details["epochs_run"] <= 2
+    assert card.metrics["test"]["n"] == metadata["examples"]["test"]
     assert os.path.exists(os.path.join(tmp_path, "model", "model.keras"))
     features = os.path.join(tmp_path, "features")
     assert metadata["accounting"] == {"matched": 152, "written": 150, "rejected": 2, "lost": 0}

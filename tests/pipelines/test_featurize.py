@@ -319,7 +319,7 @@ def test_extract_mfcc_transform_splits_channels():
     expected = {c: compute_features(x[:, c].copy(), 16000, cfg).pooled for c in (0, 1)}
     p = make_pipeline()
     result = (p | beam.Create([item])
-              | "ExtractMfcc" >> beam.ParDo(featurize_fns.ExtractMfccFn(
+              | "ComputeFeatures" >> beam.ParDo(featurize_fns.ComputeFeaturesFn(
                   feature=cfg, channels="split")).with_outputs("errors", main="examples"))
     assert_that(result.examples, _ChannelsMatch(expected))
     p.run()
@@ -439,9 +439,12 @@ def test_speaker_normalisation_stats_reach_the_training_input(corpus, tmp_path):
 
     # serving computes the same statistics from a speaker's unlabelled audio
     from sentiment_model import inference
+    from sentiment_model.model_card import ModelCard
 
-    loaded = inference.LoadedModel(model=None, card={"normalization": norm},
-                                   feature_config=cfg, labels=(), input_kind="frames")
+    card = ModelCard(model_version="", architecture="bilstm_attention", input_kind="frames",
+                     labels=("a", "b"), feature=cfg, normalization=norm,
+                     schema_version=fk.SCHEMA_VERSION)
+    loaded = inference.LoadedModel(model=None, card=card)
     speaker = speakers[0]
     signals = [soundfile.read(e[fk.URI][0].decode(), dtype="float32")[::-1] for e in examples
                if e[fk.SPEAKER][0].decode() == speaker]

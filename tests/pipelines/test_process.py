@@ -8,11 +8,11 @@ import pytest
 import soundfile
 from apache_beam.internal import pickler
 
-from pipelines.featurize_fns import ExtractMfccFn, ReadAudioFn
+from pipelines.featurize_fns import ComputeFeaturesFn, ReadAudioFn
 from pipelines.score_fns import SegmentAudioFn
 from sentiment_model import synth
 from sentiment_model.config import preset
-from sentiment_model.features import compute_mfcc
+from sentiment_model.features import compute_frames
 from sentiment_model.segments import SegmentConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,7 +80,7 @@ with open(sys.argv[1], "rb") as f:
     fns = pickler.loads(f.read())
 for fn in fns:
     fn.setup()
-if len(fns) == 2:  # featurize: ReadAudioFn, ExtractMfccFn
+if len(fns) == 2:  # featurize: ReadAudioFn, ComputeFeaturesFn
     from pipelines.featurize_fns import AudioItem
     decoded = next(iter(fns[0].process(AudioItem(uri=sys.argv[2], split="train"))))
     values = next(iter(fns[1].process(decoded))).features[fk.FRAMES]
@@ -114,10 +114,10 @@ def test_featurize_worker_computes_mfccs_without_librosas_filter_imports(tmp_pat
     # the DoFn carries the filter bank built at pipeline construction
     path, y = speech_wav
     cfg = preset("default")
-    fns = [ReadAudioFn(total=1, interval_s=10.0), ExtractMfccFn(feature=cfg, channels="mix")]
+    fns = [ReadAudioFn(total=1, interval_s=10.0), ComputeFeaturesFn(feature=cfg, channels="mix")]
     report = run_worker(tmp_path, fns, path)
     assert report["imported"] == []
-    np.testing.assert_allclose(report["values"], compute_mfcc(y, 16000, cfg)[:3], rtol=1e-5,
+    np.testing.assert_allclose(report["values"], compute_frames(y, 16000, cfg)[:3], rtol=1e-5,
                                atol=1e-4)
 
 
@@ -132,5 +132,5 @@ def test_score_worker_computes_mfccs_without_librosas_filter_imports(tmp_path, s
     report = run_worker(tmp_path, [fn], path)
     assert report["imported"] == []
     # the first window starts at the file's start: its first frames are the file's
-    np.testing.assert_allclose(report["values"], compute_mfcc(y, 16000, cfg)[:3], rtol=1e-4,
+    np.testing.assert_allclose(report["values"], compute_frames(y, 16000, cfg)[:3], rtol=1e-4,
                                atol=1e-3)

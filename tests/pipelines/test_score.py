@@ -18,8 +18,7 @@ from schemas import features as fk
 from schemas import tables
 from sentiment_model import dataset, scoring, segments, synth
 from sentiment_model.config import FeatureConfig
-from sentiment_model.inference import read_model_card
-from sentiment_model.train import CARD_FILE, MODEL_FILE
+from sentiment_model.model_card import CARD_FILE, MODEL_FILE, ModelCard
 from tests.conftest import (
     SCORE_ARGS,
     featurize_into,
@@ -49,7 +48,7 @@ def test_score_recovers_the_scripted_trajectory_of_each_call(scored_calls, calls
     with open(os.path.join(calls_dir, "expected.csv"), newline="") as f:
         expected = list(csv.DictReader(f))
     assert len(files) == len(expected) == 6
-    card = read_model_card(scoring_model)
+    card = ModelCard.read(scoring_model)
     for row in expected:
         uri = os.path.join(calls_dir, row["path"])
         got = files[(files.uri == uri) & (files.channel == int(row["channel"]))]
@@ -68,7 +67,7 @@ def test_score_recovers_the_scripted_trajectory_of_each_call(scored_calls, calls
         assert got.p_negative + got.p_neutral + got.p_positive == pytest.approx(1.0)
         assert got.confidence == max(got.p_negative, got.p_neutral, got.p_positive)
         assert got.share_negative + got.share_neutral + got.share_positive == pytest.approx(1)
-        assert got.model_version == card["model_version"]
+        assert got.model_version == card.model_version
         assert got.model_architecture == "bilstm_stats"  # the default
         assert got.run_date == "2026-11-23"
     seg = pd.read_parquet(os.path.join(scored_calls, "segments"))
@@ -113,14 +112,14 @@ def test_featurize_and_score_compute_identical_features(tmp_path, scoring_model)
     for rate in (16000, 22050):
         y = synth.synth_utterance(voice, "positive", duration_s=2.0, sample_rate=rate, seed=rate)
         write_audio(str(audio / f"clip_{rate}.wav"), y, rate, subtype="FLOAT")
-    card = read_model_card(scoring_model)
+    card = ModelCard.read(scoring_model)
     featurize_into(str(tmp_path / "features"), "--input", str(audio),
-                   "--preset", card["feature_config"]["preset"])
+                   "--preset", card.feature.preset)
     expected = {}
     for ex in read_examples(str(tmp_path / "features")):
         frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], -1)
         expected[ex[fk.URI][0].decode()] = dataset.to_model_input(
-            frames, ex[fk.POOLED], input_kind=card["input_kind"], norm=card["normalization"])
+            frames, ex[fk.POOLED], input_kind=card.input_kind, norm=card.normalization)
     assert len(expected) == 2
     # one window spanning each whole file, untrimmed: exactly featurize's input
     whole = segments.SegmentConfig(segment_s=5.0, hop_s=5.0, trim_to_speech=False, block_s=5.0)
@@ -129,8 +128,8 @@ def test_featurize_and_score_compute_identical_features(tmp_path, scoring_model)
             p
             | beam.Create(sorted(expected))
             | beam.ParDo(fns.SegmentAudioFn(
-                feature=FeatureConfig.from_dict(card["feature_config"]), segment=whole,
-                channels="auto", input_kind=card["input_kind"], norm=card["normalization"],
+                feature=card.feature, segment=whole,
+                channels="auto", input_kind=card.input_kind, norm=card.normalization,
                 total=2, interval_s=0)).with_outputs("skipped", "summaries", "errors",
                                                      main="inputs")
         )
@@ -219,7 +218,7 @@ def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, sc
 def test_every_table_is_zstd_compressed_and_describes_its_columns(scored_calls, scoring_model):
     import pyarrow.parquet as pq
 
-    version = read_model_card(scoring_model)["model_version"]
+    version = ModelCard.read(scoring_model).model_version
     for table in (tables.FILES_TABLE, tables.SEGMENTS_TABLE, tables.ERRORS_TABLE):
         (path,) = glob.glob(os.path.join(scored_calls, table, "run_date=2026-11-23", "*.parquet"))
         parquet = pq.ParquetFile(path)
@@ -440,8 +439,8 @@ def test_speaker_normalised_windows_use_their_channel_statistics(speaker_model, 
 
     from sentiment_model import storage
 
-    card = read_model_card(speaker_model)
-    assert card["normalization"]["group"] == "speaker"
+    card = ModelCard.read(speaker_model)
+    assert card.speaker_normalised
     call = os.path.join(calls_dir, "calls", "call_000.wav")
     held = segments.SegmentConfig(segment_s=2.0, hop_s=1.0)
     opened = []
@@ -453,9 +452,9 @@ def test_speaker_normalised_windows_use_their_channel_statistics(speaker_model, 
     monkeypatch.setattr(storage, "open_read", counting_open)
 
     def outputs(segment):
-        fn = fns.SegmentAudioFn(feature=FeatureConfig.from_dict(card["feature_config"]),
+        fn = fns.SegmentAudioFn(feature=card.feature,
                                 segment=segment, channels="auto",
-                                input_kind=card["input_kind"], norm=card["normalization"],
+                                input_kind=card.input_kind, norm=card.normalization,
                                 total=1, interval_s=0)
         fn.setup()
         return fn, list(fn.process(call))

@@ -6,8 +6,8 @@ from sentiment_model import features
 from sentiment_model.config import preset
 from sentiment_model.features import (
     compute_features,
+    compute_frames,
     compute_logmel_image,
-    compute_mfcc,
     compute_prosody,
     compute_spectral,
     mel_basis,
@@ -29,7 +29,7 @@ def signal_16k():
 
 def test_mfcc_equals_librosa_on_same_samples(signal_16k):
     cfg = preset("mfcc")
-    frames = compute_mfcc(signal_16k, 16000, cfg)
+    frames = compute_frames(signal_16k, 16000, cfg)
     expected = librosa.feature.mfcc(y=signal_16k, sr=16000, n_mfcc=40, n_fft=512,
                                      win_length=400, hop_length=160, n_mels=64, fmin=20.0,
                                      fmax=7600.0).T
@@ -73,8 +73,8 @@ def test_mel_power_in_blocks_equals_librosa_at_any_length(n_samples, monkeypatch
 
 def test_deltas_are_appended_in_order(signal_16k):
     cfg = preset("mfcc").with_overrides({"deltas": "2"})
-    frames = compute_mfcc(signal_16k, 16000, cfg)
-    base = compute_mfcc(signal_16k, 16000, cfg.with_overrides({"deltas": "0"}))
+    frames = compute_frames(signal_16k, 16000, cfg)
+    base = compute_frames(signal_16k, 16000, cfg.with_overrides({"deltas": "0"}))
     assert frames.shape[1] == 120
     np.testing.assert_allclose(frames[:, :40], base, rtol=1e-6, atol=1e-5)
     np.testing.assert_allclose(frames[:, 40:80], librosa.feature.delta(base.T, width=9).T,
@@ -91,7 +91,7 @@ def test_seed_preset_reproduces_the_study(signal_16k):
 
 def test_utterance_normalisation_gives_zero_mean_unit_std(signal_16k):
     cfg = preset("mfcc").with_overrides({"normalize": "utterance"})
-    frames = compute_mfcc(signal_16k, 16000, cfg)
+    frames = compute_frames(signal_16k, 16000, cfg)
     np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-4)
     np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-3)
 
@@ -117,7 +117,7 @@ def test_pooling_mean_and_std():
 
 def test_rate_mismatch_is_refused(signal_16k):
     with pytest.raises(ValueError, match="22050 Hz"):
-        compute_mfcc(signal_16k, 16000, preset("seed"))
+        compute_frames(signal_16k, 16000, preset("seed"))
 
 
 def test_prosody_columns_give_pitch_energy_and_voicing():
@@ -125,12 +125,12 @@ def test_prosody_columns_give_pitch_energy_and_voicing():
     voiced = tone(180, seconds=1.0, sample_rate=rate, amplitude=0.4, seed=5)
     quiet = (0.001 * np.random.default_rng(6).standard_normal(rate // 2)).astype(np.float32)
     y = np.concatenate([voiced, quiet])
-    cfg = preset("speaker_norm")  # normalize=speaker leaves compute_mfcc's frames raw
-    frames = compute_mfcc(y, rate, cfg)
+    cfg = preset("speaker_norm")  # normalize=speaker leaves compute_frames's frames raw
+    frames = compute_frames(y, rate, cfg)
     assert frames.shape == (1 + len(y) // 320, 43)
     # the MFCC columns are the plain ones; the 3 prosody columns are appended
     plain = cfg.with_overrides({"prosody": "false"})
-    np.testing.assert_allclose(frames[:, :40], compute_mfcc(y, rate, plain),
+    np.testing.assert_allclose(frames[:, :40], compute_frames(y, rate, plain),
                                rtol=1e-6, atol=1e-5)
     np.testing.assert_array_equal(frames[:, 40:], compute_prosody(y, rate, cfg,
                                                                   n_frames=len(frames)))
@@ -148,7 +148,7 @@ def test_prosody_columns_give_pitch_energy_and_voicing():
 def test_prosody_pads_signals_shorter_than_the_pitch_window():
     cfg = preset("mfcc").with_overrides({"prosody": "true"})
     y = tone(200, seconds=0.03, sample_rate=16000)  # 480 samples < 1024
-    frames = compute_mfcc(y, 16000, cfg)
+    frames = compute_frames(y, 16000, cfg)
     assert frames.shape == (1 + 480 // 160, 43) and np.isfinite(frames).all()
 
 
@@ -174,10 +174,10 @@ def test_filters_built_ahead_give_the_same_mfccs_and_must_fit_the_config(signal_
     assert filters.window.shape == (cfg.n_fft,)
     assert filters.basis.shape == (cfg.n_mels, 1 + cfg.n_fft // 2)
     copied = type(filters)(filters.window.copy(), filters.basis.copy())  # as un-pickled
-    np.testing.assert_array_equal(compute_mfcc(signal_16k, 16000, cfg, filters=copied),
-                                  compute_mfcc(signal_16k, 16000, cfg))
+    np.testing.assert_array_equal(compute_frames(signal_16k, 16000, cfg, filters=copied),
+                                  compute_frames(signal_16k, 16000, cfg))
     with pytest.raises(ValueError, match="do not fit"):
-        compute_mfcc(signal_16k, 16000, cfg, filters=mel_filters(preset("seed")))
+        compute_frames(signal_16k, 16000, cfg, filters=mel_filters(preset("seed")))
 
 
 def _librosa_magnitude(y, rate):
@@ -246,14 +246,14 @@ def test_spectral_columns_tell_a_tone_from_noise():
 
 def test_spectral_preset_appends_its_columns_to_the_mfccs(signal_16k):
     cfg = preset("default")
-    frames = compute_mfcc(signal_16k, 16000, cfg)
+    frames = compute_frames(signal_16k, 16000, cfg)
     assert frames.shape == (1 + 16000 // 160, 54)
-    np.testing.assert_array_equal(frames[:, :40], compute_mfcc(signal_16k, 16000,
+    np.testing.assert_array_equal(frames[:, :40], compute_frames(signal_16k, 16000,
                                                                preset("mfcc")))
     np.testing.assert_array_equal(frames[:, 40:], compute_spectral(signal_16k, 16000, cfg,
                                                                    n_frames=len(frames)))
     both = cfg.with_overrides({"prosody": "true"})  # prosody first, then the spectral shape
-    frames = compute_mfcc(signal_16k, 16000, both)
+    frames = compute_frames(signal_16k, 16000, both)
     assert frames.shape == (101, 57)
     np.testing.assert_array_equal(frames[:, 43:], compute_spectral(signal_16k, 16000, cfg,
                                                                    n_frames=101))

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import os
 
@@ -11,12 +12,21 @@ from pipelines import train as train_job
 from schemas.features import SCHEMA_VERSION
 from sentiment_model import calibration, dataset, train
 from sentiment_model.errors import ConfigError, InputError
+from sentiment_model.model_card import CARD_FILE, ModelCard, model_digest
 from tests.conftest import featurize_into
 
 
-def run_train(features, model_dir, *extra):
-    return train_job.run(["--features", features, "--model-dir", str(model_dir), "--epochs", "3",
-                      "--batch-size", "4", "--patience", "2", *extra])
+def run_train(features, model_dir, *extra) -> dict:
+    """Trains; returns model_card.json as written, checked equal to the card train returns."""
+    card = train_job.run(["--features", features, "--model-dir", str(model_dir), "--epochs",
+                          "3", "--batch-size", "4", "--patience", "2", *extra])
+    with open(os.path.join(model_dir, CARD_FILE)) as f:
+        written = json.load(f)
+    assert written == json.loads(json.dumps(card.to_dict()))
+    typed = {"details": {}, "metrics": {}}  # JSON turns their int keys into strings
+    assert (dataclasses.replace(ModelCard.from_dict(written), **typed)
+            == dataclasses.replace(card, **typed))
+    return written
 
 
 def meta_frames_mean(features_dir) -> list[float]:
@@ -36,7 +46,7 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["architecture"] == "bilstm_stats"  # the default
     assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert card["feature_config"]["preset"] == "default"
-    assert card["model_version"] == train.model_digest(str(out / "model.keras"), card)
+    assert card["model_version"] == model_digest(str(out / "model.keras"), card)
     # the default preset's 54 columns, standardised with the train statistics
     assert card["normalization"]["group"] == "none"
     assert card["normalization"]["frames"]["mean"] == meta_frames_mean(features_dir)
@@ -159,10 +169,10 @@ def test_compare_trains_each_compatible_architecture(features_dir, corpus, tmp_p
 
 
 def test_mixed_precision_runs_on_cpu_and_resets_the_policy(features_dir, tmp_path):
-    card = train_job.run(["--features", features_dir, "--model-dir", str(tmp_path), "--epochs", "1",
-                      "--mixed-precision", "--spec-augment"])
-    assert card["hyperparameters"]["mixed_precision"] is True
-    assert card["hyperparameters"]["spec_augment"] is True
+    card = train_job.run(["--features", features_dir, "--model-dir", str(tmp_path),
+                          "--epochs", "1", "--mixed-precision", "--spec-augment"])
+    assert card.details["hyperparameters"]["mixed_precision"] is True
+    assert card.details["hyperparameters"]["spec_augment"] is True
     assert keras.mixed_precision.global_policy().name == "float32"
     model = keras.saving.load_model(str(tmp_path / "model.keras"), safe_mode=True)
     assert model.get_layer("probabilities").dtype_policy.compute_dtype == "float32"
@@ -236,7 +246,7 @@ def test_each_architecture_gets_its_schedule_unless_told(features_dir, tmp_path)
         train.TrainConfig(features="f", model_dir="m", min_epochs=41).validate()
     # a run without them records the schedule it used
     card = train_job.run(["--features", features_dir, "--model-dir", str(tmp_path / "m"),
-                      "--architecture", "frame_stats", "--batch-size", "4"])
+                          "--architecture", "frame_stats", "--batch-size", "4"]).to_dict()
     hyper = card["hyperparameters"]
     assert (hyper["epochs"], hyper["patience"], hyper["min_epochs"]) == (40, 8, 1)
     assert card["epochs_run"] <= 40
@@ -264,7 +274,7 @@ def test_label_groups_train_on_labels_and_export_a_model_reporting_groups(featur
         test_counts.get("neutral", 0) + test_counts.get("positive", 0)]
     classes = grouped["class_metrics"]["test"]
     assert classes["labels"] == grouped["classes"] and classes["n"] == test["n"]
-    assert "2 groups" in train.summary_line(card)
+    assert "2 groups" in train.summary_line(ModelCard.from_dict(card))
 
     model = keras.saving.load_model(str(tmp_path / "g" / "model.keras"), safe_mode=True)
     assert card["parameters"] == model.count_params()
@@ -326,7 +336,7 @@ def test_refit_retrains_on_train_and_eval_for_the_best_epoch_count(features_dir,
     assert card["metrics"]["eval"] == plain["metrics"]["eval"]
     assert card["model_version"] != plain["model_version"]
     assert card["metrics"]["test"]["n"] == examples["test"]
-    assert "refit on" in train.summary_line(card)
+    assert "refit on" in train.summary_line(ModelCard.from_dict(card))
 
 
 def test_min_epochs_keeps_no_epoch_before_it(features_dir, tmp_path):
