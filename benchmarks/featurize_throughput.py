@@ -119,21 +119,19 @@ def _tfrecord(record: bytes) -> bytes:
 
 
 def _plain_write(paths: list[str], out_path: str, preset_name: str) -> int:
-    """The job's per-file work in a plain loop, with the library's functions:
-    read, sha256, decode, checks, resample, features, schema check, tfx-bsl
-    encoding (32 examples per call, like the job), one gzip'd TFRecord file
-    (ISA-L, like the job), statistics."""
-    import hashlib
-
+    """The job's per-file work in a plain loop, with the same per-recording
+    core (``sentiment_model.featurizing``: decode, sha256, checks, resample,
+    features, examples), schema check, tfx-bsl encoding (32 examples per
+    call, like the job), one gzip'd TFRecord file (ISA-L, like the job),
+    statistics."""
     from isal import igzip
     from tfx_bsl.coders import example_coder
 
     from pipelines.featurize_fns import ENCODE_BATCH
-    from pipelines.stats import Moments
     from schemas import features as fk
-    from sentiment_model import audio as audio_lib
+    from sentiment_model import featurizing
     from sentiment_model.config import preset
-    from sentiment_model.features import compute_features
+    from sentiment_model.moments import Moments
 
     cfg = preset(preset_name)
     schema = fk.build_schema(frame_dims=cfg.frame_dims, pooled_dims=cfg.pooled_dims)
@@ -150,26 +148,15 @@ def _plain_write(paths: list[str], out_path: str, preset_name: str) -> int:
     with igzip.open(out_path, "wb", compresslevel=1) as out:
         for path in paths:
             with open(path, "rb") as f:
-                data = f.read()
-            digest = hashlib.sha256(data).hexdigest()
-            decoded = audio_lib.decode_audio(data)
-            (channel, mono), = audio_lib.channel_views(decoded.samples, "mix")
-            audio_lib.check_signal(mono, decoded.sample_rate, min_duration_s=cfg.min_duration_s,
-                                   silence_dbfs=cfg.silence_dbfs)
-            y = audio_lib.resample(mono, decoded.sample_rate, cfg.sample_rate)
-            feats = compute_features(y, cfg.sample_rate, cfg)
-            example = {
-                fk.RECORDING_ID: digest[:16].encode(), fk.URI: path.encode(), fk.CHANNEL: channel,
-                fk.START_S: 0.0, fk.DURATION_S: y.shape[0] / cfg.sample_rate,
-                fk.SOURCE_SAMPLE_RATE: decoded.sample_rate, fk.SPEAKER: b"", fk.SPLIT: b"train",
-                fk.LABEL: b"", fk.LABEL_ID: -1, fk.AUGMENTATION: b"", fk.FRAMES: feats.frames,
-                fk.N_FRAMES: int(feats.frames.shape[0]), fk.POOLED: feats.pooled,
-            }
-            validate(example)
-            pending.append(example)
-            if len(pending) == ENCODE_BATCH:
-                write_batch()
-            frames_stats.add_rows(feats.frames)
+                decoded = featurizing.read_recording(
+                    featurizing.AudioItem(uri=path, split="train"), f.read())
+            for example in featurizing.recording_examples(decoded, feature=cfg, channels="mix"):
+                assert isinstance(example, featurizing.FeatureExample), example
+                validate(example.features)
+                pending.append(example.features)
+                if len(pending) == ENCODE_BATCH:
+                    write_batch()
+                frames_stats.add_rows(example.features[fk.FRAMES])
         write_batch()
     return frames_stats.count
 

@@ -11,12 +11,12 @@ generated speech (one ``bilstm_attention`` on ``--preset``: with
 score holds a file's window features until it is read). Variants, each in
 a fresh process (imports, model loading and start-up included):
 
-* ``plain``: one process: soundfile.read of the whole file -> channels ->
-  the same windows, voice-activity detector, features and normalisation as
-  ``score`` (the library's pure functions; a channel's window features are
-  held until its speaker statistics are known) -> ``predict_on_batch`` in
-  batches of 64 windows shared across files (the same fixed-shape padding)
-  -> the same per-channel aggregation; writes nothing;
+* ``plain``: one process, no Beam: each file streamed through score's
+  per-recording core (``sentiment_model.scoring.RecordingWindows``: the
+  same channels, windows, speech detection, features and normalisation) ->
+  ``predict_on_batch`` in batches of 64 windows shared across files (the
+  same fixed-shape padding) -> the same per-channel aggregation; writes
+  nothing;
 * ``beam-1``: ``score`` on Beam's FnApiRunner, one worker, writing the
   files/segments/errors Parquet tables.
 
@@ -119,60 +119,59 @@ def make_model(workdir: str, *, preset: str = "default") -> str:
 
 
 # ----------------------------------------------------------- plain baseline
-def plain_main(manifest: str, model_dir: str) -> None:
+def plain_main(manifest: str, model_dir: str) -> dict[tuple[str, int], dict]:
     """The plain loop: the same per-recording core as score
-    (``sentiment_model.scoring``), no Beam, nothing written."""
-    import numpy as np
-    import soundfile
+    (``sentiment_model.scoring.RecordingWindows``), no Beam, nothing written;
+    the windows of all files share batches of 64, as RunInference's do.
+
+    Returns:
+        ``{(path, channel): aggregate}`` (:func:`sentiment_model.segments.aggregate`).
+    """
+    import functools
 
     from pipelines.score_fns import window_frames
-    from sentiment_model import dataset, scoring
+    from sentiment_model import scoring
     from sentiment_model import segments as seg
+    from sentiment_model.features import mel_filters
     from sentiment_model.inference import load_model_dir
 
     loaded = load_model_dir(model_dir)
-    cfg, card = loaded.feature_config, loaded.card
     segment = seg.SegmentConfig()
-    pad = window_frames(cfg, segment, card.input_kind)
+    pad = window_frames(loaded.feature_config, segment, loaded.input_kind)
+    filters = mel_filters(loaded.feature_config)
     with open(manifest) as f:
         paths = [line.strip() for line in f if line.strip()]
-    # windows of all files share batches of 64, as RunInference's batching does
-    pending: list = []  # (channel key, window, model input)
-    scored: dict = {}  # channel key -> [ScoredSegment]
+    pending: list[tuple[tuple, scoring.SpeechWindow]] = []
+    scored: dict = {}  # (path, channel) -> [ScoredSegment]
     durations: dict = {}
 
     def flush() -> None:
-        probs = scoring.predict_padded(loaded.model, [x for _, _, x in pending], length=pad,
-                                       rows=64)
-        for (key, w, _), p in zip(pending, probs, strict=True):
+        probs = scoring.predict_padded(loaded.model, [w.model_input for _, w in pending],
+                                       length=pad, rows=64)
+        for (key, w), p in zip(pending, probs, strict=True):
             scored[key].append(seg.ScoredSegment(w.index, w.start_s, w.end_s, True, tuple(p)))
         pending.clear()
 
     for path in paths:
-        samples, source_rate = soundfile.read(path, dtype="float32", always_2d=True)
-        channels = ([samples[:, c] for c in range(2)] if samples.shape[1] == 2
-                    else [samples.mean(axis=1)])
-        for c, mono in enumerate(channels):
-            key = (path, c)
-            windows, stats = scoring.channel_windows(mono, source_rate, feature=cfg,
-                                                     segment=segment)
-            scored[key], durations[key] = [], stats.duration_s
-            speech = [w for w in windows if w.features is not None]
-            scored[key] += [seg.ScoredSegment(w.index, w.start_s, w.end_s, False, None)
-                            for w in windows if w.features is None]
-            group = (dataset.group_stats(np.concatenate([w.features.frames for w in speech]))
-                     if speech and card.speaker_normalised else None)
-            for w in speech:
-                pending.append((key, w, dataset.to_model_input(
-                    w.features.frames, w.features.pooled, input_kind=card.input_kind,
-                    norm=card.normalization, group=group)))
+        core = scoring.recording_windows(loaded, segment=segment, channels="auto",
+                                         filters=filters)
+        for event in core.events(functools.partial(open, path, "rb")):
+            key = (path, event.channel)
+            scored.setdefault(key, [])
+            if isinstance(event, scoring.SpeechWindow):
+                pending.append((key, event))
                 if len(pending) == 64:
                     flush()
+            elif isinstance(event, scoring.QuietWindow):
+                scored[key].append(seg.ScoredSegment(event.index, event.start_s, event.end_s,
+                                                     False, None))
+            else:
+                durations[key] = event.stats.duration_s
     if pending:
         flush()
-    for key, segments in scored.items():
-        seg.aggregate(segments, duration_s=durations[key], labels=loaded.labels)
-    assert len(scored) >= len(paths)
+    return {key: seg.aggregate(sorted(segments, key=lambda s: s.index),
+                               duration_s=durations[key], labels=loaded.labels)
+            for key, segments in scored.items()}
 
 
 # ---------------------------------------------------------------- measuring

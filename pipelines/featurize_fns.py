@@ -6,10 +6,8 @@ Module-level classes only, so that they pickle by name on every runner.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
@@ -20,48 +18,21 @@ from pipelines.progress import Progress
 from schemas import features as fk
 from schemas import metadata as meta
 from schemas.tables import error_row
-from sentiment_model import audio as audio_lib
-from sentiment_model import storage
-from sentiment_model.augment import AugmentConfig, augmentations
+from sentiment_model import featurizing, storage
+from sentiment_model.augment import AugmentConfig
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import RejectedInput, describe
-from sentiment_model.features import compute_features, mel_filters
+from sentiment_model.features import mel_filters
+from sentiment_model.featurizing import NO_AUGMENTATION, AudioItem, DecodedItem, FeatureExample
 
 JOB = "featurize"
 ENCODE_BATCH = 32  # examples per Arrow batch and tfx-bsl call in EncodeExamples,
 ENCODE_BATCH_BYTES = 16 * 2**20  # or fewer when their frames pass 16 MiB (long recordings)
-NO_AUGMENTATION = AugmentConfig()
 
 
 # ================================================================== elements
-@dataclass(frozen=True)
-class AudioItem:
-    """One input file on its way to features."""
-
-    uri: str
-    split: str
-    label: str = ""
-    label_id: int = fk.UNLABELLED_ID
-    speaker: str = ""
-
-
-class DecodedItem(NamedTuple):
-    item: AudioItem
-    audio: audio_lib.DecodedAudio
-    content_sha256: str
-
-
-class FeatureExample(NamedTuple):
-    """Feature values keyed as in the schema, plus the input fingerprint part."""
-
-    features: dict[str, Any]
-    fingerprint: str
-
-
-def recording_id(uri: str) -> str:
-    """Stable recording id: the file stem plus a short hash of the full URI."""
-    stem = storage.basename(uri).rsplit(".", 1)[0]
-    return f"{stem}-{hashlib.sha1(uri.encode()).hexdigest()[:10]}"
+# AudioItem (input file), DecodedItem (its audio) and FeatureExample (one
+# example) are sentiment_model.featurizing's, the per-recording core.
 
 
 # ==================================================================== DoFns
@@ -143,14 +114,10 @@ class ReadAudioFn(beam.DoFn):
             return beam.pvalue.TaggedOutput("errors", error_row(
                 item.uri, "read", "read_failed", describe(exc)))
         try:
-            decoded = audio_lib.decode_audio(data)
+            return featurizing.read_recording(item, data)
         except RejectedInput as exc:
             return beam.pvalue.TaggedOutput("errors", error_row(
-                item.uri, "decode", exc.error_type, exc.message))
-        except Exception as exc:  # never lose the record, whatever the decoder raises
-            return beam.pvalue.TaggedOutput("errors", error_row(
-                item.uri, "decode", "decode_failed", describe(exc)))
-        return DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
+                item.uri, exc.stage, exc.error_type, exc.message))
 
     def teardown(self):
         progress = getattr(self, "_progress", None)
@@ -171,57 +138,14 @@ class ComputeFeaturesFn(beam.DoFn):
         self._filters = mel_filters(feature)
 
     def process(self, decoded: DecodedItem):
-        item, audio = decoded.item, decoded.audio
-        cfg = self._feature
-        rec_id = recording_id(item.uri)
-        fingerprint = stats.input_fingerprint_part(item.uri, decoded.content_sha256)
-        for channel, mono in audio_lib.channel_views(audio.samples, self._channels):
-            try:
-                audio_lib.check_signal(mono, audio.sample_rate, min_duration_s=cfg.min_duration_s,
-                                       silence_dbfs=cfg.silence_dbfs)
-                y = audio_lib.resample(mono, audio.sample_rate, cfg.sample_rate)
-                versions = [("", y)]
-                if self._augment.enabled and item.split == "train":
-                    versions += augmentations(y, cfg.sample_rate, self._augment,
-                                              key=f"{item.uri}#{channel}")
-                examples = []
-                for name, signal in versions:
-                    feats = compute_features(signal, cfg.sample_rate, cfg,
-                                             filters=self._filters)
-                    examples.append(FeatureExample(
-                        features={
-                            fk.RECORDING_ID: (f"{rec_id}#{name}" if name else rec_id).encode(),
-                            fk.URI: item.uri.encode(),
-                            fk.CHANNEL: channel,
-                            fk.START_S: 0.0,
-                            fk.DURATION_S: float(signal.shape[0] / cfg.sample_rate),
-                            fk.SOURCE_SAMPLE_RATE: audio.sample_rate,
-                            fk.SPEAKER: item.speaker.encode(),
-                            fk.SPLIT: item.split.encode(),
-                            fk.LABEL: item.label.encode(),
-                            fk.LABEL_ID: item.label_id,
-                            fk.AUGMENTATION: name.encode(),
-                            fk.FRAMES: feats.frames,
-                            fk.N_FRAMES: int(feats.frames.shape[0]),
-                            fk.POOLED: feats.pooled,
-                        },
-                        fingerprint="" if name else fingerprint,
-                    ))
-            except RejectedInput as exc:
+        for out in featurizing.recording_examples(decoded, feature=self._feature,
+                                                  channels=self._channels,
+                                                  augment=self._augment, filters=self._filters):
+            if isinstance(out, featurizing.ChannelFailure):
                 yield beam.pvalue.TaggedOutput("errors", error_row(
-                    item.uri, "features", exc.error_type, _with_channel(exc.message, channel)))
-                continue
-            except Exception as exc:  # never lose the record
-                yield beam.pvalue.TaggedOutput("errors", error_row(
-                    item.uri, "features", "feature_failed",
-                    _with_channel(describe(exc), channel)))
-                continue
-            yield from examples
-            fingerprint = ""  # count each file once in the input fingerprint
-
-
-def _with_channel(message: str, channel: int) -> str:
-    return message if channel == audio_lib.MIX_CHANNEL else f"channel {channel}: {message}"
+                    decoded.item.uri, "features", out.error_type, out.message))
+            else:
+                yield out
 
 
 class EncodeExampleFn(beam.DoFn):

@@ -8,6 +8,7 @@ Parquet rows; a window adds its index and its start and end in seconds.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -20,10 +21,10 @@ from pipelines.progress import Progress
 from schemas import tables
 from schemas.tables import error_row
 from sentiment_model import audio as audio_lib
-from sentiment_model import dataset, scoring, storage
+from sentiment_model import scoring, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
-from sentiment_model.errors import RejectedInput, describe
+from sentiment_model.errors import RejectedInput
 from sentiment_model.features import mel_filters
 
 JOB = "score"
@@ -65,30 +66,18 @@ def _channel_text(channel: int) -> str:
     return "" if channel == audio_lib.MIX_CHANNEL else f"channel {channel}: "
 
 
-class _RawWindow(NamedTuple):
-    """A speech window's features before speaker normalisation (inside
-    SegmentAudioFn only; never leaves it)."""
-
-    key: SegmentKey
-    features: Any  # sentiment_model.features.Features
-
-
 # ==================================================================== DoFns
 class SegmentAudioFn(beam.DoFn):
-    """uri -> model inputs of its speech windows, streamed block by block.
+    """uri -> model inputs of its speech windows, streamed block by block
+    (:class:`sentiment_model.scoring.RecordingWindows`).
 
     Main output: ``(SegmentKey, ndarray)`` — the normalised model input of
     one speech window (``[n_frames, frame_dims]`` for frame models).
     Tagged outputs: ``skipped`` (``((uri, channel), ScoredSegment)`` of
     non-speech windows), ``summaries`` (``((uri, channel), ChannelSummary)``)
-    and ``errors`` (error rows).
-
-    For speaker-normalised models (``norm["group"] == "speaker"``) every
-    window is normalised with its channel's feature statistics over all the
-    channel's speech windows (a channel is one speaker, or one mix), known
-    only once the file is read: the outputs are held back (window features,
-    up to ``segment.buffer_mb``) and released at the end of the file; a
-    longer file is read a second time with the statistics from the first.
+    and ``errors`` (error rows). A file that breaks part-way gets its error
+    row and a ``failed`` summary per channel, which drops the windows already
+    sent.
     """
 
     def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
@@ -124,137 +113,34 @@ class SegmentAudioFn(beam.DoFn):
         if problem is not None:
             yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", *problem))
             return
+        core = scoring.RecordingWindows(feature=self._feature, segment=self._segment,
+                                        channels=self._channels, input_kind=self._input_kind,
+                                        norm=self._norm, filters=self._filters)
         try:
-            fileobj = storage.open_read(uri)
-        except Exception as exc:
-            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", "read_failed",
-                                                               describe(exc)))
-            return
-        if self._norm.get("group", "none") != "speaker":
-            with fileobj:
-                yield from self._process_file(uri, fileobj)
-            return
-        with fileobj:
-            held, groups = self._first_pass(uri, fileobj)
-        if held is not None:
-            for out in held:
-                yield self._normalised(out, groups) if isinstance(out, _RawWindow) else out
-            return
-        try:  # too long to hold: read again, now with the statistics
-            fileobj = storage.open_read(uri)
-        except Exception as exc:
-            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "read", "read_failed",
-                                                               describe(exc)))
-            return
-        with fileobj:
-            for out in self._process_file(uri, fileobj):
-                yield self._normalised(out, groups) if isinstance(out, _RawWindow) else out
-
-    def _first_pass(self, uri: str, fileobj) -> tuple[list | None, dict[int, dict]]:
-        """Runs the file once, accumulating each channel's frame statistics.
-
-        Returns:
-            (the outputs, or ``None`` when their window features outgrew
-            ``buffer_mb``; ``{channel: {"count", "mean", "std"}}``).
-        """
-        from pipelines.stats import Moments
-
-        limit = self._segment.buffer_mb * 2**20
-        moments: dict[int, Moments] = {}
-        held: list | None = []
-        size = 0
-        for out in self._process_file(uri, fileobj):
-            if isinstance(out, _RawWindow):
-                moments.setdefault(out.key.channel, Moments(self._feature.frame_dims)).add_rows(
-                    out.features.frames)
-                size += out.features.frames.nbytes + out.features.pooled.nbytes
-            if held is not None:
-                held.append(out)
-                if size > limit:
-                    held = None
-        return held, {c: m.to_dict() for c, m in moments.items() if m.count}
-
-    def _normalised(self, raw: _RawWindow, groups: dict[int, dict]):
-        feats = raw.features
-        return raw.key, dataset.to_model_input(feats.frames, feats.pooled,
-                                               input_kind=self._input_kind, norm=self._norm,
-                                               group=groups.get(raw.key.channel))
-
-    def _open(self, fileobj):
-        """-> (stream, channel ids, channel mode, {channel: state}, block samples)."""
-        stream = audio_lib.AudioStream(fileobj)
-        mode = self._channels
-        if mode == "auto":
-            mode = "split" if stream.channels == 2 else "mix"
-        ids = list(range(stream.channels)) if mode == "split" else [audio_lib.MIX_CHANNEL]
-        states = {c: scoring.ChannelWindows(source_rate=stream.sample_rate,
-                                            source_frames=stream.declared_frames,
-                                            feature=self._feature, segment=self._segment,
-                                            filters=self._filters) for c in ids}
-        block = max(1, round(self._segment.block_s * stream.sample_rate))
-        return stream, ids, mode, states, block
-
-    def _process_file(self, uri: str, fileobj):
-        """All outputs of one file; speech windows of speaker-normalised models
-        come out as ``_RawWindow`` (normalised by ``process``)."""
-        try:
-            stream, ids, mode, states, block = self._open(fileobj)
+            for event in core.events(functools.partial(storage.open_read, uri)):
+                yield _output(uri, event)
         except RejectedInput as exc:
-            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", exc.error_type,
+            yield beam.pvalue.TaggedOutput("errors", error_row(uri, exc.stage, exc.error_type,
                                                                exc.message))
-            return
-        except Exception as exc:  # never lose the record, whatever the decoder raises
-            yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", "decode_failed",
-                                                               describe(exc)))
-            return
-        try:
-            for samples in stream.blocks(block):
-                for channel, mono in audio_lib.channel_views(samples, mode):
-                    yield from self._push(uri, channel, states[channel], mono, last=False)
-            for channel in ids:
-                yield from self._push(uri, channel, states[channel],
-                                      np.zeros(0, np.float32), last=True)
-        except RejectedInput as exc:
-            yield from self._fail(uri, states, exc.error_type, exc.message)
-            return
-        except Exception as exc:  # never lose the record
-            yield from self._fail(uri, states, "score_failed", describe(exc))
-            return
-        finally:
-            stream.close()
-        for channel in ids:
-            yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel),
-                                                         _summary(uri, channel,
-                                                                  states[channel].stats(),
-                                                                  stream.sample_rate)))
-
-    def _fail(self, uri, states, error_type, message):
-        yield beam.pvalue.TaggedOutput("errors", error_row(uri, "decode", error_type, message))
-        for channel in states:  # tells the aggregation to drop windows already sent
-            yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel), ChannelSummary(
-                uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)))
-
-    def _push(self, uri: str, channel: int, state: scoring.ChannelWindows, mono: np.ndarray,
-              *, last: bool):
-        for w in state.push(mono, last=last):
-            key = SegmentKey(uri, channel, w.index, w.start_s, w.end_s)
-            feats = w.features
-            if feats is None:
-                yield beam.pvalue.TaggedOutput("skipped", (
-                    channel_key(uri, channel),
-                    seg.ScoredSegment(w.index, key.start_s, key.end_s, False, None)))
-                continue
-            if self._norm.get("group", "none") == "speaker":
-                yield _RawWindow(key, feats)
-            else:
-                yield key, dataset.to_model_input(feats.frames, feats.pooled,
-                                                  input_kind=self._input_kind, norm=self._norm)
+            for channel in core.channel_ids or ():
+                yield beam.pvalue.TaggedOutput("summaries", (channel_key(uri, channel),
+                                                             ChannelSummary(
+                    uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)))
 
 
-def _summary(uri: str, channel: int, stats: scoring.ChannelStats,
-             source_rate: int) -> ChannelSummary:
-    return ChannelSummary(uri, channel, source_rate, stats.duration_s, stats.speech_s,
-                          stats.loudness_dbfs, stats.n_segments, error=stats.error)
+def _output(uri: str, event):
+    """One :class:`~sentiment_model.scoring.RecordingWindows` event as the DoFn's output."""
+    if isinstance(event, scoring.SpeechWindow):
+        return (SegmentKey(uri, event.channel, event.index, event.start_s, event.end_s),
+                event.model_input)
+    key = channel_key(uri, event.channel)
+    if isinstance(event, scoring.QuietWindow):
+        return beam.pvalue.TaggedOutput("skipped", (key, seg.ScoredSegment(
+            event.index, event.start_s, event.end_s, False, None)))
+    stats = event.stats
+    return beam.pvalue.TaggedOutput("summaries", (key, ChannelSummary(
+        uri, event.channel, event.sample_rate, stats.duration_s, stats.speech_s,
+        stats.loudness_dbfs, stats.n_segments, error=stats.error)))
 
 
 class ValidateInputFn(beam.DoFn):

@@ -3,10 +3,13 @@ without Beam.
 
 :class:`ChannelWindows` turns one recording channel, pushed block by block,
 into its windows, each with a speech decision and (for speech windows) its
-features, and sums up the channel (:class:`ChannelStats`). The score job's
-DoFn wraps it; :func:`score_recording` runs it with a loaded model over a
-whole in-memory recording and returns what ``score`` writes to ``files/``
-(benchmarks and tests use it).
+features, and sums up the channel (:class:`ChannelStats`).
+:class:`RecordingWindows` runs it over every channel of a recording, streamed
+from a file or held in memory, and turns speech windows into model inputs
+(with the model card's normalisation). The score job's DoFn wraps it;
+:func:`score_events` and :func:`score_recording` score its windows with a
+loaded model and aggregate them as ``score`` writes ``files/`` (benchmarks
+and tests use them).
 
 Pipeline per channel: resample (libsoxr, streaming) -> speech detection
 (:mod:`sentiment_model.vad`) -> windows (:class:`~sentiment_model.segments.WindowCutter`)
@@ -32,6 +35,7 @@ from sentiment_model import audio as audio_lib
 from sentiment_model import dataset
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
+from sentiment_model.errors import RejectedInput, describe
 from sentiment_model.features import Features, MelFilters, compute_features
 from sentiment_model.vad import DETECTORS, make_detector
 
@@ -219,8 +223,187 @@ class ChannelWindows:
                             self._n_segments, self._n_speech, error)
 
 
+class SpeechWindow(NamedTuple):
+    """A speech window of a recording channel, ready for the model.
+
+    Attributes:
+        channel: channel id (``audio.MIX_CHANNEL`` for a mix-down).
+        index / start_s / end_s: as :class:`WindowFeatures`.
+        model_input: the normalised model input (``[n_frames, frame_dims]``
+            for frame models), float32.
+    """
+
+    channel: int
+    index: int
+    start_s: float
+    end_s: float
+    model_input: np.ndarray
+
+
+class QuietWindow(NamedTuple):
+    """A window without speech (not scored)."""
+
+    channel: int
+    index: int
+    start_s: float
+    end_s: float
+
+
+class ChannelEnd(NamedTuple):
+    """A channel read to its end: the recording's sample rate (Hz) and what
+    :class:`ChannelStats` learnt. Comes after all of the channel's windows."""
+
+    channel: int
+    sample_rate: int
+    stats: ChannelStats
+
+
+class _RawWindow(NamedTuple):
+    """A speech window's features before speaker normalisation."""
+
+    channel: int
+    window: WindowFeatures
+
+
+class _ArrayStream:
+    """An in-memory recording ``[n_samples, n_channels]`` with
+    :class:`~sentiment_model.audio.AudioStream`'s interface."""
+
+    def __init__(self, samples: np.ndarray, sample_rate: int) -> None:
+        self._samples = np.asarray(samples, np.float32)
+        self.sample_rate = sample_rate
+        self.declared_frames, self.channels = self._samples.shape
+
+    def blocks(self, block_frames: int):
+        for a in range(0, self.declared_frames, block_frames):
+            yield self._samples[a:a + block_frames]
+
+    def close(self) -> None:
+        pass
+
+
+class RecordingWindows:
+    """One recording, streamed block by block, into its windows' model inputs:
+    what the score job does to a file before the model sees it.
+
+    Each channel (the mix-down, each channel, or ``"auto"``: each channel of
+    a stereo file, else the mix-down) goes through :class:`ChannelWindows`;
+    a speech window's features become its model input with the model card's
+    normalisation. A speaker-normalised model (``norm["group"] ==
+    "speaker"``) standardises every window with its channel's statistics
+    over all the channel's speech windows, known only at the end of the
+    file: the windows are held (up to ``segment.buffer_mb`` of features) and
+    released then; a longer file is read a second time with the statistics
+    of the first.
+
+    :meth:`events` yields :class:`SpeechWindow`, :class:`QuietWindow` and,
+    once per channel after its windows, :class:`ChannelEnd`. It raises
+    :class:`~sentiment_model.errors.RejectedInput` when the file cannot be
+    read (stage ``read``, ``read_failed``) or decoded, or breaks part-way
+    (stage ``decode``; ``decode_failed``/``score_failed`` for unexpected
+    errors); :attr:`channel_ids` says then whether the file was open
+    (``None`` before).
+    """
+
+    def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
+                 input_kind: str, norm: dict, filters: MelFilters | None = None) -> None:
+        self._feature, self._segment, self._channels = feature, segment, channels
+        self._input_kind, self._norm, self._filters = input_kind, norm, filters
+        self._speaker = norm.get("group", "none") == "speaker"
+        self.channel_ids: list[int] | None = None
+
+    def events(self, open_file):
+        """The events of the recording ``open_file()`` opens (a seekable binary
+        file object; called twice when a speaker-normalised file is too long
+        to hold)."""
+        return self._normalised(lambda: self._file_events(open_file))
+
+    def array_events(self, samples: np.ndarray, sample_rate: int):
+        """The events of an in-memory recording, float32 ``[n_samples, n_channels]``."""
+        return self._normalised(lambda: self._stream_events(_ArrayStream(samples, sample_rate)))
+
+    def _normalised(self, read):
+        if not self._speaker:
+            yield from read()
+            return
+        from sentiment_model.moments import Moments
+
+        limit = self._segment.buffer_mb * 2**20
+        moments: dict[int, Moments] = {}
+        held: list | None = []
+        size = 0
+        for out in read():
+            if isinstance(out, _RawWindow):
+                feats = out.window.features
+                moments.setdefault(out.channel, Moments(self._feature.frame_dims)).add_rows(
+                    feats.frames)
+                size += feats.frames.nbytes + feats.pooled.nbytes
+            if held is not None:
+                held.append(out)
+                if size > limit:
+                    held = None
+        groups = {c: m.to_dict() for c, m in moments.items() if m.count}
+        for out in held if held is not None else read():
+            yield self._speech(out.channel, out.window, groups.get(out.channel)) \
+                if isinstance(out, _RawWindow) else out
+
+    def _file_events(self, open_file):
+        try:
+            fileobj = open_file()
+        except Exception as exc:
+            raise RejectedInput("read_failed", describe(exc), stage="read") from exc
+        with fileobj:
+            try:
+                stream = audio_lib.AudioStream(fileobj)
+            except RejectedInput as exc:
+                raise RejectedInput(exc.error_type, exc.message, stage="decode") from exc
+            except Exception as exc:  # never lose the record, whatever the decoder raises
+                raise RejectedInput("decode_failed", describe(exc), stage="decode") from exc
+            yield from self._stream_events(stream)
+
+    def _stream_events(self, stream):
+        mode = self._channels
+        if mode == "auto":
+            mode = "split" if stream.channels == 2 else "mix"
+        ids = list(range(stream.channels)) if mode == "split" else [audio_lib.MIX_CHANNEL]
+        states = {c: ChannelWindows(source_rate=stream.sample_rate,
+                                    source_frames=stream.declared_frames, feature=self._feature,
+                                    segment=self._segment, filters=self._filters) for c in ids}
+        self.channel_ids = ids
+        block = max(1, round(self._segment.block_s * stream.sample_rate))
+        try:
+            for samples in stream.blocks(block):
+                for channel, mono in audio_lib.channel_views(samples, mode):
+                    yield from self._windows(channel, states[channel].push(mono))
+            for channel in ids:
+                yield from self._windows(channel, states[channel].push(
+                    np.zeros(0, np.float32), last=True))
+        except RejectedInput as exc:
+            raise RejectedInput(exc.error_type, exc.message, stage="decode") from exc
+        except Exception as exc:  # never lose the record
+            raise RejectedInput("score_failed", describe(exc), stage="decode") from exc
+        finally:
+            stream.close()
+        for channel in ids:
+            yield ChannelEnd(channel, stream.sample_rate, states[channel].stats())
+
+    def _windows(self, channel: int, windows: list[WindowFeatures]):
+        for w in windows:
+            if w.features is None:
+                yield QuietWindow(channel, w.index, w.start_s, w.end_s)
+            elif self._speaker:
+                yield _RawWindow(channel, w)
+            else:
+                yield self._speech(channel, w, None)
+
+    def _speech(self, channel: int, w: WindowFeatures, group: dict | None) -> SpeechWindow:
+        x = dataset.to_model_input(w.features.frames, w.features.pooled,
+                                   input_kind=self._input_kind, norm=self._norm, group=group)
+        return SpeechWindow(channel, w.index, w.start_s, w.end_s, x)
+
+
 class ChannelResult(NamedTuple):
-    """One scored channel of an in-memory recording (:func:`score_recording`).
+    """One scored channel of a recording (:func:`score_recording`).
 
     Attributes:
         channel: channel id (``audio.MIX_CHANNEL`` for a mix-down).
@@ -254,46 +437,65 @@ def channel_windows(samples: np.ndarray, sample_rate: int, *, feature: FeatureCo
     return sorted(windows, key=lambda w: w.index), core.stats()
 
 
+def recording_windows(model, *, segment: seg.SegmentConfig, channels: str = "mix",
+                      filters: MelFilters | None = None) -> RecordingWindows:
+    """A :class:`RecordingWindows` for a :class:`~sentiment_model.inference.LoadedModel`."""
+    return RecordingWindows(feature=model.feature_config, segment=segment, channels=channels,
+                            input_kind=model.input_kind, norm=model.card.normalization,
+                            filters=filters)
+
+
+def score_events(events, model, *, batch_rows: int = 64) -> list[ChannelResult]:
+    """Scores a recording's :class:`RecordingWindows` events with a loaded model,
+    each channel's speech windows in batches of ``batch_rows``; the
+    aggregation is what ``score`` writes to ``files/`` (``summary["probs"]``)."""
+    scored: dict[int, list[seg.ScoredSegment]] = {}
+    speech: dict[int, list[SpeechWindow]] = {}
+    results = []
+    for event in events:
+        if isinstance(event, QuietWindow):
+            scored.setdefault(event.channel, []).append(seg.ScoredSegment(
+                event.index, event.start_s, event.end_s, False, None))
+        elif isinstance(event, SpeechWindow):
+            speech.setdefault(event.channel, []).append(event)
+        else:
+            results.append(_channel_result(event, scored.pop(event.channel, []),
+                                           speech.pop(event.channel, []), model, batch_rows))
+    return results
+
+
+def _channel_result(end: ChannelEnd, quiet: list[seg.ScoredSegment], speech: list[SpeechWindow],
+                    model, batch_rows: int) -> ChannelResult:
+    inputs = [w.model_input for w in speech]
+    probs: list[np.ndarray] = []
+    for a in range(0, len(inputs), batch_rows):
+        probs += list(predict_padded(model.model, inputs[a:a + batch_rows]))
+    windows = quiet + [seg.ScoredSegment(w.index, w.start_s, w.end_s, True,
+                                         tuple(float(v) for v in p))
+                       for w, p in zip(speech, probs, strict=True)]
+    windows.sort(key=lambda s: s.index)
+    summary = (None if end.stats.error else
+               seg.aggregate(windows, duration_s=end.stats.duration_s, labels=model.labels))
+    return ChannelResult(end.channel, end.stats, windows, summary)
+
+
 def score_recording(samples: np.ndarray, sample_rate: int, model, *,
                     segment: seg.SegmentConfig, channels: str = "mix",
                     batch_rows: int = 64) -> list[ChannelResult]:
-    """What ``score`` computes for one recording, in memory.
+    """What ``score`` computes for one in-memory recording.
 
     Args:
         samples: float32 ``[n_samples, n_channels]``.
         sample_rate: Hz.
         model: a :class:`~sentiment_model.inference.LoadedModel`.
-        channels: ``"mix"`` or ``"split"``.
+        channels: ``"mix"``, ``"split"`` or ``"auto"``.
 
     Returns:
         one :class:`ChannelResult` per channel; ``summary["probs"]`` are the
         probabilities ``files/`` holds.
     """
-    norm = model.card.normalization
-    results = []
-    for channel, mono in audio_lib.channel_views(samples, channels):
-        windows, stats = channel_windows(mono, sample_rate, feature=model.feature_config,
-                                         segment=segment)
-        speech = [w for w in windows if w.features is not None]
-        group = None
-        if model.card.speaker_normalised and speech:
-            group = dataset.group_stats(np.concatenate([w.features.frames for w in speech]))
-        inputs = [dataset.to_model_input(w.features.frames, w.features.pooled,
-                                         input_kind=model.input_kind, norm=norm, group=group)
-                  for w in speech]
-        probs: list[np.ndarray] = []
-        for a in range(0, len(inputs), batch_rows):
-            probs += list(predict_padded(model.model, inputs[a:a + batch_rows]))
-        by_index = {w.index: p for w, p in zip(speech, probs, strict=True)}
-        scored = [seg.ScoredSegment(w.index, w.start_s, w.end_s, w.features is not None,
-                                    (tuple(float(v) for v in by_index[w.index])
-                                     if w.index in by_index else None))
-                  for w in windows]
-        summary = (None if stats.error else
-                   seg.aggregate(scored, duration_s=stats.duration_s,
-                                 labels=model.labels))
-        results.append(ChannelResult(channel, stats, scored, summary))
-    return results
+    core = recording_windows(model, segment=segment, channels=channels)
+    return score_events(core.array_events(samples, sample_rate), model, batch_rows=batch_rows)
 
 
 def pad_batch(inputs: list[np.ndarray], *, length: int | None = None,

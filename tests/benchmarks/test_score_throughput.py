@@ -23,3 +23,30 @@ def test_a_cached_model_is_compared_with_the_default_built_today():
         + models.frame_stats(3, frame_dims=40).count_params())
     assert default_model_parameters(card(54, 108, ("a", "b"))) < default_model_parameters(
         card(54, 108))
+
+
+def test_the_plain_loop_scores_what_score_recording_scores(tmp_path, scoring_model, calls_dir):
+    import os
+
+    import numpy as np
+    import soundfile
+
+    from benchmarks.score_throughput import plain_main, write_manifest
+    from sentiment_model import scoring, segments, synth
+    from sentiment_model.inference import load_model_dir
+
+    call = os.path.join(calls_dir, "calls", "call_000.wav")
+    clip = str(tmp_path / "clip.wav")
+    voice = synth.make_voices(1, seed=4)[0]
+    soundfile.write(clip, synth.synth_utterance(voice, "negative", duration_s=2.5,
+                                                sample_rate=16000, seed=3), 16000)
+    got = plain_main(write_manifest(str(tmp_path / "m.txt"), [call, clip]), scoring_model)
+    assert sorted(got) == [(call, 0), (call, 1), (clip, -1)]
+    loaded = load_model_dir(scoring_model)
+    for path in (call, clip):
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        for result in scoring.score_recording(samples, rate, loaded,
+                                              segment=segments.SegmentConfig(), channels="auto"):
+            mine = got[(path, result.channel)]
+            assert mine["label"] == result.summary["label"]
+            np.testing.assert_allclose(mine["probs"], result.summary["probs"], atol=1e-5)

@@ -20,6 +20,7 @@ from schemas import features as fk
 from schemas import tables
 from schemas.metadata import FEATURE_CONFIG_FILE, SCHEMA_FILE
 from sentiment_model import audio as audio_lib
+from sentiment_model import featurizing
 from sentiment_model.config import FeatureConfig, preset
 from sentiment_model.errors import ConfigError, InputError
 from sentiment_model.features import compute_features
@@ -308,13 +309,13 @@ class _ChannelsMatch:
             np.testing.assert_allclose(pooled, self._expected[channel], rtol=1e-6, atol=1e-5)
 
 
-def test_extract_mfcc_transform_splits_channels():
+def test_compute_features_transform_splits_channels():
     import apache_beam as beam
 
     x = tone(300, seconds=0.5, sample_rate=16000, channels=2)
     cfg = preset("default")
-    item = featurize_fns.DecodedItem(
-        featurize_fns.AudioItem(uri="/x/call.wav", split="train"),
+    item = featurizing.DecodedItem(
+        featurizing.AudioItem(uri="/x/call.wav", split="train"),
         audio_lib.DecodedAudio(x, 16000, "WAV", "FLOAT"), "0" * 64)
     expected = {c: compute_features(x[:, c].copy(), 16000, cfg).pooled for c in (0, 1)}
     p = make_pipeline()

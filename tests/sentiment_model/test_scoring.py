@@ -139,3 +139,144 @@ def test_score_recording_averages_the_speech_windows_per_channel(scoring_model):
         np.testing.assert_allclose(r.summary["probs"],
                                    np.mean([s.probs for s in speech], axis=0), atol=1e-12)
         assert r.summary["n_speech_segments"] == len(speech)
+
+
+# ------------------------------------------------------------ RecordingWindows
+def _identity_norm(feature: FeatureConfig) -> dict:
+    return {"group": "none", "frames": {"mean": [0.0] * feature.frame_dims,
+                                        "std": [1.0] * feature.frame_dims}}
+
+
+def _stereo_wav(tmp_path, *, seconds: float = 5.0) -> tuple[str, np.ndarray]:
+    import soundfile
+
+    left = np.concatenate([_speech(seconds - 2, seed=2), np.zeros(2 * RATE, np.float32)])
+    right = np.concatenate([np.zeros(2 * RATE, np.float32), _speech(seconds - 2, seed=5)])
+    stereo = np.stack([left, right], axis=1)
+    stereo += 1e-4 * np.random.default_rng(1).standard_normal(stereo.shape).astype(np.float32)
+    path = str(tmp_path / "call.wav")
+    soundfile.write(path, stereo, RATE, subtype="FLOAT")
+    return path, stereo
+
+
+def _core(feature, *, channels="auto", norm=None, **segment):
+    cfg = dataclasses.replace(seg.SegmentConfig(), segment_s=2.0, hop_s=1.0, **segment)
+    return scoring.RecordingWindows(feature=feature, segment=cfg, channels=channels,
+                                    input_kind="frames", norm=norm or _identity_norm(feature))
+
+
+def test_recording_windows_from_a_file_are_the_channel_windows_of_each_channel(tmp_path):
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+    path, stereo = _stereo_wav(tmp_path)
+    core = _core(feature)
+    events = list(core.events(lambda: open(path, "rb")))
+    assert core.channel_ids == [0, 1]
+    ends = [e for e in events if isinstance(e, scoring.ChannelEnd)]
+    assert [e.channel for e in ends] == [0, 1] and events[-2:] == ends  # after every window
+    for c in (0, 1):
+        want, stats = scoring.channel_windows(stereo[:, c], RATE, feature=feature,
+                                              segment=core._segment)
+        mine = sorted((e for e in events if not isinstance(e, scoring.ChannelEnd)
+                       and e.channel == c), key=lambda e: e.index)
+        assert [e.index for e in mine] == [w.index for w in want]
+        for e, w in zip(mine, want, strict=True):
+            assert isinstance(e, scoring.SpeechWindow) == (w.features is not None)
+            if w.features is not None:
+                np.testing.assert_allclose(e.model_input, w.features.frames, atol=1e-5)
+        assert ends[c].stats == stats and ends[c].sample_rate == RATE
+    # the same recording in memory gives the same events
+    again = list(_core(feature).array_events(stereo, RATE))
+    assert [type(e) for e in again] == [type(e) for e in events]
+    for a, b in zip(events, again, strict=True):
+        if isinstance(a, scoring.SpeechWindow):
+            np.testing.assert_array_equal(a.model_input, b.model_input)
+
+
+def test_recording_windows_mix_a_stereo_file_when_asked():
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+    stereo = np.stack([_speech(3.0, seed=3)] * 2, axis=1)
+    events = list(_core(feature, channels="mix").array_events(stereo, RATE))
+    assert {e.channel for e in events} == {-1}
+
+
+def test_recording_windows_say_where_a_file_failed(tmp_path):
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+
+    def missing():
+        raise FileNotFoundError("no such file: /x.wav")
+
+    core = _core(feature)
+    with pytest.raises(scoring.RejectedInput) as err:
+        list(core.events(missing))
+    assert (err.value.stage, err.value.error_type) == ("read", "read_failed")
+    assert "no such file" in err.value.message and core.channel_ids is None
+
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF" + b"\0" * 100)
+    core = _core(feature)
+    with pytest.raises(scoring.RejectedInput) as err:
+        list(core.events(lambda: open(junk, "rb")))
+    assert err.value.stage == "decode" and core.channel_ids is None
+
+    path, _ = _stereo_wav(tmp_path)
+    core = _core(feature, block_s=1.0)
+    seen = []
+    with pytest.raises(scoring.RejectedInput) as err:
+        for event in core.events(lambda: _BreaksAfter(open(path, "rb"), 3 * RATE * 8)):
+            seen.append(event)
+    assert err.value.stage == "decode" and core.channel_ids == [0, 1]
+    assert seen and not any(isinstance(e, scoring.ChannelEnd) for e in seen)
+
+
+class _BreaksAfter:
+    """A file object whose reads fail once ``limit`` bytes have been read."""
+
+    def __init__(self, f, limit: int) -> None:
+        self._f, self._limit = f, limit
+
+    def _check(self):
+        if self._f.tell() >= self._limit:
+            raise OSError("connection reset while reading")
+
+    def read(self, n=-1):
+        self._check()
+        return self._f.read(n)
+
+    def readinto(self, buffer):
+        self._check()
+        return self._f.readinto(buffer)
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+def test_speaker_normalised_windows_are_the_same_held_or_read_twice(tmp_path):
+    feature = FeatureConfig(preset="mfcc", spectral=False)
+    path, _ = _stereo_wav(tmp_path)
+    norm = {**_identity_norm(feature), "group": "speaker"}
+    opened = []
+
+    def opener():
+        opened.append(path)
+        return open(path, "rb")
+
+    held = list(_core(feature, norm=norm).events(opener))
+    assert len(opened) == 1
+    twice = list(_core(feature, norm=norm, buffer_mb=0.0).events(opener))
+    assert len(opened) == 3
+    assert [type(e) for e in held] == [type(e) for e in twice]
+    speech = [(a, b) for a, b in zip(held, twice, strict=True)
+              if isinstance(a, scoring.SpeechWindow)]
+    assert speech
+    for a, b in speech:
+        np.testing.assert_allclose(a.model_input, b.model_input, atol=1e-6)
+    # each channel standardised by its own statistics: mean 0 over its windows
+    for c in (0, 1):
+        frames = np.concatenate([a.model_input for a, _ in speech if a.channel == c])
+        np.testing.assert_allclose(frames.mean(axis=0), 0.0, atol=1e-3)
