@@ -83,7 +83,7 @@ def decode_audio(data: bytes) -> DecodedAudio:
             f"file ends after {samples.shape[0]} of {declared} declared frames",
         )
     if fmt in ("WAV", "WAVEX"):
-        missing = _wav_missing_bytes(data, len(data))
+        missing = _wav_missing_bytes(io.BytesIO(data), len(data))
         if missing > 0:
             raise RejectedInput(
                 "truncated", f"WAV data chunk is {missing} bytes shorter than its header says"
@@ -99,23 +99,37 @@ def _short(exc: Exception) -> str:
     return text[:200]
 
 
-def _wav_missing_bytes(data: bytes, file_size: int) -> int:
-    """Bytes by which a RIFF/WAVE ``data`` chunk falls short of its header.
+MAX_WAV_CHUNKS = 10_000  # chunk headers walked before giving up on a hostile file
+
+
+def _wav_missing_bytes(fileobj, file_size: int) -> int:
+    """Bytes by which a RIFF/WAVE ``data`` chunk falls short of its header,
+    wherever in the file the chunk starts (only chunk headers are read; the
+    file position is restored).
 
     Args:
-        data: the file, or at least its first bytes up to the data chunk header.
-        file_size: the whole file's size in bytes.
+        fileobj: the file, seekable and binary.
+        file_size: its size in bytes.
     """
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    start = fileobj.tell()
+    try:
+        fileobj.seek(0)
+        head = fileobj.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        pos = 12
+        for _ in range(MAX_WAV_CHUNKS):
+            fileobj.seek(pos)
+            header = fileobj.read(8)
+            if len(header) < 8:
+                return 0
+            (size,) = struct.unpack("<I", header[4:8])
+            if header[:4] == b"data":
+                return max(0, size - (file_size - pos - 8))
+            pos += 8 + size + (size & 1)
         return 0
-    pos = 12
-    while pos + 8 <= len(data):
-        chunk_id = data[pos : pos + 4]
-        (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
-        if chunk_id == b"data":
-            return max(0, size - (file_size - pos - 8))
-        pos += 8 + size + (size & 1)
-    return 0
+    finally:
+        fileobj.seek(start)
 
 
 class AudioStream:
@@ -131,7 +145,7 @@ class AudioStream:
     """
 
     def __init__(self, fileobj) -> None:
-        head = fileobj.read(1 << 16)
+        head = fileobj.read(1)
         if not head:
             raise RejectedInput("empty", "file is empty (0 bytes)")
         fileobj.seek(0, io.SEEK_END)
@@ -145,7 +159,8 @@ class AudioStream:
         self.channels = int(self._file.channels)
         self.declared_frames = int(self._file.frames)
         self.format, self.subtype = self._file.format, self._file.subtype
-        missing = _wav_missing_bytes(head, size) if self.format in ("WAV", "WAVEX") else 0
+        missing = (_wav_missing_bytes(fileobj, size) if self.format in ("WAV", "WAVEX")
+                   else 0)
         if self.declared_frames == 0 or missing > 0:
             self._file.close()
         if self.declared_frames == 0:

@@ -27,6 +27,17 @@ def tone(freq_hz: float, *, seconds: float, sample_rate: int, amplitude: float =
         np.float32)
 
 
+def with_long_list_chunk(wav: bytes, size: int = 100_000) -> bytes:
+    """``wav`` with a ``size``-byte LIST chunk before its data chunk (which
+    then starts past the first 64 KiB)."""
+    import struct
+
+    pos = wav.index(b"data")
+    chunk = b"LIST" + struct.pack("<I", size) + b"INFO" + b"\0" * (size - 4)
+    out = wav[:pos] + chunk + wav[pos:]
+    return out[:4] + struct.pack("<I", len(out) - 8) + out[8:]
+
+
 def write_audio(path: str, samples: np.ndarray, sample_rate: int, **kwargs) -> str:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     soundfile.write(path, samples, sample_rate, **kwargs)

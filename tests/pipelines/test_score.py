@@ -25,6 +25,7 @@ from tests.conftest import (
     make_pipeline,
     read_examples,
     score_into,
+    with_long_list_chunk,
     write_audio,
 )
 
@@ -176,6 +177,7 @@ def write_bad_inputs(root) -> dict[str, str]:
     write_audio(str(root / "whole.wav"), speech, RATE)
     data = (root / "whole.wav").read_bytes()
     (root / "truncated.wav").write_bytes(data[: len(data) // 2])
+    (root / "truncated_late.wav").write_bytes(with_long_list_chunk(data)[:-20_000])
     os.remove(root / "whole.wav")
     nan = speech.copy()
     nan[1000] = np.nan
@@ -187,7 +189,8 @@ def write_bad_inputs(root) -> dict[str, str]:
     os.symlink(root / "gone.wav", root / "dangling.wav")
     os.symlink(root / "loop.wav", root / "loop.wav")
     return {"stereo.wav": "silent", "not_audio.wav": "unreadable", "empty.wav": "empty",
-            "truncated.wav": "truncated", "nan.wav": "non_finite", "short.wav": "too_short",
+            "truncated.wav": "truncated", "truncated_late.wav": "truncated",
+            "nan.wav": "non_finite", "short.wav": "too_short",
             "hum.wav": "no_speech", "missing.wav": "read_failed", "fifo.wav": "not_a_file",
             "dangling.wav": "broken_link", "loop.wav": "broken_link"}
 
@@ -212,7 +215,7 @@ def test_bad_inputs_land_in_errors_and_every_input_is_accounted_for(tmp_path, sc
     assert errors.set_index(errors.uri.map(os.path.basename)).loc["stereo.wav", "message"] \
         == "channel 1: every sample is zero (digital silence)"
     assert set(errors.stage) <= {"read", "decode", "segment"}
-    assert record["accounting"] == {"matched": 12, "scored": 2, "rejected_only": 10, "lost": 0}
+    assert record["accounting"] == {"matched": 13, "scored": 2, "rejected_only": 11, "lost": 0}
 
 
 def test_every_table_is_zstd_compressed_and_describes_its_columns(scored_calls, scoring_model):

@@ -6,7 +6,7 @@ import soundfile
 
 from sentiment_model import audio
 from sentiment_model.errors import RejectedInput
-from tests.conftest import tone
+from tests.conftest import tone, with_long_list_chunk
 
 
 def encode(samples, sample_rate, fmt, subtype=None) -> bytes:
@@ -166,3 +166,18 @@ def test_stream_rejects_what_decode_rejects():
     with pytest.raises(RejectedInput) as info:
         stream_all(flac[: len(flac) // 2], 4096)
     assert info.value.error_type in ("truncated", "unreadable")
+
+
+
+def test_truncation_is_found_wherever_the_data_chunk_starts():
+    wav = with_long_list_chunk(encode(tone(300, seconds=2.0, sample_rate=16000), 16000, "WAV",
+                                       "PCM_16"))
+    assert wav.index(b"data") > 1 << 16
+    whole = audio.decode_audio(wav)
+    assert whole.samples.shape == (32000, 1)
+    assert stream_all(wav, 4096).shape == (32000, 1)
+    cut = wav[: len(wav) - 20_000]
+    for read in (audio.decode_audio, lambda data: stream_all(data, 4096)):
+        with pytest.raises(RejectedInput, match="20000 bytes shorter") as info:
+            read(cut)
+        assert info.value.error_type == "truncated"

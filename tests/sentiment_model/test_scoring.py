@@ -1,4 +1,5 @@
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -169,7 +170,7 @@ def test_recording_windows_from_a_file_are_the_channel_windows_of_each_channel(t
     feature = FeatureConfig(preset="mfcc", spectral=False)
     path, stereo = _stereo_wav(tmp_path)
     core = _core(feature)
-    events = list(core.events(lambda: open(path, "rb")))
+    events = list(core.events(functools.partial(open, path, "rb")))
     assert core.channel_ids == [0, 1]
     ends = [e for e in events if isinstance(e, scoring.ChannelEnd)]
     assert [e.channel for e in ends] == [0, 1] and events[-2:] == ends  # after every window
@@ -215,14 +216,14 @@ def test_recording_windows_say_where_a_file_failed(tmp_path):
     junk.write_bytes(b"RIFF" + b"\0" * 100)
     core = _core(feature)
     with pytest.raises(scoring.RejectedInput) as err:
-        list(core.events(lambda: open(junk, "rb")))
+        list(core.events(functools.partial(open, junk, "rb")))
     assert err.value.stage == "decode" and core.channel_ids is None
 
     path, _ = _stereo_wav(tmp_path)
     core = _core(feature, block_s=1.0)
     seen = []
     with pytest.raises(scoring.RejectedInput) as err:
-        for event in core.events(lambda: _BreaksAfter(open(path, "rb"), 3 * RATE * 8)):
+        for event in core.events(functools.partial(_BreaksAfter, path, 3 * RATE * 8)):
             seen.append(event)
     assert err.value.stage == "decode" and core.channel_ids == [0, 1]
     assert seen and not any(isinstance(e, scoring.ChannelEnd) for e in seen)
@@ -231,8 +232,8 @@ def test_recording_windows_say_where_a_file_failed(tmp_path):
 class _BreaksAfter:
     """A file object whose reads fail once ``limit`` bytes have been read."""
 
-    def __init__(self, f, limit: int) -> None:
-        self._f, self._limit = f, limit
+    def __init__(self, path: str, limit: int) -> None:
+        self._f, self._limit = open(path, "rb"), limit  # noqa: SIM115 (closed by __exit__)
 
     def _check(self):
         if self._f.tell() >= self._limit:
