@@ -205,7 +205,10 @@ def assign_speaker_splits(speaker_counts: Mapping[str, int], ratios: Mapping[str
 
 def match_rows_to_files(name: str, file_uris: Iterable[str],
                         rows: Iterable[LabelRow]) -> tuple[list[tuple[str, LabelRow]], list[dict]]:
-    """Joins the files and label rows that share one base name.
+    """Joins the files and label rows that share one base name; a row's path
+    matches a file when both name the same file
+    (:func:`~sentiment_model.storage.canonical`: ``..``, ``.`` and links
+    resolved).
 
     Returns:
         ``([(uri, row), ...], [error_row, ...])``: every file either gets
@@ -213,11 +216,12 @@ def match_rows_to_files(name: str, file_uris: Iterable[str],
         becomes an error (missing file, ambiguous name, duplicate).
     """
     uris = sorted(set(file_uris))
+    by_identity = {storage.canonical(u): u for u in uris}
     chosen: dict[str, LabelRow] = {}
     errors: list[dict] = []
     for row in sorted(rows, key=lambda r: r.row_number):
         if row.uri is not None:
-            target = row.uri if row.uri in uris else None
+            target = by_identity.get(storage.canonical(row.uri))
         elif len(uris) == 1:
             target = uris[0]
         elif len(uris) > 1:

@@ -70,8 +70,9 @@ def parse_manifest(text: str, *, manifest_uri: str) -> tuple[list[str], list[dic
     (a ``.csv`` file, or any whose first line names a path column; a comma
     in a plain list's file name does not make it a CSV).
 
-    Relative entries are relative to the manifest's folder. Repeated entries
-    become ``duplicate`` error rows.
+    Relative entries are relative to the manifest's folder. An entry naming
+    a file listed before (the same :func:`~sentiment_model.storage.canonical`
+    path, however it is written) becomes a ``duplicate`` error row.
 
     Returns:
         ``(unique uris in order, error rows)``.
@@ -90,7 +91,7 @@ def parse_manifest(text: str, *, manifest_uri: str) -> tuple[list[str], list[dic
         entries = [(row.get(column) or "").strip() for row in reader]
     else:
         entries = [line for line in lines if line and not line.startswith("#")]
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # canonical -> the entry's uri as first listed
     uris: list[str] = []
     errors: list[dict] = []
     for entry in entries:
@@ -98,11 +99,14 @@ def parse_manifest(text: str, *, manifest_uri: str) -> tuple[list[str], list[dic
             continue
         uri = resolve_path(entry, manifest_uri) or storage.join(
             storage.dirname(manifest_uri), entry)
-        if uri in seen:
+        identity = storage.canonical(uri)
+        if identity in seen:
+            same = "" if seen[identity] == uri else f" (as {seen[identity]})"
             errors.append(error_row(uri, "match", "duplicate",
-                                    f"listed more than once in {manifest_uri}; read once"))
+                                    f"listed more than once in {manifest_uri}{same}; "
+                                    "read once"))
             continue
-        seen.add(uri)
+        seen[identity] = uri
         uris.append(uri)
     return uris, errors
 

@@ -126,6 +126,21 @@ def dirname(uri: str) -> str:
     return posixpath.dirname(uri)
 
 
+def canonical(uri: str) -> str:
+    """A file's identity, to compare and de-duplicate URIs on (store the URI
+    as given): a local path (or ``file://`` URL) absolute, with ``.``, ``..``
+    and symbolic links resolved; any other URL with its scheme and host
+    lower-cased and ``.``, ``..`` and repeated ``/`` folded in its path."""
+    if "://" not in uri:
+        return os.path.realpath(uri)
+    scheme, rest = uri.split("://", 1)
+    if scheme.lower() == "file":
+        return os.path.realpath(rest)
+    host, _, path = rest.partition("/")
+    folded = posixpath.normpath("/" + path) if path else ""
+    return f"{scheme.lower()}://{host.lower()}{folded.replace('//', '/')}"
+
+
 def basename(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 

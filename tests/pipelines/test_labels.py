@@ -99,3 +99,20 @@ def test_join_handles_missing_duplicate_ambiguous_and_unlabelled():
                                                [labels.LabelRow(2, "b.wav", None, "b.wav", "x",
                                                                 "x")])
     assert [uri for uri, _ in pairs] == ["/d/b.wav"] and errors == []
+
+
+def test_a_row_path_written_another_way_labels_the_same_file(tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    (audio / "a.wav").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(audio)
+    csv_uri = str(tmp_path / "labels" / "labels.csv")
+    table = labels.parse_label_csv("path,label\n../audio/a.wav,pos\n",
+                                   csv_uri=csv_uri, classes=["pos", "neg"])
+    row = table.rows[0]
+    assert row.uri == str(tmp_path / "labels" / "../audio/a.wav")  # kept as written
+    for file_uri in (str(audio / "a.wav"), str(tmp_path / "link" / "a.wav"),
+                     str(audio) + "/./a.wav"):
+        pairs, errors = labels.match_rows_to_files("a.wav", [file_uri], [row])
+        assert [(uri, r.row_number) for uri, r in pairs] == [(file_uri, row.row_number)]
+        assert errors == []

@@ -122,3 +122,22 @@ def test_links_to_nothing_and_fifos_are_errors_not_skips_or_hangs(tree):
          "message": f"symbolic link {tree / 'sub' / 'dangling.wav'} -> {tree / 'gone.wav'} "
                     "points to nothing"}]), label="Errors")
     p.run()
+
+
+def test_a_file_listed_under_several_spellings_is_read_once(tmp_path):
+    audio = tmp_path / "x"
+    audio.mkdir()
+    (audio / "a.wav").write_bytes(b"x")
+    manifest = str(audio / "list.txt")
+    text = f"a.wav\n../x/a.wav\n{audio}/a.wav\n./a.wav\nb.wav\n"
+    uris, errors = sources.parse_manifest(text, manifest_uri=manifest)
+    assert uris == [str(audio / "a.wav"), str(audio / "b.wav")]
+    assert [(e["uri"], e["error_type"]) for e in errors] == [
+        (str(audio / "../x/a.wav"), "duplicate"), (str(audio / "a.wav"), "duplicate"),
+        (str(audio / "./a.wav"), "duplicate")]
+    assert f"(as {audio / 'a.wav'})" in errors[0]["message"]
+    assert "(as" not in errors[1]["message"]  # the very same text
+    uris, errors = sources.parse_manifest("gs://B/calls/a.wav\ngs://b/calls//./a.wav\n",
+                                          manifest_uri="gs://b/list.txt")
+    assert uris == ["gs://B/calls/a.wav"] and len(errors) == 1
+
