@@ -101,15 +101,27 @@ def project_version() -> str:
         return "0+unknown"
 
 
+def redacted(row: dict) -> dict:
+    """A table row with credentials hidden in its ``uri`` and ``message``
+    (:func:`sentiment_model.storage.redact`): applied to every row a job
+    writes."""
+    out = dict(row)
+    for key in ("uri", "message"):
+        if isinstance(out.get(key), str):
+            out[key] = storage.redact(out[key])
+    return out
+
+
 class WriteErrors(beam.PTransform):
-    """Writes error rows (schemas.tables.ERRORS_SCHEMA) as one Parquet file."""
+    """Writes error rows (schemas.tables.ERRORS_SCHEMA), credentials redacted,
+    as one Parquet file."""
 
     def __init__(self, errors_dir: str) -> None:
         super().__init__()
         self._prefix = storage.join(errors_dir, "errors")
 
     def expand(self, rows):
-        return rows | "WriteParquet" >> beam.io.WriteToParquet(
+        return rows | "Redact" >> beam.Map(redacted) | "WriteParquet" >> beam.io.WriteToParquet(
             self._prefix,
             schema=tables.with_metadata(tables.ERRORS_SCHEMA, table=tables.ERRORS_TABLE,
                                         project_version=project_version()),

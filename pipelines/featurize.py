@@ -374,7 +374,8 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     args, pipeline_args = parse_known_args(argv)
     plan = prepare(config_from_args(args))
     common.LOG.info(
-        "featurize: %d input files matched by %s", plan.n_inputs, plan.input_spec.source)
+        "featurize: %d input files matched by %s", plan.n_inputs,
+        storage.redact(plan.input_spec.source))
     p = test_pipeline or common.make_pipeline(pipeline_args)
     with progress.ProgressLine(fns.JOB, plan.n_inputs,
                                interval_s=plan.config.progress_interval_s) as line:
@@ -384,7 +385,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         p.run().wait_until_finish()
     metadata_uri = storage.join(plan.config.output, meta.METADATA_FILE)
     metadata = meta.loads(storage.read_text(metadata_uri), source=metadata_uri)
-    print(summarize(metadata, plan.config.output), file=sys.stderr)
+    print(storage.redact(summarize(metadata, plan.config.output)), file=sys.stderr)
     return metadata
 
 

@@ -238,8 +238,9 @@ class EncodeExampleFn(beam.DoFn):
 
 
 def keyed_by_uri(element: str | dict) -> tuple[str, None]:
-    """uri -> (uri, None), or error row -> (its uri, None), for the accounting join."""
-    return (element["uri"] if isinstance(element, dict) else element), None
+    """uri -> (uri, None), or error row -> (its uri, None), for the accounting
+    join; keyed as the outputs hold the uri (credentials redacted)."""
+    return storage.redact(element["uri"] if isinstance(element, dict) else element), None
 
 
 def error_type(row: dict) -> str:
@@ -268,7 +269,8 @@ class WriteMetadataFn(beam.DoFn):
         storage.write_text(storage.join(self._output, meta.SCHEMA_FILE), self._schema_text)
         storage.write_text(storage.join(self._output, meta.FEATURE_CONFIG_FILE),
                            json.dumps(self._feature_config, indent=2) + "\n")
-        storage.write_text(storage.join(self._output, meta.METADATA_FILE), meta.dumps(data))
+        storage.write_text(storage.join(self._output, meta.METADATA_FILE),
+                           storage.redact(meta.dumps(data)))
         yield data
 
 

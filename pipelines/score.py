@@ -244,7 +244,9 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
                tables.SEGMENTS_TABLE: tables.segments_schema(labels),
                tables.ERRORS_TABLE: tables.ERRORS_SCHEMA}
     for table, rows in outputs.items():
-        rows | f"Write{table.title()}" >> beam.io.WriteToParquet(
+        (rows
+         | f"Redact{table.title()}" >> beam.Map(common.redacted)
+         | f"Write{table.title()}" >> beam.io.WriteToParquet(
             storage.join(config.table_dir(table, staged=True), "part"),
             schema=tables.with_metadata(schemas[table], table=table,
                                         project_version=common.project_version(),
@@ -252,7 +254,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
             codec=common.PARQUET_CODEC,
             shard_name_template="-SSSSS-of-NNNNN",
             file_name_suffix=".parquet",
-        )
+        ))
     return outputs
 
 
@@ -287,7 +289,7 @@ def commit(plan: ScorePlan) -> dict:
     for table in TABLES:
         counts[table], seen[table] = count_rows(config.table_dir(table, staged=True),
                                                 with_uris=table != tables.SEGMENTS_TABLE)
-    matched = set(plan.uris)
+    matched = {storage.redact(u) for u in plan.uris}  # as the tables hold them
     scored_uris = seen[tables.FILES_TABLE]
     rejected_uris = seen[tables.ERRORS_TABLE] - scored_uris
     lost = sorted(matched - scored_uris - rejected_uris)
@@ -310,9 +312,10 @@ def commit(plan: ScorePlan) -> dict:
     storage.delete_tree(storage.join(config.output, STAGING_DIR, config.run_id))
     storage.remove_empty_dir(storage.join(config.output, STAGING_DIR))
     storage.makedirs(storage.join(config.output, RUNS_DIR))
+    text = storage.redact(json.dumps(record, indent=2))  # credentials never stored
     storage.write_text(storage.join(config.output, RUNS_DIR, f"{config.run_id}.json"),
-                       json.dumps(record, indent=2) + "\n")
-    return record
+                       text + "\n")
+    return json.loads(text)
 
 
 # ====================================================================== CLI
@@ -395,7 +398,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     args, pipeline_args = parse_known_args(argv)
     plan = prepare(config_from_args(args))
     common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),
-                    plan.input_spec.source, plan.card.architecture,
+                    storage.redact(plan.input_spec.source), plan.card.architecture,
                     plan.card.model_version[:12])
     p = test_pipeline or common.make_pipeline(pipeline_args)
     with progress.ProgressLine(fns.JOB, len(plan.uris),
@@ -405,7 +408,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         build_pipeline(p, plan)
         p.run().wait_until_finish()
     record = commit(plan)
-    print(summarize(record, plan.config), file=sys.stderr)
+    print(storage.redact(summarize(record, plan.config)), file=sys.stderr)
     return record
 
 

@@ -141,7 +141,7 @@ def _channel_examples(item: AudioItem, mono, source_rate: int, *, channel: int, 
         feats = compute_features(signal, cfg.sample_rate, cfg, filters=filters)
         examples.append(FeatureExample(features={
             fk.RECORDING_ID: (f"{rec_id}#{name}" if name else rec_id).encode(),
-            fk.URI: item.uri.encode(),
+            fk.URI: storage.redact(item.uri).encode(),  # credentials never stored
             fk.CHANNEL: channel,
             fk.START_S: 0.0,
             fk.DURATION_S: float(signal.shape[0] / cfg.sample_rate),

@@ -490,3 +490,22 @@ def test_partial_speaker_normalisation_keeps_tone_columns_absolute(corpus, tmp_p
         np.testing.assert_allclose(
             dataset.to_model_input(frames, e[fk.POOLED], input_kind="frames", norm=norm,
                                    group=stats), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_credentials_in_input_urls_are_never_stored(tmp_path):
+    good = write_audio(str(tmp_path / "good.wav"), tone(300, seconds=0.6, sample_rate=16000),
+                       16000)
+    manifest = tmp_path / "list.txt"
+    manifest.write_text(f"{good}\nftp://AKIAKEYID:s3cr3tPASS@127.0.0.1:1/a.wav\n")
+    out = tmp_path / "out"
+    metadata = run_featurize("--input", str(manifest), "--output", str(out),
+                             "--split-ratios", "1,0,0", "--compression", "none")
+    assert metadata["accounting"] == {"matched": 2, "written": 1, "rejected": 1, "lost": 0}
+    errors = pq.read_table(glob.glob(str(out / "errors" / "*.parquet"))[0]).to_pylist()
+    assert [(e["uri"], e["error_type"]) for e in errors] == [
+        ("ftp://***@127.0.0.1:1/a.wav", "read_failed")]
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert len(written) >= 5  # shards, metadata, schema, feature config, errors
+    for path in written:
+        data = path.read_bytes()
+        assert b"s3cr3tPASS" not in data and b"AKIAKEYID" not in data, path

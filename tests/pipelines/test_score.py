@@ -537,3 +537,25 @@ def test_a_clip_no_longer_than_a_window_gets_the_whole_clip_probabilities(scorin
                                    atol=1e-5)
     segs = pd.read_parquet(os.path.join(out, "segments"))
     assert sorted(segs["start_s"]) == [0.0, 0.0, 0.0]
+
+
+def test_credentials_in_input_urls_are_never_stored(tmp_path, scoring_model):
+    voice = synth.make_voices(1, seed=11)[0]
+    good = write_audio(str(tmp_path / "good.wav"), synth.synth_utterance(
+        voice, "neutral", duration_s=2.0, sample_rate=RATE, seed=1), RATE)
+    secret_url = "ftp://AKIAKEYID:s3cr3tPASS@127.0.0.1:1/calls/a.wav"  # refused at once
+    manifest = tmp_path / "list.txt"
+    manifest.write_text(f"{good}\n{secret_url}\n")
+    out = tmp_path / "out"
+    record = score_into(str(out), "--input", str(manifest), "--model-dir", scoring_model,
+                        *SCORE_ARGS)
+    assert record["accounting"] == {"matched": 2, "scored": 1, "rejected_only": 1, "lost": 0}
+    errors = pd.read_parquet(out / "errors")
+    assert list(errors.uri) == ["ftp://***@127.0.0.1:1/calls/a.wav"]
+    assert list(errors.error_type) == ["read_failed"]
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".json" for p in written)  # the run record
+    for path in written:
+        data = path.read_bytes()
+        assert b"s3cr3tPASS" not in data and b"AKIAKEYID" not in data, path
+    assert "s3cr3tPASS" not in json.dumps(record)

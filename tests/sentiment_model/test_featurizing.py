@@ -97,3 +97,12 @@ def test_bytes_that_are_not_audio_are_rejected_at_decode():
                                    b"not audio at all")
     assert err.value.stage == "decode"
     assert err.value.error_type
+
+
+def test_an_example_never_holds_the_credentials_of_its_url():
+    x = tone(300, seconds=0.6, sample_rate=16000)
+    item = featurizing.AudioItem(uri="s3://KEYID:SECRET@bucket/a.wav", split="test")
+    (example,) = featurizing.recording_examples(
+        featurizing.read_recording(item, wav_bytes(x, 16000)), feature=preset("default"),
+        channels="mix")
+    assert example.features[fk.URI] == b"s3://***@bucket/a.wav"
