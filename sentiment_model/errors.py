@@ -5,6 +5,8 @@ Every error the project raises on purpose derives from
 readable line for them instead of a traceback.
 """
 
+import contextlib
+
 
 def describe(exc: BaseException) -> str:
     """An unexpected exception as an error-row message (type and text, 500 chars)."""
@@ -37,3 +39,17 @@ class RejectedInput(AudioSentimentError):
         self.error_type = error_type
         self.stage = stage
         self.message = message
+
+
+@contextlib.contextmanager
+def rejected_at(stage: str, *, unexpected: str):
+    """Turns what the block raises into a :class:`RejectedInput` at ``stage``:
+    one raised on purpose keeps its type and message; any other exception
+    becomes ``unexpected`` with :func:`describe`'s message (the record is
+    kept, whatever a decoder or reader raises)."""
+    try:
+        yield
+    except RejectedInput as exc:
+        raise RejectedInput(exc.error_type, exc.message, stage=stage) from exc
+    except Exception as exc:
+        raise RejectedInput(unexpected, describe(exc), stage=stage) from exc

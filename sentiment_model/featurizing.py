@@ -24,7 +24,7 @@ from sentiment_model import audio as audio_lib
 from sentiment_model import storage
 from sentiment_model.augment import AugmentConfig, augmentations
 from sentiment_model.config import FeatureConfig
-from sentiment_model.errors import RejectedInput, describe
+from sentiment_model.errors import RejectedInput, describe, rejected_at
 from sentiment_model.features import MelFilters, compute_features
 
 NO_AUGMENTATION = AugmentConfig()
@@ -82,12 +82,8 @@ def read_recording(item: AudioItem, data: bytes) -> DecodedItem:
         RejectedInput: stage ``decode``, with the decoder's reason, or
             ``decode_failed`` for anything else the decoder raised.
     """
-    try:
+    with rejected_at("decode", unexpected="decode_failed"):
         decoded = audio_lib.decode_audio(data)
-    except RejectedInput as exc:
-        raise RejectedInput(exc.error_type, exc.message, stage="decode") from exc
-    except Exception as exc:  # whatever the decoder raises, the record is kept
-        raise RejectedInput("decode_failed", describe(exc), stage="decode") from exc
     return DecodedItem(item, decoded, hashlib.sha256(data).hexdigest())
 
 

@@ -35,7 +35,7 @@ from sentiment_model import audio as audio_lib
 from sentiment_model import dataset
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
-from sentiment_model.errors import RejectedInput, describe
+from sentiment_model.errors import RejectedInput, describe, rejected_at
 from sentiment_model.features import Features, MelFilters, compute_features
 from sentiment_model.vad import DETECTORS, make_detector
 
@@ -344,8 +344,9 @@ class RecordingWindows:
                     held = None
         groups = {c: m.to_dict() for c, m in moments.items() if m.count}
         for out in held if held is not None else read():
-            yield self._speech(out.channel, out.window, groups.get(out.channel)) \
-                if isinstance(out, _RawWindow) else out
+            if isinstance(out, _RawWindow):
+                out = self._speech(out.channel, out.window, groups.get(out.channel))
+            yield out
 
     def _file_events(self, open_file):
         try:
@@ -353,12 +354,8 @@ class RecordingWindows:
         except Exception as exc:
             raise RejectedInput("read_failed", describe(exc), stage="read") from exc
         with fileobj:
-            try:
+            with rejected_at("decode", unexpected="decode_failed"):
                 stream = audio_lib.AudioStream(fileobj)
-            except RejectedInput as exc:
-                raise RejectedInput(exc.error_type, exc.message, stage="decode") from exc
-            except Exception as exc:  # never lose the record, whatever the decoder raises
-                raise RejectedInput("decode_failed", describe(exc), stage="decode") from exc
             yield from self._stream_events(stream)
 
     def _stream_events(self, stream):
@@ -372,16 +369,13 @@ class RecordingWindows:
         self.channel_ids = ids
         block = max(1, round(self._segment.block_s * stream.sample_rate))
         try:
-            for samples in stream.blocks(block):
-                for channel, mono in audio_lib.channel_views(samples, mode):
-                    yield from self._windows(channel, states[channel].push(mono))
-            for channel in ids:
-                yield from self._windows(channel, states[channel].push(
-                    np.zeros(0, np.float32), last=True))
-        except RejectedInput as exc:
-            raise RejectedInput(exc.error_type, exc.message, stage="decode") from exc
-        except Exception as exc:  # never lose the record
-            raise RejectedInput("score_failed", describe(exc), stage="decode") from exc
+            with rejected_at("decode", unexpected="score_failed"):
+                for samples in stream.blocks(block):
+                    for channel, mono in audio_lib.channel_views(samples, mode):
+                        yield from self._windows(channel, states[channel].push(mono))
+                for channel in ids:
+                    yield from self._windows(channel, states[channel].push(
+                        np.zeros(0, np.float32), last=True))
         finally:
             stream.close()
         for channel in ids:
