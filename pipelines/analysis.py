@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from schemas import tables
-from sentiment_model import storage
+from sentiment_model import publish, storage
 from sentiment_model.errors import InputError
 
 MIX = tables.MIX_CHANNEL  # a mono mix-down (files of earlier releases hold null)
@@ -30,6 +30,7 @@ def read_table(scores: str, table: str, *, run_date: str | None = None):
     root = storage.join(scores, table)
     if not storage.exists(root):
         raise InputError(f"--scores {scores}: no {table}/ table (is this a score --output?)")
+    publish.check_finished(scores, what="--scores")
     fs, path = fsspec.core.url_to_fs(root)
     dataset = ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive")
     frame = dataset.to_table().to_pandas()

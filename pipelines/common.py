@@ -3,6 +3,7 @@ table and small helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 
@@ -11,7 +12,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from schemas import tables
-from sentiment_model import storage
+from sentiment_model import publish, storage
 from sentiment_model.errors import ConfigError
 
 LOG = logging.getLogger("audio_sentiment")
@@ -60,13 +61,14 @@ def check_writable(output: str) -> None:
         raise ConfigError(f"--output {output}: cannot write there ({exc})") from None
 
 
-def prepare_output_dir(output: str, *, overwrite: bool, owned: tuple[str, ...]) -> None:
+def check_output_dir(output: str, *, overwrite: bool, owned: tuple[str, ...]) -> None:
     """Checks that ``output`` can be written, before any work starts.
 
     Args:
         output: the output directory (local path or Beam URL).
-        overwrite: delete the job's own earlier outputs (``owned`` glob
-            patterns relative to ``output``) instead of refusing to run.
+        overwrite: whether the job may replace its own earlier outputs
+            (``owned`` glob patterns relative to ``output``); they are
+            replaced only when the new run publishes.
         owned: patterns of the files this job writes.
 
     Raises:
@@ -74,17 +76,57 @@ def prepare_output_dir(output: str, *, overwrite: bool, owned: tuple[str, ...]) 
             ``overwrite``), or cannot be created or written.
     """
     check_writable(output)
-    existing = [m.path for pattern in owned
-                for m in FileSystems.match([storage.join(output, pattern)])[0].metadata_list]
+    existing = owned_files(output, owned)
     if existing and not overwrite:
         raise ConfigError(f"--output {output} already holds {len(existing)} output file(s) "
                           "of an earlier run; pass --overwrite to replace them")
-    if existing:
+
+
+def owned_files(output: str, owned: tuple[str, ...]) -> list[str]:
+    """The files in ``output`` matching the ``owned`` patterns, sorted."""
+    return sorted({m.path for pattern in owned
+                   for m in FileSystems.match([storage.join(output, pattern)])[0].metadata_list})
+
+
+def finish_publications(output: str, *, key: str, run_id: str, job: str) -> None:
+    """Finishes what runs that died while publishing into ``output`` had
+    committed, before this run checks the output (so an interrupted
+    ``featurize --overwrite`` is completed, not mistaken for old outputs).
+    Writes nothing when there is nothing to finish."""
+    if publish.unfinished(output):
+        with publish.OutputLock(output, key, run_id=run_id, job=job):
+            for line in publish.recover(output, job=job, key=key, run_id=run_id):
+                LOG.warning("%s", line)
+
+
+@contextlib.contextmanager
+def locked_output(output: str, *, key: str, run_id: str, job: str):
+    """Holds ``output``'s lock on ``key`` while the run writes and publishes.
+
+    On entry: takes the lock (a running run with the same key stops this one
+    with one line), finishes or removes what dead runs left
+    (:func:`sentiment_model.publish.recover`) and claims the run's staging
+    folder. A run that fails before publishing removes its staging folder;
+    one that fails while publishing leaves it for the next run to finish.
+    """
+    lock = publish.OutputLock(output, key, run_id=run_id, job=job).acquire()
+    try:
+        if lock.taken_over:
+            LOG.info("%s: took over the lock of run %s (pid %s on %s), which is no longer "
+                     "running", job, lock.taken_over.get("run_id"), lock.taken_over.get("pid"),
+                     lock.taken_over.get("host"))
+        for line in publish.recover(output, job=job, key=key, run_id=run_id):
+            LOG.warning("%s", line)
+        folder = publish.claim(output, run_id=run_id, key=key, job=job)
         try:
-            FileSystems.delete(existing)
-        except Exception as exc:
-            raise ConfigError(f"--output {output}: cannot replace the earlier outputs "
-                              f"({exc})") from None
+            yield folder
+        except BaseException:
+            if not storage.exists(storage.join(folder, publish.RECORD_FILE)):
+                storage.delete_tree(folder)
+                storage.remove_empty_dir(storage.dirname(folder))
+            raise
+    finally:
+        lock.release()
 
 
 PARQUET_CODEC = "zstd"  # every Parquet file the jobs write

@@ -7,7 +7,10 @@ Writes ``OUT_DIR/{train,eval,test}-SSSSS-of-NNNNN.tfrecord.gz`` (gzip'd
 ``tf.train.Example``s, see ``schemas/features.py``), ``schema.pbtxt``,
 ``feature_config.json``, ``metadata.json`` and ``errors/errors-*.parquet``
 (one row per rejected input). Every matched input ends up in the shards or
-in the errors; ``metadata.json["accounting"]`` proves it.
+in the errors; ``metadata.json["accounting"]`` proves it. The run writes under
+``OUT_DIR/_staging/`` and publishes into ``OUT_DIR`` only when it has
+succeeded (with ``--overwrite``, the earlier dataset stays until then); one
+run at a time per output.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +31,7 @@ from pipelines.tfrecord_sink import WriteTFRecords
 from schemas import features as fk
 from schemas import metadata as meta
 from sentiment_model import audio as audio_lib
-from sentiment_model import storage
+from sentiment_model import publish, storage
 from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
 from sentiment_model.augment import AugmentConfig
 from sentiment_model.config import PRESETS, FeatureConfig, preset
@@ -61,8 +65,11 @@ class FeaturizeConfig:
     augment: AugmentConfig = fns.NO_AUGMENTATION
     overwrite: bool = False
     progress_interval_s: float = 10.0
+    run_id: str = ""
 
     def validate(self) -> FeaturizeConfig:
+        if not self.run_id:
+            raise ConfigError("a featurize run needs a run_id (config_from_args makes one)")
         if self.channels not in audio_lib.CHANNEL_MODES:
             raise ConfigError(f"--channels {self.channels!r}: choose mix or split")
         if self.compression not in SHARD_SUFFIXES:
@@ -82,6 +89,11 @@ class FeaturizeConfig:
         data["augment"] = self.augment.to_dict()
         data["classes"] = list(self.classes) if self.classes else None
         return data
+
+    @property
+    def staged_output(self) -> str:
+        """Where the run writes; published into ``output`` when it has succeeded."""
+        return publish.staging_dir(self.output, self.run_id)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeaturizeConfig:
@@ -143,7 +155,7 @@ def prepare(config: FeaturizeConfig) -> FeaturizePlan:
                     counts[row.speaker] = counts.get(row.speaker, 0) + 1
             speaker_splits = labels.assign_speaker_splits(
                 counts, config.split_ratios, config.split_seed)
-    common.prepare_output_dir(config.output, overwrite=config.overwrite, owned=OWNED_OUTPUTS)
+    common.check_output_dir(config.output, overwrite=config.overwrite, owned=OWNED_OUTPUTS)
     return FeaturizePlan(config, spec, n_inputs, table, speaker_splits, split_source)
 
 
@@ -197,7 +209,7 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
         written = (
             encoded[split]
             | f"WriteShards{split.title()}" >> WriteTFRecords(
-                storage.join(config.output, split),
+                storage.join(config.staged_output, split),
                 file_name_suffix=SHARD_SUFFIXES[config.compression],
                 num_shards=config.num_shards,
                 shard_name_template="-SSSSS-of-NNNNN",
@@ -212,7 +224,8 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
 
     # --- errors
     errors = error_streams | "FlattenErrors" >> beam.Flatten()
-    errors | "WriteErrors" >> common.WriteErrors(storage.join(config.output, meta.ERRORS_DIR))
+    errors | "WriteErrors" >> common.WriteErrors(
+        storage.join(config.staged_output, meta.ERRORS_DIR))
     error_counts = (
         errors
         | "ErrorTypes" >> beam.Map(fns.error_type)
@@ -253,7 +266,7 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
         p
         | "MetadataTrigger" >> beam.Create([None])
         | "WriteMetadata" >> beam.ParDo(
-            fns.WriteMetadataFn(output=config.output, static=static, schema_text=schema_text,
+            fns.WriteMetadataFn(output=config.staged_output, static=static, schema_text=schema_text,
                             feature_config=cfg.to_dict()),
             beam.pvalue.AsSingleton(dataset_stats),
             beam.pvalue.AsSingleton(accounting),
@@ -261,6 +274,26 @@ def build_pipeline(p: beam.Pipeline, plan: FeaturizePlan):
             beam.pvalue.AsList(all_shards),
         )
     )
+
+
+# ================================================================== publish
+LOCK_KEY = "featurize"
+_LAST = (meta.SCHEMA_FILE, meta.FEATURE_CONFIG_FILE, meta.METADATA_FILE)
+
+
+def publish_dataset(config: FeaturizeConfig) -> None:
+    """Replaces the dataset in ``output`` with the staged one in one
+    recoverable step: the new files are moved in (``metadata.json``, which
+    lists the shards, last), then the earlier run's files that were not
+    replaced are deleted (only files matching :data:`OWNED_OUTPUTS`)."""
+    folder = config.staged_output
+    last = {name: i for i, name in enumerate(_LAST, 1)}
+    staged = sorted((uri for uri in publish.staged_files(folder) if "/beam-temp" not in uri),
+                    key=lambda uri: (last.get(storage.basename(uri), 0), uri))
+    moves = tuple((uri, storage.join(config.output, uri[len(folder) + 1:])) for uri in staged)
+    publish.publish(config.output, publish.Publication(
+        run_id=config.run_id, key=LOCK_KEY, moves=moves,
+        deletes=tuple(common.owned_files(config.output, OWNED_OUTPUTS))))
 
 
 # ====================================================================== CLI
@@ -302,7 +335,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "SNR in [LO, HI] dB and one speed-perturbed copy per factor; "
                              f"the default recipe for training data is '{RECOMMENDED_AUGMENT}'")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace the outputs of an earlier run in --output")
+                        help="replace the outputs of an earlier run in --output (kept until this "
+                             "run has succeeded)")
     parser.add_argument("--progress-interval", type=float, default=10.0,
                         help="seconds between progress lines, 0 for none (default: "
                              "%(default)s)")
@@ -343,6 +377,7 @@ def config_from_args(args: argparse.Namespace) -> FeaturizeConfig:
         augment=AugmentConfig.parse(args.augment, seed=args.split_seed),
         overwrite=args.overwrite,
         progress_interval_s=args.progress_interval,
+        run_id=uuid.uuid4().hex[:16],
     ).validate()
 
 
@@ -372,17 +407,22 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         AudioSentimentError: on bad arguments or inputs, before any work.
     """
     args, pipeline_args = parse_known_args(argv)
-    plan = prepare(config_from_args(args))
+    config = config_from_args(args)
+    common.finish_publications(config.output, key=LOCK_KEY, run_id=config.run_id,
+                               job=fns.JOB)
+    plan = prepare(config)
     common.LOG.info(
         "featurize: %d input files matched by %s", plan.n_inputs,
         storage.redact(plan.input_spec.source))
-    p = test_pipeline or common.make_pipeline(pipeline_args)
-    with progress.ProgressLine(fns.JOB, plan.n_inputs,
-                               interval_s=plan.config.progress_interval_s) as line:
-        if test_pipeline is not None or common.is_local(p):
-            plan = dataclasses.replace(plan, progress_board=line.board)
-        build_pipeline(p, plan)
-        p.run().wait_until_finish()
+    with common.locked_output(config.output, key=LOCK_KEY, run_id=config.run_id, job=fns.JOB):
+        p = test_pipeline or common.make_pipeline(pipeline_args)
+        with progress.ProgressLine(fns.JOB, plan.n_inputs,
+                                   interval_s=config.progress_interval_s) as line:
+            if test_pipeline is not None or common.is_local(p):
+                plan = dataclasses.replace(plan, progress_board=line.board)
+            build_pipeline(p, plan)
+            p.run().wait_until_finish()
+        publish_dataset(config)
     metadata_uri = storage.join(plan.config.output, meta.METADATA_FILE)
     metadata = meta.loads(storage.read_text(metadata_uri), source=metadata_uri)
     print(storage.redact(summarize(metadata, plan.config.output)), file=sys.stderr)

@@ -15,9 +15,10 @@ model, computed by the same code as featurize.
 
 Writes ``OUT_DIR/files/``, ``OUT_DIR/segments/`` and ``OUT_DIR/errors/``
 (Parquet; with ``--run-date`` as Hive partitions ``run_date=YYYY-MM-DD/``).
-Outputs are staged under ``OUT_DIR/_staging/`` and moved into place only when
-the run has succeeded, replacing that date's partition whole. Every matched
-input ends up in ``files/`` or ``errors/``.
+Outputs are staged under ``OUT_DIR/_staging/`` and published only when the
+run has succeeded, replacing that date's partition whole, in one recoverable
+step (``sentiment_model.publish``); one run at a time per output and date.
+Every matched input ends up in ``files/`` or ``errors/``.
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ from pipelines import common, progress, sources
 from pipelines import score_fns as fns
 from schemas import tables
 from sentiment_model import audio as audio_lib
+from sentiment_model import publish, storage
 from sentiment_model import segments as seg
-from sentiment_model import storage
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import ConfigError
 from sentiment_model.model_card import ModelCard
 
 CHANNEL_MODES = ("auto", *audio_lib.CHANNEL_MODES)
-STAGING_DIR = "_staging"
+STAGING_DIR = publish.STAGING_DIR
 RUNS_DIR = "_runs"
 TABLES = (tables.FILES_TABLE, tables.SEGMENTS_TABLE, tables.ERRORS_TABLE)
 
@@ -96,6 +97,12 @@ class ScoreConfig:
         if self.run_date and not staged:
             path = storage.join(path, f"{tables.PARTITION_KEY}={self.run_date}")
         return path
+
+    @property
+    def lock_key(self) -> str:
+        """One score run at a time per output and this key."""
+        return f"score-{tables.PARTITION_KEY}={self.run_date}" if self.run_date \
+            else "score-unpartitioned"
 
 
 @dataclass(frozen=True)
@@ -147,12 +154,24 @@ def prepare(config: ScoreConfig) -> ScorePlan:
     return ScorePlan(config, spec, uris, card)
 
 
-_OWN_PART = re.compile(r"part-\d{5}-of-\d{5}\.parquet")
+_OWN_PART = re.compile(r"part(-[0-9A-Za-z]+)?-\d{5}-of-\d{5}\.parquet")
+
+
+def shard_prefix(config: ScoreConfig) -> str:
+    """Shards are ``part-RUN_ID-SSSSS-of-NNNNN.parquet``: a run's files never
+    take the names of the files they replace."""
+    return f"part-{config.run_id}"
+
+
+def own_files(directory: str) -> list[str]:
+    """Score's shards directly inside ``directory`` (what publishing replaces)."""
+    return [f.uri for f in storage.match(storage.join(directory, "*.parquet"))
+            if _OWN_PART.fullmatch(storage.basename(f.uri))]
 
 
 def foreign_files(directory: str) -> list[str]:
     """Files under ``directory`` (recursively) that score did not write: all
-    but its ``part-SSSSS-of-NNNNN.parquet`` shards directly inside."""
+    but its ``part-[RUN_ID-]SSSSS-of-NNNNN.parquet`` shards directly inside."""
     prefix = directory.rstrip("/") + "/"
     found = storage.match(storage.join(directory, "**", "*"))
     return [f.uri for f in found
@@ -247,7 +266,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
         (rows
          | f"Redact{table.title()}" >> beam.Map(common.redacted)
          | f"Write{table.title()}" >> beam.io.WriteToParquet(
-            storage.join(config.table_dir(table, staged=True), "part"),
+            storage.join(config.table_dir(table, staged=True), shard_prefix(config)),
             schema=tables.with_metadata(schemas[table], table=table,
                                         project_version=common.project_version(),
                                         model_version=card.model_version),
@@ -275,11 +294,12 @@ def count_rows(directory: str, *, with_uris: bool = True) -> tuple[int, set[str]
 
 
 def commit(plan: ScorePlan) -> dict:
-    """Moves the staged tables into place and writes the run record.
+    """Publishes the staged tables and the run record in one recoverable step.
 
     Each table's partition (or the whole table without ``--run-date``) is
-    replaced whole: the old one is moved aside, the staged one renamed in,
-    the old one deleted. Readers never see a half-written partition.
+    replaced whole: the new shards are moved in, ``_runs/RUN_ID.json`` is
+    written, then the old shards are deleted (:func:`sentiment_model.publish.
+    publish`; a run killed meanwhile is finished by the next one).
 
     Returns:
         the run record (counts and accounting).
@@ -305,16 +325,16 @@ def commit(plan: ScorePlan) -> dict:
                        "rejected_only": len(rejected_uris & matched), "lost": len(lost)},
         "lost": lost[:100],
     }
+    moves, deletes = [], []
     for table in TABLES:
-        storage.replace_dir(config.table_dir(table, staged=True), config.table_dir(table),
-                            trash=storage.join(config.output, STAGING_DIR, config.run_id,
-                                               "_old", table))
-    storage.delete_tree(storage.join(config.output, STAGING_DIR, config.run_id))
-    storage.remove_empty_dir(storage.join(config.output, STAGING_DIR))
-    storage.makedirs(storage.join(config.output, RUNS_DIR))
+        staged, place = config.table_dir(table, staged=True), config.table_dir(table)
+        moves += [(uri, storage.join(place, storage.basename(uri))) for uri in own_files(staged)]
+        deletes += own_files(place)
     text = storage.redact(json.dumps(record, indent=2))  # credentials never stored
-    storage.write_text(storage.join(config.output, RUNS_DIR, f"{config.run_id}.json"),
-                       text + "\n")
+    run_record = storage.join(config.output, RUNS_DIR, f"{config.run_id}.json")
+    publish.publish(config.output, publish.Publication(
+        run_id=config.run_id, key=config.lock_key, moves=tuple(moves),
+        writes=((run_record, text + "\n"),), deletes=tuple(deletes)))
     return json.loads(text)
 
 
@@ -396,19 +416,24 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         AudioSentimentError: on bad arguments, inputs or model, before any work.
     """
     args, pipeline_args = parse_known_args(argv)
-    plan = prepare(config_from_args(args))
-    common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),
-                    storage.redact(plan.input_spec.source), plan.card.architecture,
-                    plan.card.model_version[:12])
-    p = test_pipeline or common.make_pipeline(pipeline_args)
-    with progress.ProgressLine(fns.JOB, len(plan.uris),
-                               interval_s=plan.config.progress_interval_s) as line:
-        if test_pipeline is not None or common.is_local(p):
-            plan = dataclasses.replace(plan, progress_board=line.board)
-        build_pipeline(p, plan)
-        p.run().wait_until_finish()
-    record = commit(plan)
-    print(storage.redact(summarize(record, plan.config)), file=sys.stderr)
+    config = config_from_args(args)
+    common.finish_publications(config.output, key=config.lock_key, run_id=config.run_id,
+                               job=fns.JOB)
+    plan = prepare(config)
+    with common.locked_output(config.output, key=config.lock_key, run_id=config.run_id,
+                              job=fns.JOB):
+        common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),
+                        storage.redact(plan.input_spec.source), plan.card.architecture,
+                        plan.card.model_version[:12])
+        p = test_pipeline or common.make_pipeline(pipeline_args)
+        with progress.ProgressLine(fns.JOB, len(plan.uris),
+                                   interval_s=config.progress_interval_s) as line:
+            if test_pipeline is not None or common.is_local(p):
+                plan = dataclasses.replace(plan, progress_board=line.board)
+            build_pipeline(p, plan)
+            p.run().wait_until_finish()
+        record = commit(plan)
+    print(storage.redact(summarize(record, config)), file=sys.stderr)
     return record
 
 

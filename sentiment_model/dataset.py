@@ -18,7 +18,7 @@ import numpy as np
 
 from schemas import features as fk
 from schemas import metadata as meta
-from sentiment_model import storage
+from sentiment_model import publish, storage
 from sentiment_model.errors import InputError
 
 STD_FLOOR = 1e-6
@@ -53,9 +53,11 @@ def load_feature_set(directory: str) -> FeatureSet:
 
     Raises:
         InputError: missing files, another schema version, no shards.
+        ConfigError: a featurize run stopped while publishing into it.
     """
     import tensorflow as tf
 
+    publish.check_finished(directory, what="--features")
     metadata_uri = storage.join(directory, meta.METADATA_FILE)
     if not tf.io.gfile.exists(metadata_uri):
         raise InputError(f"--features {directory}: no {meta.METADATA_FILE}; "

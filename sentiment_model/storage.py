@@ -233,29 +233,46 @@ def remove_empty_dir(uri: str) -> None:
             os.rmdir(uri)
 
 
-def replace_dir(src: str, dst: str, *, trash: str) -> None:
-    """Puts directory ``src`` in the place of ``dst``, replacing it whole.
+def move(src: str, dst: str) -> None:
+    """Moves one file to ``dst``, replacing a file there (locally one atomic
+    rename; on object stores a copy, then the source is deleted)."""
+    if _is_local(src) and _is_local(dst):
+        os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+        os.replace(src, dst)
+    elif is_beam_path(src):
+        if FileSystems.exists(dst):
+            FileSystems.delete([dst])
+        FileSystems.rename([src], [dst])
+    else:
+        fs, path = fsspec.core.url_to_fs(src)
+        fs.mv(path, fsspec.core.url_to_fs(dst)[1])
 
-    Locally the old ``dst`` is first renamed to ``trash`` and ``src`` renamed
-    into place (two atomic renames; a reader sees the old or the new
-    directory, never a mix), then ``trash`` is deleted. On object stores,
-    which have no directories, the old files are deleted and the new ones
-    renamed (copied) one by one. A missing ``src`` leaves an empty ``dst``.
-    """
-    if _is_local(dst):
-        os.makedirs(os.path.dirname(dst.rstrip("/")), exist_ok=True)
-        if os.path.exists(dst):
-            os.makedirs(os.path.dirname(trash.rstrip("/")), exist_ok=True)
-            os.replace(dst, trash)
-        if os.path.exists(src):
-            os.replace(src, dst)
-        else:
-            os.makedirs(dst)
-        shutil.rmtree(trash, ignore_errors=True)
+
+def delete(uri: str) -> None:
+    """Deletes one file; a file that is already gone is not an error."""
+    if _is_local(uri):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(uri)
+    elif is_beam_path(uri):
+        if FileSystems.exists(uri):
+            FileSystems.delete([uri])
+    else:
+        fs, path = fsspec.core.url_to_fs(uri)
+        if fs.exists(path):
+            fs.rm(path)
+
+
+def write_text_atomic(uri: str, text: str) -> None:
+    """Writes a whole text file that readers see complete or not at all:
+    locally written beside it and renamed over it; an object store's single
+    upload is atomic already."""
+    if not _is_local(uri):
+        write_text(uri, text)
         return
-    delete_tree(dst)
-    found = FileSystems.match([src.rstrip("/") + "/**"])[0].metadata_list
-    sources = [m.path for m in found]
-    if sources:
-        prefix = src.rstrip("/") + "/"
-        FileSystems.rename(sources, [dst.rstrip("/") + "/" + p[len(prefix):] for p in sources])
+    os.makedirs(os.path.dirname(uri) or ".", exist_ok=True)
+    tmp = f"{uri}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, uri)

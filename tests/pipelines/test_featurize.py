@@ -296,6 +296,70 @@ def test_wrong_arguments_fail_fast_with_one_line(tmp_path, capsys, corpus):
         run_featurize("--input", corpus, "--output", str(blocker / "sub"))
 
 
+class Killed(BaseException):
+    """Stands for the process dying: nothing after it runs."""
+
+
+def top_level_files(folder: str) -> dict[str, bytes]:
+    """The files directly in ``folder`` -> their bytes (lock files are not data)."""
+    out = {}
+    for name in os.listdir(folder):
+        if os.path.isfile(os.path.join(folder, name)):
+            with open(os.path.join(folder, name), "rb") as f:
+                out[name] = f.read()
+    return out
+
+
+def test_overwrite_keeps_the_old_dataset_until_the_new_one_is_complete(
+        corpus, tmp_path, monkeypatch):
+    from sentiment_model import dataset, publish, storage
+
+    out = str(tmp_path / "features")
+    labels_csv = os.path.join(corpus, "labels.csv")
+    first = run_featurize("--input", corpus, "--labels", labels_csv, "--output", out)
+    mine = os.path.join(out, "errors", "readme.txt")
+    with open(mine, "w") as f:
+        f.write("not featurize's")
+    before = top_level_files(out)
+
+    def worker_dies(*args, **kwargs):
+        raise RuntimeError("worker died")
+
+    with monkeypatch.context() as m:
+        m.setattr(featurize_fns.WriteMetadataFn, "process", worker_dies)
+        with pytest.raises(Exception, match="worker died"):
+            run_featurize("--input", corpus, "--output", out, "--overwrite")
+    assert top_level_files(out) == before  # the old dataset, byte for byte
+    assert not os.path.exists(os.path.join(out, publish.STAGING_DIR))
+    assert dataset.load_feature_set(out).examples("train") == first["examples"]["train"]
+
+    # killed while publishing: train refuses the mix, the next run finishes it
+    real_move, moves = storage.move, []
+
+    def dies_on_the_third_move(src, dst):
+        if len(moves) == 2:
+            raise Killed
+        moves.append(dst)
+        real_move(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(storage, "move", dies_on_the_third_move)
+        with pytest.raises(Killed):
+            run_featurize("--input", corpus, "--output", out, "--overwrite")
+    with pytest.raises(ConfigError, match="is publishing its outputs or stopped"):
+        dataset.load_feature_set(out)
+    with pytest.raises(ConfigError, match="--overwrite"):  # any next run finishes it first
+        run_featurize("--input", corpus, "--output", out)
+    assert not os.path.exists(os.path.join(out, publish.STAGING_DIR))
+    features = dataset.load_feature_set(out)
+    assert features.metadata["label_vocabulary"] == []  # the killed run's dataset, whole
+    shards = sorted(n for n in os.listdir(out) if ".tfrecord" in n)
+    assert shards == sorted(n for names in features.metadata["shards"].values() for n in names)
+    assert sum(features.examples(s) for s in fk.SPLITS) == first["accounting"]["written"]
+    with open(mine) as f:
+        assert f.read() == "not featurize's"
+
+
 class _ChannelsMatch:
     """assert_that matcher: examples are channels 0 and 1 with the expected pooled values."""
 

@@ -271,8 +271,111 @@ def test_rerunning_a_date_replaces_its_partition_and_a_failed_run_changes_nothin
     after = pd.read_parquet(os.path.join(out, "files"))
     pd.testing.assert_frame_equal(after, files)
     assert len(glob.glob(os.path.join(out, "_runs", "*.json"))) == 4
+    assert not os.path.exists(os.path.join(out, score.STAGING_DIR))  # the dead run's staging
     with pytest.raises(Exception, match=r"unpartitioned|run_date partitions"):
         score.run(["--input", str(audio), "--output", out, *common])
+
+
+class Killed(BaseException):
+    """Stands for the process dying mid-commit: nothing after it runs."""
+
+
+def test_a_run_killed_between_the_renames_of_its_commit_is_finished_by_the_next_run(
+        tmp_path, scoring_model, monkeypatch, capsys):
+    from sentiment_model import storage
+
+    audio = tmp_path / "audio"
+    voice = synth.make_voices(5, seed=11)[3]
+    for i, sentiment in enumerate(synth.SENTIMENTS):
+        y = synth.synth_utterance(voice, sentiment, duration_s=2.0, sample_rate=RATE, seed=i)
+        write_audio(str(audio / f"clip{i}.wav"), y, RATE)
+    (audio / "broken.wav").write_text("not audio")
+    out = str(tmp_path / "scores")
+    common_args = ["--model-dir", scoring_model, *SCORE_ARGS]
+    score_into(out, "--input", str(audio), "--run-date", "2026-11-24", *common_args)
+    real_move, moved = storage.move, []
+
+    def dies_on_the_second_move(src, dst):
+        if moved:
+            raise Killed
+        moved.append(dst)
+        real_move(src, dst)
+
+    monkeypatch.setattr(storage, "move", dies_on_the_second_move)
+    with pytest.raises(Killed):
+        score_into(out, "--input", str(audio / "clip0.wav"), "--run-date", "2026-11-24",
+                   *common_args)
+    monkeypatch.undo()
+    (staged,) = glob.glob(os.path.join(out, score.STAGING_DIR, "*", "_publish.json"))
+    killed_run = os.path.basename(os.path.dirname(staged))
+    # the tables now mix two runs: readers refuse rather than count them
+    assert cli.main(["report", "--scores", out, "--output", str(tmp_path / "r")]) == 2
+    assert f"run {killed_run} (score-run_date=2026-11-24) is publishing" in (
+        capsys.readouterr().err)
+
+    # the next run, of another date, finishes the killed run's commit first
+    score_into(out, "--input", str(audio / "clip1.wav"), "--run-date", "2026-11-25",
+               *common_args)
+    assert not os.path.exists(os.path.join(out, score.STAGING_DIR))
+    day = {t: pd.read_parquet(os.path.join(out, t, "run_date=2026-11-24"))
+           for t in score.TABLES}
+    assert sorted(day["files"].uri.map(os.path.basename)) == ["clip0.wav"]
+    assert set(day["files"].run_id) == set(day["segments"].run_id) == {killed_run}
+    assert len(day["errors"]) == 0  # broken.wav was the first run's; its rows are gone
+    shards = {t: sorted(os.listdir(os.path.join(out, t, "run_date=2026-11-24")))
+              for t in score.TABLES}
+    assert all(len(names) == 1 and names[0].startswith(f"part-{killed_run}-")
+               for names in shards.values()), shards
+    with open(os.path.join(out, "_runs", f"{killed_run}.json")) as f:
+        record = json.load(f)
+    assert record["accounting"] == {"matched": 1, "scored": 1, "rejected_only": 0, "lost": 0}
+    assert len(pd.read_parquet(os.path.join(out, "files", "run_date=2026-11-25"))) == 1
+
+
+LOCK_HOLDER = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from sentiment_model import publish
+publish.OutputLock({out!r}, {key!r}, run_id="nightly", job="score").acquire()
+print("held", flush=True)
+time.sleep(300)
+"""
+
+
+def test_a_second_run_on_the_same_output_and_date_refuses_with_one_line(
+        tmp_path, scoring_model, capsys):
+    import signal
+    import subprocess
+    import sys
+
+    audio = tmp_path / "audio"
+    voice = synth.make_voices(1, seed=3)[0]
+    write_audio(str(audio / "a.wav"), synth.synth_utterance(voice, "neutral", duration_s=1.5,
+                                                            sample_rate=RATE, seed=2), RATE)
+    out = str(tmp_path / "scores")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER.format(repo=repo, out=out,
+                                                  key="score-run_date=2026-11-24")],
+        stdout=subprocess.PIPE, text=True)
+    args = ["score", "--input", str(audio), "--output", out, "--model-dir", scoring_model,
+            "--progress-interval", "0", *SCORE_ARGS]
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert cli.main([*args, "--run-date", "2026-11-24"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "Traceback" not in err[0]
+        assert f"score run nightly (pid {holder.pid} on" in err[0]
+        assert "is writing score-run_date=2026-11-24 now" in err[0]
+        assert not os.path.exists(os.path.join(out, "files"))
+        assert not os.path.exists(os.path.join(out, score.STAGING_DIR))
+        assert cli.main([*args, "--run-date", "2026-11-25"]) == 0  # another date goes on
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert cli.main([*args, "--run-date", "2026-11-24"]) == 0  # the dead run's lock is taken
+    files = files_table(out)
+    assert sorted(files.run_date) == ["2026-11-24", "2026-11-25"]
 
 
 def test_files_score_did_not_write_stop_the_run_and_are_never_deleted(tmp_path, scoring_model,
