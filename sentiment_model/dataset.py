@@ -1,12 +1,15 @@
 """tf.data input pipelines over featurize shards, through the schema in schemas/.
 
-Normalisation uses the train statistics from ``metadata.json``; the model
-card carries the same statistics so scoring normalises identically. With
+The train statistics from ``metadata.json`` (:func:`normalization`) are
+applied by the model itself, in its first layer
+(``models.Standardize``), so the inputs here are the features as stored.
+The one standardisation outside the model is per speaker: with
 ``normalize="speaker"`` each example's speaker columns (all, or the
-cepstral coefficients from ``speaker_from`` on) are first standardised with
-its speaker's statistics (``speaker_stats`` in the metadata; the example's
-own when the speaker is unknown); the train statistics then leave those
-columns as they are and standardise the others.
+cepstral coefficients from ``speaker_from`` on) are standardised with its
+speaker's statistics (``speaker_stats`` in the metadata; the example's own
+when the speaker is unknown), here for training and in
+:func:`to_model_input` for scoring (with the channel's statistics); the
+train statistics are then the identity on those columns.
 """
 
 from __future__ import annotations
@@ -134,7 +137,9 @@ def group_stats(frames: np.ndarray) -> dict[str, list[float]]:
 
 def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
                    norm: dict, group: dict | None = None) -> np.ndarray:
-    """One example's model input, in numpy (the scoring path).
+    """One example's model input, in numpy (the scoring path): the features
+    in the model's input shape, standardised per speaker when the model was
+    trained so (the train statistics are the model's first layer).
 
     Args:
         frames: ``[n_frames, frame_dims]``; pooled: ``[pooled_dims]``.
@@ -144,18 +149,15 @@ def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
             statistics when absent).
     Returns:
         ``[1, pooled_dims]`` (pooled_sequence), ``[n, n, 1]`` (image) or
-        ``[n_frames, frame_dims]`` (frames), float32, normalised.
+        ``[n_frames, frame_dims]`` (frames), float32.
     """
     if input_kind == "pooled_sequence":
-        x = (pooled - np.asarray(norm["pooled"]["mean"])) / np.asarray(norm["pooled"]["std"])
-        return x[None, :].astype(np.float32)
+        return np.asarray(pooled, np.float32)[None, :]
     if norm.get("group", "none") == "speaker":
         stats = masked_group(group or group_stats(frames), norm.get("speaker_columns"))
         frames = (frames - stats["mean"]) / stats["std"]
-    x = (frames - np.asarray(norm["frames"]["mean"])) / np.asarray(norm["frames"]["std"])
-    if input_kind == "image":
-        return x[:, :, None].astype(np.float32)
-    return x.astype(np.float32)
+    x = np.asarray(frames, np.float32)
+    return x[:, :, None] if input_kind == "image" else x
 
 
 def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_kind: str,
@@ -166,8 +168,9 @@ def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_ki
     (or several, e.g. ``("train", "eval")``, read as one).
 
     Shards are read in parallel (interleave), parsed with the schema's
-    feature spec, normalised, and batched: the frame sequences are bucketed by
-    length and right-padded with zeros per batch.
+    feature spec, standardised per speaker when the features are (the train
+    statistics are the model's), and batched: the frame sequences are
+    bucketed by length and right-padded with zeros per batch.
 
     Args:
         keep_speakers / drop_speakers: restrict to / exclude these speakers.
@@ -185,10 +188,6 @@ def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_ki
     spec = fk.feature_spec(fk.schema_from_text(features.schema_text))
     norm = normalization(features.metadata)
     frame_dims = len(norm["frames"]["mean"])
-    f_mean = tf.constant(norm["frames"]["mean"], tf.float32)
-    f_std = tf.constant(norm["frames"]["std"], tf.float32)
-    p_mean = tf.constant(norm["pooled"]["mean"], tf.float32)
-    p_std = tf.constant(norm["pooled"]["std"], tf.float32)
     speaker_mean_std = _speaker_lookup(features.metadata) if norm["group"] == "speaker" else None
 
     ds = tf.data.Dataset.from_tensor_slices(files)
@@ -213,15 +212,11 @@ def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_ki
     def to_input(ex):
         label = tf.cast(ex[fk.LABEL_ID], tf.int32)
         if input_kind == "pooled_sequence":
-            x = ((ex[fk.POOLED] - p_mean) / p_std)[tf.newaxis, :]
-        else:
-            frames = tf.reshape(ex[fk.FRAMES], [-1, frame_dims])
-            if speaker_mean_std is not None:
-                frames = speaker_mean_std(frames, ex[fk.SPEAKER])
-            x = (frames - f_mean) / f_std
-            if input_kind == "image":
-                x = x[:, :, tf.newaxis]
-        return x, label
+            return ex[fk.POOLED][tf.newaxis, :], label
+        x = tf.reshape(ex[fk.FRAMES], [-1, frame_dims])
+        if speaker_mean_std is not None:
+            x = speaker_mean_std(x, ex[fk.SPEAKER])
+        return (x[:, :, tf.newaxis] if input_kind == "image" else x), label
 
     ds = ds.map(to_input, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if shuffle:

@@ -25,7 +25,7 @@ MODEL_FILE = "model.keras"
 CARD_FILE = "model_card.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
-CARD_VERSION = 2
+CARD_VERSION = 3  # 3: the train statistics are the model's first layer
 INPUT_KINDS = ("frames", "pooled_sequence", "image")
 # card fields that change what the model predicts: model_version signs them
 # together with model.keras, so that an edit to any of them is caught
@@ -70,7 +70,9 @@ class ModelCard:
         feature: the feature config the model was trained on (JSON:
             ``feature_config``).
         normalization: the train statistics (``dataset.normalization``):
-            ``{"frames": {"mean", "std"}, "pooled": {...}, "group"}``.
+            ``{"frames": {"mean", "std"}, "pooled": {...}, "group"}``; the
+            model applies the means and stds itself (its first layer), score
+            applies ``group`` (per-speaker standardisation) before it.
         calibration: the fitted temperature and what it was fitted on, or
             ``None`` (uncalibrated).
         label_groups: the classes trained and their groups, or ``None``.

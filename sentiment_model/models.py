@@ -10,6 +10,11 @@ Every builder returns an uncompiled ``keras.Model`` with named inputs:
   ``[batch, time, dims]``, right-padded with exact zeros (the padding is
   masked).
 
+Given the train statistics (``standardize``, see :func:`build_model`), a
+model's first layer standardises its input (:class:`Standardize`): the
+trained and exported models take features as featurize and score compute
+them (after per-speaker standardisation, for models that use it).
+
 ``bilstm_stats``, the product's default, is not one builder but an ensemble
 of two (``ENSEMBLES``): ``train`` trains a ``bilstm_attention`` and a
 ``frame_stats`` member and exports the average of their probabilities
@@ -29,13 +34,71 @@ from keras import layers
 from sentiment_model import architectures
 
 
-def seed_bilstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.5) -> keras.Model:
+@keras.saving.register_keras_serializable(package="audio_sentiment")
+class Standardize(layers.Layer):
+    """``(x - mean) / std`` per feature with the train statistics: the first
+    layer of every trained model, so training and scoring standardise alike.
+
+    ``mean``/``std``: one value per feature, along ``feature_axis`` (-1 for
+    frames and pooled vectors, -2 for ``[n, n, 1]`` images). With
+    ``keep_padding`` (frame sequences) a frame of exact zeros, the
+    right-padding, stays exact zeros: the mask is taken from the input before
+    standardising, and the ``Masking`` after this layer sees the same padding.
+    Computed in float32.
+    """
+
+    def __init__(self, mean, std, *, feature_axis: int = -1, keep_padding: bool = False,
+                 **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.mean = [float(v) for v in mean]
+        self.std = [float(v) for v in std]
+        if len(self.mean) != len(self.std) or min(self.std, default=1.0) <= 0:
+            raise ValueError("Standardize needs as many positive stds as means")
+        self.feature_axis, self.keep_padding = int(feature_axis), bool(keep_padding)
+
+    def call(self, inputs):
+        from keras import ops
+
+        shape = (len(self.mean),) + (1,) * (-1 - self.feature_axis)
+        mean = ops.reshape(ops.convert_to_tensor(self.mean, dtype=inputs.dtype), shape)
+        std = ops.reshape(ops.convert_to_tensor(self.std, dtype=inputs.dtype), shape)
+        x = (inputs - mean) / std
+        if self.keep_padding:
+            real = ops.any(ops.not_equal(inputs, 0.0), axis=-1, keepdims=True)
+            x = ops.where(real, x, ops.zeros_like(x))
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "std": self.std,
+                "feature_axis": self.feature_axis, "keep_padding": self.keep_padding}
+
+
+def standardize_layer(normalization: dict, input_kind: str) -> Standardize:
+    """The :class:`Standardize` layer for a model card's ``normalization``
+    (``dataset.normalization``) and an input kind."""
+    stats = normalization["pooled" if input_kind == "pooled_sequence" else "frames"]
+    return Standardize(stats["mean"], stats["std"], name="input_standardisation",
+                       feature_axis=-2 if input_kind == "image" else -1,
+                       keep_padding=input_kind == "frames")
+
+
+def _standardized(inputs, standardize: layers.Layer | None):
+    return inputs if standardize is None else standardize(inputs)
+
+
+def seed_bilstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.5,
+                standardize: layers.Layer | None = None) -> keras.Model:
     """The study's model: BiLSTM 256 -> BiLSTM 128 -> Dense 64/64/32 -> softmax.
 
     1,467,651 parameters for 128 inputs and 3 classes.
     """
     inputs = keras.Input(shape=(1, input_dims), name="pooled")
-    x = layers.Bidirectional(layers.LSTM(256, return_sequences=True))(inputs)
+    x = layers.Bidirectional(layers.LSTM(256, return_sequences=True))(
+        _standardized(inputs, standardize))
     x = layers.Bidirectional(layers.LSTM(128))(x)
     x = layers.Dense(64, activation="relu")(x)
     x = layers.Dropout(dropout)(x)
@@ -48,13 +111,14 @@ def seed_bilstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.5) 
     return keras.Model(inputs, outputs, name="seed_bilstm")
 
 
-def seed_lstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.2) -> keras.Model:
+def seed_lstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.2,
+              standardize: layers.Layer | None = None) -> keras.Model:
     """The study's unidirectional baseline, time-distributed over a length-1 sequence.
 
     645,123 parameters for 128 inputs and 3 classes.
     """
     inputs = keras.Input(shape=(1, input_dims), name="pooled")
-    x = layers.LSTM(256, return_sequences=True)(inputs)
+    x = layers.LSTM(256, return_sequences=True)(_standardized(inputs, standardize))
     x = layers.Dropout(dropout)(x)
     x = layers.LSTM(128, return_sequences=True)(x)
     x = layers.Dropout(dropout)(x)
@@ -68,13 +132,14 @@ def seed_lstm(n_classes: int, *, input_dims: int = 128, dropout: float = 0.2) ->
     return keras.Model(inputs, outputs, name="seed_lstm")
 
 
-def seed_cnn2d(n_classes: int, *, image_size: int = 128, dropout: float = 0.25) -> keras.Model:
+def seed_cnn2d(n_classes: int, *, image_size: int = 128, dropout: float = 0.25,
+               standardize: layers.Layer | None = None) -> keras.Model:
     """The study's CNN on a log-mel image: three conv blocks, Dense 64, softmax.
 
     3,588,803 parameters for a 128 x 128 image and 3 classes.
     """
     inputs = keras.Input(shape=(image_size, image_size, 1), name="image")
-    x = layers.Conv2D(256, 5, activation="relu")(inputs)
+    x = layers.Conv2D(256, 5, activation="relu")(_standardized(inputs, standardize))
     x = layers.BatchNormalization()(x)
     x = layers.MaxPooling2D(2)(x)
     x = layers.Dropout(dropout)(x)
@@ -183,18 +248,21 @@ class SpecAugment(layers.Layer):
 
 def bilstm_attention(n_classes: int, *, frame_dims: int, units: int = 128,
                      dropout: float = 0.3, spec_augment: bool = False,
-                     input_noise: float = 0.0) -> keras.Model:
+                     input_noise: float = 0.0,
+                     standardize: layers.Layer | None = None) -> keras.Model:
     """Masked BiLSTMs over the MFCC frame sequence with attention pooling
     (optionally SpecAugment masking while training); the sequence member of
     the product's default, ``bilstm_stats``.
 
-    Input ``frames`` ``[batch, time, frame_dims]``, normalised, right-padded
-    with exact zeros (the padding is masked). ``input_noise``: standard
+    Input ``frames`` ``[batch, time, frame_dims]``, right-padded with exact
+    zeros (the padding is masked), standardised by ``standardize``
+    (:class:`Standardize`) or before. ``input_noise``: standard
     deviation of Gaussian noise added to the (standardised) frames while
     training only (a regulariser).
     """
     inputs = keras.Input(shape=(None, frame_dims), name="frames")
-    x = SpecAugment(name="spec_augment")(inputs) if spec_augment else inputs
+    x = _standardized(inputs, standardize)
+    x = SpecAugment(name="spec_augment")(x) if spec_augment else x
     x = layers.Masking(mask_value=0.0)(x)
     if input_noise > 0:
         x = layers.GaussianNoise(input_noise, name="input_noise")(x)
@@ -284,21 +352,23 @@ class MaskedStatistics(layers.Layer):
 
 def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05,
                 percentiles: tuple[float, ...] = (10.0, 50.0, 90.0),
-                deltas: bool = True) -> keras.Model:
+                deltas: bool = True,
+                standardize: layers.Layer | None = None) -> keras.Model:
     """A linear classifier of time statistics: per frame feature, its mean,
     standard deviation, minimum, maximum and ``percentiles`` over the clip,
     and with ``deltas`` the mean absolute and RMS frame-to-frame change
     (:class:`MaskedStatistics`), batch-normalised, into an L2-regularised
     softmax layer — multinomial logistic regression on clip functionals.
 
-    Input ``frames`` ``[batch, time, frame_dims]``, normalised, right-padded
-    with exact zeros (masked). With ``n_stats = 4 + len(percentiles) + 2 *
-    deltas`` (9 by default), ``n_stats * frame_dims * (n_classes + 4) +
-    n_classes`` parameters, ``2 * n_stats * frame_dims`` of them batch-norm
-    moving statistics. Trained with Adam at 1e-2 (:func:`optimizer_for`).
+    Input ``frames`` ``[batch, time, frame_dims]``, right-padded with exact
+    zeros (masked), standardised by ``standardize`` or before. With
+    ``n_stats = 4 + len(percentiles) + 2 * deltas`` (9 by default),
+    ``n_stats * frame_dims * (n_classes + 4) + n_classes`` parameters,
+    ``2 * n_stats * frame_dims`` of them batch-norm moving statistics.
+    Trained with Adam at 1e-2 (:func:`optimizer_for`).
     """
     inputs = keras.Input(shape=(None, frame_dims), name="frames")
-    x = layers.Masking(mask_value=0.0)(inputs)
+    x = layers.Masking(mask_value=0.0)(_standardized(inputs, standardize))
     x = MaskedStatistics(percentiles=percentiles, deltas=deltas, name="statistics")(x)
     # momentum 0.9: early stopping may keep an early epoch, whose moving
     # statistics must already be close to the data's
@@ -447,10 +517,13 @@ def check_features(architecture: str, *, feature_kind: str, frame_dims: int,
 
 def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_dims: int,
                 pooled_dims: int, image_frames: int, spec_augment: bool = False,
-                input_noise: float = 0.0) -> keras.Model:
+                input_noise: float = 0.0, normalization: dict | None = None) -> keras.Model:
     """Builds ``architecture`` for features of the given shape (see
     check_features); an ``ENSEMBLES`` name has no single builder: build each
-    of :func:`member_architectures` instead."""
+    of :func:`member_architectures` instead. With ``normalization`` (the
+    train statistics, ``dataset.normalization``) the model standardises its
+    input itself (:class:`Standardize`); without, it expects standardised
+    input."""
     from sentiment_model.errors import ConfigError
 
     if architecture in ENSEMBLES:
@@ -459,11 +532,12 @@ def build_model(architecture: str, *, n_classes: int, feature_kind: str, frame_d
     kind = check_features(architecture, feature_kind=feature_kind, frame_dims=frame_dims,
                           image_frames=image_frames)
     builder = ARCHITECTURES[architecture][0]
+    standardize = None if normalization is None else standardize_layer(normalization, kind)
     if kind == "image":
-        return builder(n_classes, image_size=frame_dims)
+        return builder(n_classes, image_size=frame_dims, standardize=standardize)
     if kind == "pooled_sequence":
-        return builder(n_classes, input_dims=pooled_dims)
+        return builder(n_classes, input_dims=pooled_dims, standardize=standardize)
     if not architectures.get(architecture).sequence_training:
-        return builder(n_classes, frame_dims=frame_dims)
+        return builder(n_classes, frame_dims=frame_dims, standardize=standardize)
     return builder(n_classes, frame_dims=frame_dims, spec_augment=spec_augment,
-                   input_noise=input_noise)
+                   input_noise=input_noise, standardize=standardize)

@@ -294,7 +294,8 @@ class _Members:
                 architecture, n_classes=len(data.labels), feature_kind=fc["kind"],
                 frame_dims=data.frame_dims, pooled_dims=data.pooled_dims,
                 image_frames=fc["image_frames"], spec_augment=config.spec_augment,
-                input_noise=config.input_noise)
+                input_noise=config.input_noise,
+                normalization=dataset.normalization(data.features.metadata))
             member.compile(optimizer=models.optimizer_for(architecture, config.learning_rate)[0],
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return member

@@ -545,15 +545,22 @@ def test_partial_speaker_normalisation_keeps_tone_columns_absolute(corpus, tmp_p
     assert norm["speaker_columns"] == columns.tolist()
     train_mean = np.asarray(metadata["train_stats"]["frames"]["mean"])
     train_std = np.asarray(metadata["train_stats"]["frames"]["std"])
+    from sentiment_model import models
+
+    standardize = models.standardize_layer(norm, "frames")  # the model's first layer
     for x, e, stats in normalised_test_inputs(fs, read_examples(out, "test")):
         frames = e[fk.FRAMES].reshape(-1, 43)
-        expected = np.where(columns,
-                            (frames - np.asarray(stats["mean"])) / np.asarray(stats["std"]),
-                            (frames - train_mean) / train_std)
-        np.testing.assert_allclose(x, expected, rtol=1e-4, atol=1e-4)
-        np.testing.assert_allclose(
-            dataset.to_model_input(frames, e[fk.POOLED], input_kind="frames", norm=norm,
-                                   group=stats), expected, rtol=1e-5, atol=1e-4)
+        by_speaker = (frames - np.asarray(stats["mean"])) / np.asarray(stats["std"])
+        # outside the model: the speaker columns only; the rest stay as featurized
+        np.testing.assert_allclose(x, np.where(columns, by_speaker, frames), rtol=1e-4,
+                                   atol=1e-4)
+        scored = dataset.to_model_input(frames, e[fk.POOLED], input_kind="frames", norm=norm,
+                                        group=stats)
+        np.testing.assert_allclose(scored, x, rtol=1e-5, atol=1e-4)
+        # inside: the train statistics on the other columns, the identity on these
+        expected = np.where(columns, by_speaker, (frames - train_mean) / train_std)
+        np.testing.assert_allclose(np.asarray(standardize(scored[None]))[0], expected,
+                                   rtol=1e-5, atol=1e-4)
 
 
 def test_credentials_in_input_urls_are_never_stored(tmp_path):

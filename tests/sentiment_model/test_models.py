@@ -35,6 +35,58 @@ def test_attention_model_ignores_padding_and_round_trips_with_safe_mode(tmp_path
     np.testing.assert_allclose(loaded.predict_on_batch(padded), b, rtol=1e-6, atol=1e-7)
 
 
+def _stats(dims: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {"mean": rng.normal(5.0, 3.0, dims).tolist(),
+            "std": rng.uniform(0.5, 4.0, dims).tolist()}
+
+
+@pytest.mark.parametrize(("architecture", "kind", "shape"), [
+    ("bilstm_attention", "frames", (30, 6)),
+    ("frame_stats", "frames", (30, 6)),
+    ("seed_lstm", "pooled_sequence", (1, 12)),
+    ("seed_cnn2d", "image", (128, 128, 1)),
+])
+def test_the_model_standardises_its_input_as_standardising_before_it_did(
+        tmp_path, architecture, kind, shape):
+    """Raw features into a model built with the train statistics give the
+    outputs of the same weights fed features standardised first and then
+    right-padded with zeros (the padding stays masked)."""
+    dims = 128 if kind == "image" else shape[-1]
+    norm = {"frames": _stats(dims, 1), "pooled": _stats(dims if kind != "pooled_sequence"
+                                                         else shape[-1], 2)}
+    feature_kind = "logmel_image" if kind == "image" else "mfcc"
+    kwargs = {"n_classes": 3, "feature_kind": feature_kind, "frame_dims": dims,
+              "pooled_dims": shape[-1], "image_frames": 128 if kind == "image" else 300}
+    keras.utils.set_random_seed(0)
+    inside = models.build_model(architecture, normalization=norm, **kwargs)
+    before = models.build_model(architecture, **kwargs)
+    before.set_weights(inside.get_weights())
+    assert inside.count_params() == before.count_params()  # statistics, no weights
+    stats = norm["pooled" if kind == "pooled_sequence" else "frames"]
+    mean, std = np.asarray(stats["mean"]), np.asarray(stats["std"])
+    rng = np.random.default_rng(3)
+    raw = (rng.standard_normal((2, *shape)) * 3.0 + 5.0).astype(np.float32)
+    if kind == "image":
+        standardised = ((raw[..., 0] - mean) / std)[..., None]
+    else:
+        standardised = (raw - mean) / std
+    if kind == "frames":  # the second example is 18 frames long, padded to 30
+        raw[1, 18:] = 0.0
+        standardised[1, 18:] = 0.0
+    want = before.predict_on_batch(standardised.astype(np.float32))
+    got = inside.predict_on_batch(raw)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    if kind == "frames":  # the padded example scores as its 18 real frames alone
+        alone = inside.predict_on_batch(raw[1:, :18])
+        np.testing.assert_allclose(alone, got[1:], rtol=1e-4, atol=1e-5)
+    path = os.path.join(tmp_path, "m.keras")
+    inside.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict_on_batch(raw), got, rtol=1e-6, atol=1e-7)
+    assert loaded.get_layer("input_standardisation").mean == stats["mean"]
+
+
 def test_build_model_checks_features_fit_the_architecture():
     kwargs = {"n_classes": 3, "frame_dims": 120, "pooled_dims": 240, "image_frames": 128}
     assert models.build_model("seed_bilstm", feature_kind="mfcc", **kwargs).input_shape == (
