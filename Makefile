@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PIP_VERSION := 26.3
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench starter-model clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.featurize_throughput
 	$(BIN)/python -m benchmarks.score_throughput
+
+# rebuilds sentiment_model/starter_model/ from ../shared/data (seed 0) and measures its card
+starter-model: $(STAMP)
+	$(BIN)/python -m benchmarks.starter_model
 
 clean:
 	rm -rf build $(VENV) *.egg-info

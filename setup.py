@@ -20,6 +20,9 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11,<3.13",
     packages=find_packages(include=["pipelines*", "sentiment_model*", "schemas*"]),
+    # the starter model score uses without --model-dir (make starter-model)
+    package_data={"sentiment_model": ["starter_model/model.keras",
+                                      "starter_model/model_card.json"]},
     install_requires=[
         "apache-beam[gcp]>=2.60,<3",
         "tensorflow>=2.21,<2.22",

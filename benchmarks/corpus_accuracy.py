@@ -164,13 +164,11 @@ def classical_result(train_rows, test_rows, audio, cache: dict) -> dict:
     return result
 
 
-def model_result(recipe: str, fold: Fold, rows: list[dict], test_rows: list[dict], audio,
-                 fold_dir: str, *, seed: int) -> dict:
-    """featurize + train on the fold's train/eval speakers, then score its test clips."""
+def train_recipe(recipe: str, fold: Fold, rows: list[dict], fold_dir: str, *,
+                 seed: int) -> tuple[str, dict]:
+    """featurize + train on the fold's train/eval speakers: (model dir, train facts)."""
     from pipelines import featurize
-    from sentiment_model import inference, train
-    from sentiment_model import segments as seg
-    from sentiment_model.scoring import score_recording
+    from sentiment_model import train
 
     preset, arch, augment, options = RECIPES[recipe]
     os.makedirs(fold_dir, exist_ok=True)
@@ -194,12 +192,21 @@ def model_result(recipe: str, fold: Fold, rows: list[dict], test_rows: list[dict
     started = time.process_time()
     card = train.train(train.TrainConfig(features=feats, model_dir=model_dir,
                                          architecture=arch, seed=seed, verbose=0, **options))
+    return model_dir, {"train_cpu_s": time.process_time() - started,
+                       "train_eval": card.metrics["eval"]["uar"],
+                       "temperature": (card.calibration or {}).get("temperature")}
+
+
+def score_rows(model_dir: str, test_rows: list[dict], audio) -> dict:
+    """Per channel: the test clips through score's path and as whole clips."""
+    from sentiment_model import inference
+    from sentiment_model import segments as seg
+    from sentiment_model.scoring import score_recording
+
     loaded = inference.load_model_dir(model_dir)
     segment = seg.SegmentConfig()
-    result = {"train_cpu_s": time.process_time() - started,
-              "train_eval": card.metrics["eval"]["uar"],
-              "temperature": (card.calibration or {}).get("temperature")}
     truth = [r["label"] for r in test_rows]
+    result = {}
     for channel in corpora.CHANNELS:
         scored, whole = [], []
         for r in test_rows:
@@ -210,6 +217,13 @@ def model_result(recipe: str, fold: Fold, rows: list[dict], test_rows: list[dict
         result[channel] = {"score": summarise(truth, scored, loaded.labels),
                            "whole": summarise(truth, whole, loaded.labels)}
     return result
+
+
+def model_result(recipe: str, fold: Fold, rows: list[dict], test_rows: list[dict], audio,
+                 fold_dir: str, *, seed: int) -> dict:
+    """featurize + train on the fold's train/eval speakers, then score its test clips."""
+    model_dir, facts = train_recipe(recipe, fold, rows, fold_dir, seed=seed)
+    return {**facts, **score_rows(model_dir, test_rows, audio)}
 
 
 # ------------------------------------------------------------ report

@@ -10,7 +10,9 @@ support calls whose customer's sentiment changes in a scripted way, spoken by
 voices of the training split, with ``expected.csv``), ``WORKDIR/scores``
 (the nightly score output: ``files/``, ``segments/``, ``errors/`` Parquet in
 today's ``run_date=`` partition), ``WORKDIR/report`` (the analyst's HTML
-report) and ``WORKDIR/evaluation`` (scores against the scripted answers).
+report) and ``WORKDIR/evaluation`` (scores against the scripted answers); then
+the same calls scored by the packaged starter model (``WORKDIR/scores-starter``,
+``WORKDIR/evaluation-starter``), both UARs printed.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import sys
 from pipelines import args as cli_args
 from pipelines import evaluate, featurize, report, score
 from pipelines import train as train_job
-from sentiment_model import calls, synth
+from sentiment_model import calls, starter, synth
 from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
+from sentiment_model.errors import InputError
 from sentiment_model.model_card import CARD_FILE
 
 
@@ -104,7 +107,35 @@ def run(argv=None) -> dict:
     print(f"demo: Parquet scores in {scores_dir}/{{files,segments,errors}}/"
           f"run_date={run_date}/", file=sys.stderr)
     print(f"demo: report {os.path.join(report_dir, 'report.html')}", file=sys.stderr)
-    return {"features": metadata, "model_card": card, "score": record, "evaluation": metrics}
+    out = {"features": metadata, "model_card": card, "score": record, "evaluation": metrics}
+    out.update(score_with_starter(args.workdir, calls_dir, expected, run_date, beam_args,
+                                  demo_uar=metrics.get("uar")))
+    return out
+
+
+def score_with_starter(workdir: str, calls_dir: str, expected: str, run_date: str,
+                       beam_args: list[str], *, demo_uar: float | None) -> dict:
+    """The same calls scored by the packaged starter model (no --model-dir),
+    evaluated against the same answers; both UARs printed."""
+    try:
+        starter.model_dir()
+    except InputError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return {}
+    scores_dir = os.path.join(workdir, "scores-starter")
+    record = score.run(["--input", os.path.join(calls_dir, "calls"), "--output", scores_dir,
+                        "--run-date", run_date, *beam_args])
+    metrics = evaluate.run(["--scores", scores_dir, "--labels", expected, "--run-date",
+                            run_date, "--output", os.path.join(workdir, "evaluation-starter")])
+    print(f"demo: on the generated calls, UAR {_fmt(demo_uar)} with the demo's model "
+          f"(trained on these generated voices), {_fmt(metrics.get('uar'))} with the "
+          "packaged starter model (acted German and Amharic speech, never these voices); "
+          f"starter scores in {scores_dir}", file=sys.stderr)
+    return {"starter_score": record, "starter_evaluation": metrics}
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def write_demo_calls(out_dir: str, *, train_speakers: list[str], n_calls: int,

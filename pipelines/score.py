@@ -1,6 +1,6 @@
 """score: recordings -> per-file and per-window sentiment in Parquet.
 
-    python -m pipelines.score --input DIR_GLOB_URL_OR_MANIFEST --model-dir MODEL \\
+    python -m pipelines.score --input DIR_GLOB_URL_OR_MANIFEST [--model-dir MODEL] \\
         --output OUT_DIR [--run-date YYYY-MM-DD] [--segment-seconds 3]
         [--hop-seconds 1.5] [--channels auto|mix|split] [Beam options]
 
@@ -41,7 +41,7 @@ from pipelines import common, progress, sources
 from pipelines import score_fns as fns
 from schemas import tables
 from sentiment_model import audio as audio_lib
-from sentiment_model import publish, storage
+from sentiment_model import publish, starter, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import ConfigError
@@ -347,8 +347,10 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
     parser.add_argument("--input", required=True,
                         help="directory (recursive), glob, gs:// / s3:// URI, fsspec URL or "
                              "manifest (.txt or .csv with a 'path' column)")
-    parser.add_argument("--model-dir", "--model_dir", required=True,
-                        help="a model exported by `audio-sentiment train` (local or cloud)")
+    parser.add_argument("--model-dir", "--model_dir",
+                        help="a model exported by `audio-sentiment train` (local or cloud); "
+                             "default: the starter model packaged with audio-sentiment "
+                             "(acted German and Amharic speech; see its model card)")
     cli_args.add_output(parser, help="output root (local, gs://, s3://)", required=True)
     parser.add_argument("--run-date", "--run_date", type=cli_args.run_date,
                         help="YYYY-MM-DD: write (replace) the run_date=... partition of each "
@@ -391,7 +393,8 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
                                                              segment.segment_s),
                                   block_s=max(segment.block_s, segment.segment_s))
     return ScoreConfig(
-        input=sources.absolute(args.input), model_dir=sources.absolute(args.model_dir),
+        input=sources.absolute(args.input),
+        model_dir=sources.absolute(args.model_dir) if args.model_dir else starter.model_dir(),
         output=sources.absolute(args.output), segment=segment, channels=args.channels,
         run_date=args.run_date, run_id=uuid.uuid4().hex[:16], batch_size=args.batch_size,
         overwrite=args.overwrite, progress_interval_s=args.progress_interval,
@@ -420,6 +423,9 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     common.finish_publications(config.output, key=config.lock_key, run_id=config.run_id,
                                job=fns.JOB)
     plan = prepare(config)
+    if not args.model_dir:
+        common.LOG.info("score: no --model-dir: scoring with the packaged %s",
+                        starter.describe(plan.card))
     with common.locked_output(config.output, key=config.lock_key, run_id=config.run_id,
                               job=fns.JOB):
         common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),

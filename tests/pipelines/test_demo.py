@@ -38,3 +38,7 @@ def test_demo_featurizes_trains_scores_calls_and_reports(tmp_path):
     for path in ("report/report.html", "report/timelines.png", "evaluation/metrics.json",
                  "calls/expected.csv"):
         assert os.path.getsize(os.path.join(tmp_path, path)) > 0
+    # and the same calls scored by the packaged starter model, evaluated alike
+    assert result["starter_score"]["rows"]["files"] == 4
+    assert result["starter_evaluation"]["counts"]["evaluated"] == 4
+    assert result["starter_score"]["model_version"] != result["score"]["model_version"]
