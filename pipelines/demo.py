@@ -118,7 +118,7 @@ def score_with_starter(workdir: str, calls_dir: str, expected: str, run_date: st
     """The same calls scored by the packaged starter model (no --model-dir),
     evaluated against the same answers; both UARs printed."""
     try:
-        starter.model_dir()
+        starter.starter_dir()
     except InputError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return {}

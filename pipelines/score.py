@@ -149,7 +149,7 @@ def prepare(config: ScoreConfig) -> ScorePlan:
         silero_model_path()  # installed and the pinned version, or one line now
     spec = sources.resolve_input(config.input)
     uris = tuple(sources.list_inputs(spec))
-    card = ModelCard.read(config.model_dir)
+    card = ModelCard.read(starter.resolve(config.model_dir))
     _check_output(config)
     return ScorePlan(config, spec, uris, card)
 
@@ -394,7 +394,7 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
                                   block_s=max(segment.block_s, segment.segment_s))
     return ScoreConfig(
         input=sources.absolute(args.input),
-        model_dir=sources.absolute(args.model_dir) if args.model_dir else starter.model_dir(),
+        model_dir=sources.absolute(args.model_dir) if args.model_dir else starter.REF,
         output=sources.absolute(args.output), segment=segment, channels=args.channels,
         run_date=args.run_date, run_id=uuid.uuid4().hex[:16], batch_size=args.batch_size,
         overwrite=args.overwrite, progress_interval_s=args.progress_interval,
@@ -423,7 +423,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     common.finish_publications(config.output, key=config.lock_key, run_id=config.run_id,
                                job=fns.JOB)
     plan = prepare(config)
-    if not args.model_dir:
+    if config.model_dir == starter.REF:
         common.LOG.info("score: no --model-dir: scoring with the packaged %s",
                         starter.describe(plan.card))
     with common.locked_output(config.output, key=config.lock_key, run_id=config.run_id,

@@ -194,8 +194,9 @@ class SentimentModelHandler(ModelHandler):
 
     def load_model(self):
         from sentiment_model.inference import load_model_dir
+        from sentiment_model.starter import resolve
 
-        return load_model_dir(self._model_dir)
+        return load_model_dir(resolve(self._model_dir))  # the starter model: this worker's copy
 
     def run_inference(self, batch: Sequence[np.ndarray], model, inference_args=None
                       ) -> Iterable[PredictionResult]:

@@ -19,7 +19,7 @@ RATE = 16000
 
 
 def test_the_packaged_model_loads_safely_and_its_card_is_signed():
-    folder = starter.model_dir()
+    folder = starter.starter_dir()
     with open(os.path.join(folder, CARD_FILE)) as f:
         stored = json.load(f)
     assert model_digest(os.path.join(folder, MODEL_FILE), stored) == stored["model_version"]
@@ -54,12 +54,14 @@ def test_score_without_a_model_dir_uses_the_starter_model_and_says_so(tmp_path, 
     with caplog.at_level(logging.INFO, logger="audio_sentiment"):
         record = score_into(out, "--input", str(audio), "--run-date", "2026-12-03",
                             *SCORE_ARGS)
-    card = ModelCard.read(starter.model_dir())
+    card = ModelCard.read(starter.starter_dir())
     first = next(r.getMessage() for r in caplog.records if r.name == "audio_sentiment")
     assert first.startswith("score: no --model-dir: scoring with the packaged "
                             "audio-sentiment starter model " + card.model_version[:12])
     assert "trained on EMO-DB (German) + ASED (Amharic)" in first
     assert record["model_version"] == card.model_version
+    # the run names the starter model, which each worker resolves to its own copy
+    assert record["config"]["model_dir"] == starter.REF
     assert record["accounting"] == {"matched": 4, "scored": 3, "rejected_only": 1, "lost": 0}
     tables = {t: pd.read_parquet(os.path.join(out, t, "run_date=2026-12-03"))
               for t in ("files", "segments", "errors")}
@@ -74,4 +76,4 @@ def test_a_missing_starter_model_is_one_clear_line(monkeypatch):
     monkeypatch.setattr(starter, "FOLDER", "no_such_folder")
     with pytest.raises(InputError, match=r"no starter model; pass --model-dir .* make "
                                          r"starter-model"):
-        starter.model_dir()
+        starter.starter_dir()
