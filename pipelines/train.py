@@ -78,6 +78,9 @@ def parse_known_args(argv):
     parser.add_argument("--no-calibrate", action="store_true",
                         help="export the probabilities as trained, without the temperature "
                              "fitted on the validation data")
+    parser.add_argument("--no-score-check", action="store_true",
+                        help="do not score the test split's files again through score's path "
+                             "(the second UAR train prints: what score + evaluate give)")
     return cli_args.parse_job_args(parser, argv, beam=False)
 
 
@@ -97,7 +100,7 @@ def run(argv=None) -> dict:
         mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
         input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
         label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"),
-        calibrate=not args.no_calibrate)
+        calibrate=not args.no_calibrate, score_check=not args.no_score_check)
     card = training.train(config)
     print(training.summary_line(card), file=sys.stderr)
     print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)

@@ -62,6 +62,8 @@ class TrainConfig:
     label_groups: dict[str, str] | None = None
     # fit a temperature on the validation data and export it as the last layer
     calibrate: bool = True
+    # score the test split's files again through score's path (sentiment_model.score_check)
+    score_check: bool = True
     verbose: int = 2
 
     def resolved(self) -> TrainConfig:
@@ -505,11 +507,25 @@ def train(config: TrainConfig) -> ModelCard:
     model_path = storage.join(config.model_dir, MODEL_FILE)
     done["model"].save(model_path)
     card = _card(config, data, fit, done).signed(model_path)
+    if config.score_check and data.test_ds is not None:
+        card = _with_score_path(card, done["model"], data.features)
     headline = (done["model"], data.test_ds) if data.test_ds is not None else (
         done["early_stopped"], data.val_ds)
     _write_outputs(config.model_dir, card, fit["history"], card.details["best_epoch"],
                    reliability_curves(card, *headline, label_ids=done["label_ids"]))
     return card
+
+
+def _with_score_path(card: ModelCard, model, features) -> ModelCard:
+    """The card with ``metrics["test_score_path"]``: the test split's files
+    through score's path (unsigned: predictions do not depend on it)."""
+    from sentiment_model import score_check
+    from sentiment_model.inference import LoadedModel
+
+    metrics = score_check.score_path_metrics(LoadedModel(model=model, card=card), features)
+    if metrics is None:
+        return card
+    return dataclasses.replace(card, metrics={**card.metrics, "test_score_path": metrics})
 
 
 def reliability_curves(card: ModelCard, model, ds, *, label_ids) -> dict[str, dict]:
@@ -579,9 +595,17 @@ def summary_line(card: ModelCard) -> str:
     refit = card.details.get("refit")
     if refit:
         trained += f", refit on {refit['examples']} examples"
-    return (f"train: {card.architecture} ({card.parameters:,} parameters{trained}) stopped "
+    line = (f"train: {card.architecture} ({card.parameters:,} parameters{trained}) stopped "
             f"after {card.details['epochs_run']} epochs, best epoch "
             f"{card.details['best_epoch']}; {which}: "
             f"accuracy {evaluated['accuracy']:.3f}, UAR {evaluated['uar']:.3f}, "
             f"macro-F1 {evaluated['macro_f1']:.3f}, ECE {evaluated['ece']:.3f} "
             f"(n={evaluated['n']})")
+    scored = card.metrics.get("test_score_path")
+    if split == "test" and scored and scored.get("n"):
+        line += (f"\ntrain: the test files through score's path (what score + evaluate "
+                 f"give): accuracy {scored['accuracy']:.3f}, UAR {scored['uar']:.3f}, "
+                 f"macro-F1 {scored['macro_f1']:.3f}, ECE {scored['ece']:.3f} "
+                 f"(n={scored['n']}, {scored['rejected']} rejected, {scored['unreadable']} "
+                 "unreadable)")
+    return line
