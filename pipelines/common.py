@@ -88,15 +88,17 @@ def owned_files(output: str, owned: tuple[str, ...]) -> list[str]:
                    for m in FileSystems.match([storage.join(output, pattern)])[0].metadata_list})
 
 
-def finish_publications(output: str, *, key: str, run_id: str, job: str) -> None:
-    """Finishes what runs that died while publishing into ``output`` had
-    committed, before this run checks the output (so an interrupted
-    ``featurize --overwrite`` is completed, not mistaken for old outputs).
-    Writes nothing when there is nothing to finish."""
-    if publish.unfinished(output):
-        with publish.OutputLock(output, key, run_id=run_id, job=job):
-            for line in publish.recover(output, job=job, key=key, run_id=run_id):
-                LOG.warning("%s", line)
+def recover_output(output: str, *, key: str, run_id: str, job: str) -> None:
+    """Finishes or removes what dead runs left in ``output``'s staging folder
+    (:func:`sentiment_model.publish.recover`, holding the lock on ``key``),
+    before this run checks the output: an interrupted ``featurize
+    --overwrite`` is completed, not mistaken for old outputs. Writes nothing
+    when there is no staging folder."""
+    if not publish.staged_runs(output):
+        return
+    with publish.OutputLock(output, key, run_id=run_id, job=job):
+        for line in publish.recover(output, job=job, key=key, run_id=run_id):
+            LOG.warning("%s", line)
 
 
 @contextlib.contextmanager
@@ -104,10 +106,9 @@ def locked_output(output: str, *, key: str, run_id: str, job: str):
     """Holds ``output``'s lock on ``key`` while the run writes and publishes.
 
     On entry: takes the lock (a running run with the same key stops this one
-    with one line), finishes or removes what dead runs left
-    (:func:`sentiment_model.publish.recover`) and claims the run's staging
-    folder. A run that fails before publishing removes its staging folder;
-    one that fails while publishing leaves it for the next run to finish.
+    with one line) and claims the run's staging folder. A run that fails
+    before publishing removes its staging folder; one that fails while
+    publishing leaves it for the next run to finish (:func:`recover_output`).
     """
     lock = publish.OutputLock(output, key, run_id=run_id, job=job).acquire()
     try:
@@ -115,8 +116,6 @@ def locked_output(output: str, *, key: str, run_id: str, job: str):
             LOG.info("%s: took over the lock of run %s (pid %s on %s), which is no longer "
                      "running", job, lock.taken_over.get("run_id"), lock.taken_over.get("pid"),
                      lock.taken_over.get("host"))
-        for line in publish.recover(output, job=job, key=key, run_id=run_id):
-            LOG.warning("%s", line)
         folder = publish.claim(output, run_id=run_id, key=key, job=job)
         try:
             yield folder

@@ -408,8 +408,8 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     """
     args, pipeline_args = parse_known_args(argv)
     config = config_from_args(args)
-    common.finish_publications(config.output, key=LOCK_KEY, run_id=config.run_id,
-                               job=fns.JOB)
+    common.recover_output(config.output, key=LOCK_KEY, run_id=config.run_id,
+                          job=fns.JOB)
     plan = prepare(config)
     common.LOG.info(
         "featurize: %d input files matched by %s", plan.n_inputs,

@@ -420,8 +420,8 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     """
     args, pipeline_args = parse_known_args(argv)
     config = config_from_args(args)
-    common.finish_publications(config.output, key=config.lock_key, run_id=config.run_id,
-                               job=fns.JOB)
+    common.recover_output(config.output, key=config.lock_key, run_id=config.run_id,
+                          job=fns.JOB)
     plan = prepare(config)
     if config.model_dir == starter.REF:
         common.LOG.info("score: no --model-dir: scoring with the packaged %s",

@@ -141,6 +141,12 @@ def unfinished(output: str) -> list[Publication]:
     return [Publication.from_dict(r) for r in records if r]
 
 
+def staged_runs(output: str) -> list[str]:
+    """The claims and publication records under ``OUTPUT/_staging/`` (one
+    listing: whether there is anything to recover)."""
+    return [f.uri for f in storage.match(storage.join(output, STAGING_DIR, "*", "_*.json"))]
+
+
 def check_finished(output: str, *, what: str) -> None:
     """Raises ConfigError when ``output`` has a publication in progress."""
     pending = unfinished(output)
