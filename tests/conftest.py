@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import os
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -42,6 +46,46 @@ def write_audio(path: str, samples: np.ndarray, sample_rate: int, **kwargs) -> s
     os.makedirs(os.path.dirname(path), exist_ok=True)
     soundfile.write(path, samples, sample_rate, **kwargs)
     return path
+
+
+def write_sentiment_clips(folder, voice, *, duration_s: float, sample_rate: int = 16000
+                          ) -> list[str]:
+    """``folder/clip{i}.wav``: one utterance of ``voice`` per sentiment (seed i)."""
+    return [write_audio(os.path.join(str(folder), f"clip{i}.wav"),
+                        synth.synth_utterance(voice, sentiment, duration_s=duration_s,
+                                              sample_rate=sample_rate, seed=i), sample_rate)
+            for i, sentiment in enumerate(synth.SENTIMENTS)]
+
+
+class Killed(BaseException):
+    """Stands for the process dying: raised from a monkeypatched step, nothing
+    after it runs (no ``except Exception`` catches it)."""
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LOCK_HOLDER = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from sentiment_model import publish
+publish.OutputLock({out!r}, {key!r}, run_id={run_id!r}, job="score").acquire()
+print("held", flush=True)
+time.sleep(300)
+"""
+
+
+@contextlib.contextmanager
+def lock_held_by_another_process(out: str, key: str, *, run_id: str):
+    """A second Python process holding ``out``'s lock on ``key``; yields it
+    once it holds the lock, and kills it (SIGKILL) on exit."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_HOLDER.format(repo=REPO, out=out, key=key, run_id=run_id)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
 
 
 def make_pipeline() -> TestPipeline:

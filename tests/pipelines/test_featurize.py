@@ -25,6 +25,7 @@ from sentiment_model.config import FeatureConfig, preset
 from sentiment_model.errors import ConfigError, InputError
 from sentiment_model.features import compute_features
 from tests.conftest import (
+    Killed,
     make_pipeline,
     read_errors,
     read_examples,
@@ -294,10 +295,6 @@ def test_wrong_arguments_fail_fast_with_one_line(tmp_path, capsys, corpus):
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="cannot write"):
         run_featurize("--input", corpus, "--output", str(blocker / "sub"))
-
-
-class Killed(BaseException):
-    """Stands for the process dying: nothing after it runs."""
 
 
 def top_level_files(folder: str) -> dict[str, bytes]:

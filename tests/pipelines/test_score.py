@@ -21,12 +21,15 @@ from sentiment_model.config import FeatureConfig
 from sentiment_model.model_card import CARD_FILE, MODEL_FILE, ModelCard
 from tests.conftest import (
     SCORE_ARGS,
+    Killed,
     featurize_into,
+    lock_held_by_another_process,
     make_pipeline,
     read_examples,
     score_into,
     with_long_list_chunk,
     write_audio,
+    write_sentiment_clips,
 )
 
 RATE = 16000
@@ -244,10 +247,7 @@ def test_every_table_is_zstd_compressed_and_describes_its_columns(scored_calls, 
 def test_rerunning_a_date_replaces_its_partition_and_a_failed_run_changes_nothing(
         tmp_path, scoring_model, monkeypatch):
     audio = tmp_path / "audio"
-    voice = synth.make_voices(5, seed=11)[4]
-    for i, sentiment in enumerate(synth.SENTIMENTS):
-        y = synth.synth_utterance(voice, sentiment, duration_s=2.0, sample_rate=RATE, seed=i)
-        write_audio(str(audio / f"clip{i}.wav"), y, RATE)
+    write_sentiment_clips(audio, synth.make_voices(5, seed=11)[4], duration_s=2.0)
     out = str(tmp_path / "scores")
     common = ["--model-dir", scoring_model, *SCORE_ARGS]
     score_into(out, "--input", str(audio), "--run-date", "2026-11-23", *common)
@@ -276,19 +276,12 @@ def test_rerunning_a_date_replaces_its_partition_and_a_failed_run_changes_nothin
         score.run(["--input", str(audio), "--output", out, *common])
 
 
-class Killed(BaseException):
-    """Stands for the process dying mid-commit: nothing after it runs."""
-
-
 def test_a_run_killed_between_the_renames_of_its_commit_is_finished_by_the_next_run(
         tmp_path, scoring_model, monkeypatch, capsys):
     from sentiment_model import storage
 
     audio = tmp_path / "audio"
-    voice = synth.make_voices(5, seed=11)[3]
-    for i, sentiment in enumerate(synth.SENTIMENTS):
-        y = synth.synth_utterance(voice, sentiment, duration_s=2.0, sample_rate=RATE, seed=i)
-        write_audio(str(audio / f"clip{i}.wav"), y, RATE)
+    write_sentiment_clips(audio, synth.make_voices(5, seed=11)[3], duration_s=2.0)
     (audio / "broken.wav").write_text("not audio")
     out = str(tmp_path / "scores")
     common_args = ["--model-dir", scoring_model, *SCORE_ARGS]
@@ -332,36 +325,17 @@ def test_a_run_killed_between_the_renames_of_its_commit_is_finished_by_the_next_
     assert len(pd.read_parquet(os.path.join(out, "files", "run_date=2026-11-25"))) == 1
 
 
-LOCK_HOLDER = """
-import sys, time
-sys.path.insert(0, {repo!r})
-from sentiment_model import publish
-publish.OutputLock({out!r}, {key!r}, run_id="nightly", job="score").acquire()
-print("held", flush=True)
-time.sleep(300)
-"""
-
-
 def test_a_second_run_on_the_same_output_and_date_refuses_with_one_line(
         tmp_path, scoring_model, capsys):
-    import signal
-    import subprocess
-    import sys
-
     audio = tmp_path / "audio"
     voice = synth.make_voices(1, seed=3)[0]
     write_audio(str(audio / "a.wav"), synth.synth_utterance(voice, "neutral", duration_s=1.5,
                                                             sample_rate=RATE, seed=2), RATE)
     out = str(tmp_path / "scores")
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER.format(repo=repo, out=out,
-                                                  key="score-run_date=2026-11-24")],
-        stdout=subprocess.PIPE, text=True)
     args = ["score", "--input", str(audio), "--output", out, "--model-dir", scoring_model,
             "--progress-interval", "0", *SCORE_ARGS]
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_held_by_another_process(out, "score-run_date=2026-11-24",
+                                      run_id="nightly") as holder:
         assert cli.main([*args, "--run-date", "2026-11-24"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "Traceback" not in err[0]
@@ -370,9 +344,6 @@ def test_a_second_run_on_the_same_output_and_date_refuses_with_one_line(
         assert not os.path.exists(os.path.join(out, "files"))
         assert not os.path.exists(os.path.join(out, score.STAGING_DIR))
         assert cli.main([*args, "--run-date", "2026-11-25"]) == 0  # another date goes on
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
     assert cli.main([*args, "--run-date", "2026-11-24"]) == 0  # the dead run's lock is taken
     files = files_table(out)
     assert sorted(files.run_date) == ["2026-11-24", "2026-11-25"]

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 
 import fsspec
 import pytest
 
 from sentiment_model import publish, storage
 from sentiment_model.errors import ConfigError
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-class Killed(BaseException):
-    """Stands for the process dying: nothing after it runs."""
+from tests.conftest import Killed, lock_held_by_another_process
 
 
 def tree(root) -> dict[str, str]:
@@ -130,24 +121,11 @@ def test_a_publication_of_a_key_whose_run_is_alive_is_left_to_it(tmp_path):
     assert tree(out) == {**expected, "_runs/live.json": "done\n"}
 
 
-HOLDER = textwrap.dedent("""
-    import sys, time
-    sys.path.insert(0, {repo!r})
-    from sentiment_model import publish
-    lock = publish.OutputLock({out!r}, "score-run_date=2026-11-24", run_id="holder",
-                              job="score").acquire()
-    print("held", flush=True)
-    time.sleep(120)
-""")
-
-
 def test_a_second_run_refuses_while_the_first_holds_the_lock_and_takes_over_a_dead_one(
         tmp_path):
     out = str(tmp_path / "out")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER.format(repo=REPO, out=out)],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_held_by_another_process(out, "score-run_date=2026-11-24",
+                                      run_id="holder") as holder:
         with pytest.raises(ConfigError) as refused:
             publish.OutputLock(out, "score-run_date=2026-11-24", run_id="second",
                                job="score").acquire()
@@ -158,9 +136,6 @@ def test_a_second_run_refuses_while_the_first_holds_the_lock_and_takes_over_a_de
         # another date is another key: it runs meanwhile
         with publish.OutputLock(out, "score-run_date=2026-11-25", run_id="other", job="score"):
             pass
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
     lock = publish.OutputLock(out, "score-run_date=2026-11-24", run_id="third", job="score")
     with lock:
         assert lock.taken_over["run_id"] == "holder" and lock.taken_over["pid"] == holder.pid

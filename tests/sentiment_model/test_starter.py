@@ -13,9 +13,7 @@ import pytest
 from sentiment_model import inference, starter, synth
 from sentiment_model.errors import InputError
 from sentiment_model.model_card import CARD_FILE, MODEL_FILE, ModelCard, model_digest
-from tests.conftest import SCORE_ARGS, score_into, write_audio
-
-RATE = 16000
+from tests.conftest import SCORE_ARGS, score_into, write_sentiment_clips
 
 
 def test_the_packaged_model_loads_safely_and_its_card_is_signed():
@@ -45,10 +43,7 @@ def test_the_packaged_model_loads_safely_and_its_card_is_signed():
 
 def test_score_without_a_model_dir_uses_the_starter_model_and_says_so(tmp_path, caplog):
     audio = tmp_path / "audio"
-    voice = synth.make_voices(2, seed=8)[1]
-    for i, sentiment in enumerate(synth.SENTIMENTS):
-        y = synth.synth_utterance(voice, sentiment, duration_s=2.5, sample_rate=RATE, seed=i)
-        write_audio(str(audio / f"clip{i}.wav"), y, RATE)
+    write_sentiment_clips(audio, synth.make_voices(2, seed=8)[1], duration_s=2.5)
     (audio / "broken.wav").write_text("not audio")
     out = str(tmp_path / "scores")
     with caplog.at_level(logging.INFO, logger="audio_sentiment"):
