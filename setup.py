@@ -24,7 +24,7 @@ setup(
     package_data={"sentiment_model": ["starter_model/model.keras",
                                       "starter_model/model_card.json"]},
     install_requires=[
-        "apache-beam[gcp]>=2.60,<3",
+        "apache-beam[gcp,aws]>=2.60,<3",
         "tensorflow>=2.21,<2.22",
         "tfx-bsl>=1.21,<1.22",
         "tensorflow-metadata>=1.21,<1.22",
@@ -44,7 +44,10 @@ setup(
     ],
     extras_require={
         "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9", "webrtcvad-wheels>=2.0.14",
-                "markdown-it-py>=3"],
+                "markdown-it-py>=3",
+                # S3 and GCS protocol servers on loopback for the object-store tests
+                "moto[s3]>=5.1", "flask>=3", "flask-cors>=5",
+                "gcp-storage-emulator>=2026.7"],
     },
     entry_points={
         "console_scripts": ["audio-sentiment=pipelines.cli:main"],

@@ -19,30 +19,51 @@ def read_table(scores: str, table: str, *, run_date: str | None = None):
     """One score table as a pandas DataFrame (empty when the table has no rows).
 
     ``channel`` is an int column with :data:`MIX` for mono mixes; with
-    partitions, ``run_date`` is a string column.
+    partitions, ``run_date`` is a string column. Reads through
+    :mod:`sentiment_model.storage`, so any store the jobs write is read
+    (a ``run_date`` reads that partition's files only).
 
     Raises:
         InputError: ``scores`` holds no such table.
     """
-    import fsspec
-    import pyarrow.dataset as ds
-
     root = storage.join(scores, table)
-    if not storage.exists(root):
+    if not storage.is_dir(root):
         raise InputError(f"--scores {scores}: no {table}/ table (is this a score --output?)")
     publish.check_finished(scores, what="--scores")
-    fs, path = fsspec.core.url_to_fs(root)
-    dataset = ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive")
-    frame = dataset.to_table().to_pandas()
-    if tables.PARTITION_KEY in frame.columns:
-        frame[tables.PARTITION_KEY] = frame[tables.PARTITION_KEY].astype(str)
-        if run_date is not None:
-            frame = frame[frame[tables.PARTITION_KEY] == run_date]
-    elif run_date is not None:
+    where = f"{tables.PARTITION_KEY}={run_date}" if run_date is not None else "**"
+    files = [f.uri for f in storage.match(storage.join(root, where, "*.parquet"))]
+    if run_date is not None and not files and not _partitioned(root):
         raise InputError(f"--scores {scores}: {table}/ has no run_date partitions")
+    frame = _read_parquet_files(files, root)
     if "channel" in frame.columns:
         frame["channel"] = frame["channel"].fillna(MIX).astype(int)
     return frame.reset_index(drop=True)
+
+
+def _partitioned(root: str) -> bool:
+    return any(f"/{tables.PARTITION_KEY}=" in f.uri[len(root):]
+               for f in storage.match(storage.join(root, "**", "*.parquet")))
+
+
+def _read_parquet_files(files: list[str], root: str):
+    """The rows of ``files`` (Parquet under ``root``) as one DataFrame, with
+    each Hive partition folder (``run_date=D``) as a string column."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = []
+    for uri in files:
+        with storage.open_read(uri) as f:
+            part = pq.read_table(f)
+        for folder in uri[len(root):].strip("/").split("/")[:-1]:
+            key, sep, value = folder.partition("=")
+            if sep:
+                part = part.append_column(key, pa.array([value] * part.num_rows, pa.string()))
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame()
+    return pa.concat_tables(parts, promote_options="default").to_pandas()
 
 
 def class_names(frame) -> list[str]:

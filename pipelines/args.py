@@ -4,7 +4,9 @@
   work, with a suggestion (``--segment-second: unknown option; did you mean
   --segment-seconds?``); only options Beam registers (``PipelineOptions``
   subclasses: standard, direct, Dataflow, Flink, Spark, portable ...) are
-  handed to Beam.
+  handed to Beam. Jobs without a pipeline (train, report, evaluate ...)
+  accept Beam's storage options only (``--s3_endpoint_url`` ...,
+  :data:`STORAGE_OPTION_CLASSES`), for the storage they read and write.
 * ``--output`` names every job's output; ``--out`` is still read, with a
   warning (:data:`OLD_SPELLINGS`).
 * ``--run-date`` is exactly ``YYYY-MM-DD``.
@@ -75,14 +77,19 @@ def run_date(text: str | None) -> str | None:
     return text
 
 
-def _beam_parser() -> argparse.ArgumentParser:
-    """Every option Beam registers, the way ``PipelineOptions`` reads them."""
+STORAGE_OPTION_CLASSES = ("S3Options",)
+
+
+def _beam_parser(*, storage_only: bool = False) -> argparse.ArgumentParser:
+    """Every option Beam registers, the way ``PipelineOptions`` reads them
+    (``storage_only``: those of :data:`STORAGE_OPTION_CLASSES`)."""
     from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
     parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
     classes: dict[str, type] = {}
     for cls in PipelineOptions.__subclasses__():
-        classes.setdefault(str(cls), cls)
+        if not storage_only or cls.__name__ in STORAGE_OPTION_CLASSES:
+            classes.setdefault(str(cls), cls)
     for cls in classes.values():
         cls._add_argparse_args(parser)
     return parser
@@ -118,10 +125,12 @@ def parse_job_args(parser: argparse.ArgumentParser, argv: list[str] | None, *,
     Args:
         parser: the job's own options.
         argv: the words after the job name (``None``: ``sys.argv[1:]``).
-        beam: the job runs a Beam pipeline, so Beam's options are allowed.
+        beam: the job runs a Beam pipeline, so Beam's options are allowed
+            (otherwise only its storage options).
 
     Returns:
-        (the job's options, the words for Beam's ``PipelineOptions``).
+        (the job's options, the words for Beam's ``PipelineOptions``: hand
+        them to :func:`sentiment_model.storage.configure`).
 
     Raises:
         ConfigError: a word neither the job nor Beam knows.
@@ -130,12 +139,11 @@ def parse_job_args(parser: argparse.ArgumentParser, argv: list[str] | None, *,
     args, rest = parser.parse_known_args(argv)
     known = _option_strings(parser)
     unknown = rest
-    if beam and rest:
-        beam_parser = _beam_parser()
+    if rest:
+        beam_parser = _beam_parser(storage_only=not beam)
         _, unknown = beam_parser.parse_known_args(rest)
         known += _option_strings(beam_parser)
     if unknown:
         raise ConfigError(unknown_message(unknown, known)
                           + f" ({parser.prog} --help lists the options)")
-    pipeline_args = list(rest) if beam else []
-    return args, pipeline_args
+    return args, list(rest)

@@ -8,7 +8,6 @@ import logging
 import uuid
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from schemas import tables
@@ -56,7 +55,7 @@ def check_writable(output: str) -> None:
         storage.makedirs(output)
         probe = storage.join(output, f".write-check-{uuid.uuid4().hex}")
         storage.write_text(probe, "ok")
-        FileSystems.delete([probe])
+        storage.delete(probe)
     except Exception as exc:
         raise ConfigError(f"--output {output}: cannot write there ({exc})") from None
 
@@ -84,8 +83,8 @@ def check_output_dir(output: str, *, overwrite: bool, owned: tuple[str, ...]) ->
 
 def owned_files(output: str, owned: tuple[str, ...]) -> list[str]:
     """The files in ``output`` matching the ``owned`` patterns, sorted."""
-    return sorted({m.path for pattern in owned
-                   for m in FileSystems.match([storage.join(output, pattern)])[0].metadata_list})
+    return sorted({f.uri for pattern in owned
+                   for f in storage.match(storage.join(output, pattern))})
 
 
 def recover_output(output: str, *, key: str, run_id: str, job: str) -> None:

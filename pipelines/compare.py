@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from pipelines import args as cli_args
-from sentiment_model import label_groups
+from sentiment_model import label_groups, storage
 from sentiment_model.errors import ConfigError
 
 
@@ -57,7 +57,8 @@ def run(argv=None) -> list[dict]:
     from sentiment_model import compare as comparison
     from sentiment_model import models
 
-    args, _ = parse_known_args(argv)
+    args, storage_args = parse_known_args(argv)
+    storage.configure(storage_args)
     archs = [a.strip() for a in args.architectures.split(",") if a.strip()]
     unknown = [a for a in archs if a not in models.ARCHITECTURES and a not in models.ENSEMBLES]
     if unknown:

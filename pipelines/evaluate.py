@@ -152,7 +152,8 @@ def parse_known_args(argv):
 
 
 def run(argv=None) -> dict:
-    args, _ = parse_known_args(argv)
+    args, storage_args = parse_known_args(argv)
+    storage.configure(storage_args)
     metrics = evaluate(scores=args.scores, labels_uri=args.labels, out=args.output,
                        run_date=args.run_date, label_map=labels.parse_label_map(args.label_map))
     print("\n".join(summary_lines(metrics)), file=sys.stderr)

@@ -407,6 +407,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         AudioSentimentError: on bad arguments or inputs, before any work.
     """
     args, pipeline_args = parse_known_args(argv)
+    storage.configure(pipeline_args)
     config = config_from_args(args)
     common.recover_output(config.output, key=LOCK_KEY, run_id=config.run_id,
                           job=fns.JOB)

@@ -307,7 +307,8 @@ def parse_known_args(argv):
 
 
 def run(argv=None) -> dict:
-    args, _ = parse_known_args(argv)
+    args, storage_args = parse_known_args(argv)
+    storage.configure(storage_args)
     if args.top < 1 or args.timelines < 1:
         raise ConfigError("--top and --timelines must be positive")
     storage.makedirs(args.output)

@@ -15,7 +15,7 @@ import os
 import sys
 
 from pipelines import args as cli_args
-from sentiment_model import architectures, label_groups
+from sentiment_model import architectures, label_groups, storage
 from sentiment_model import train as training
 from sentiment_model.architectures import PRODUCT_SCHEDULE, STUDY_SCHEDULE
 
@@ -91,7 +91,8 @@ def run(argv=None) -> dict:
         AudioSentimentError: on bad arguments or features, before training.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args, _ = parse_known_args(argv)
+    args, storage_args = parse_known_args(argv)
+    storage.configure(storage_args)
     config = training.TrainConfig(
         features=args.features, model_dir=args.model_dir, architecture=args.architecture,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,

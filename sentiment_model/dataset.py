@@ -15,6 +15,7 @@ train statistics are then the identity on those columns.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +30,16 @@ STD_FLOOR = 1e-6
 
 @dataclass(frozen=True)
 class FeatureSet:
-    """A featurize output directory, checked and loaded."""
+    """A featurize output directory, checked and loaded.
+
+    ``shard_dir``: where the shards are read from, when not ``directory``
+    (a local copy of an object-store directory).
+    """
 
     directory: str
     metadata: dict
     schema_text: str
+    shard_dir: str = ""
 
     @property
     def labels(self) -> list[str]:
@@ -48,34 +54,42 @@ class FeatureSet:
 
     def shard_files(self, split: str) -> list[str]:
         names = (self.metadata.get("shards") or {}).get(split, [])
-        return [storage.join(self.directory, name) for name in names]
+        base = self.shard_dir or self.directory
+        return [storage.join(base, name) for name in names]
 
 
-def load_feature_set(directory: str) -> FeatureSet:
+def load_feature_set(directory: str, *, local_copy: str | None = None) -> FeatureSet:
     """Reads ``metadata.json`` and ``schema.pbtxt`` and checks the shards exist.
+
+    Args:
+        directory: a featurize output (local path or storage URL).
+        local_copy: a local folder; when ``directory`` is not local, its
+            shards are copied there and read from there (TensorFlow reads
+            no ``s3://``, and ``gs://`` only on Google's own endpoint).
 
     Raises:
         InputError: missing files, another schema version, no shards.
         ConfigError: a featurize run stopped while publishing into it.
     """
-    import tensorflow as tf
-
     publish.check_finished(directory, what="--features")
     metadata_uri = storage.join(directory, meta.METADATA_FILE)
-    if not tf.io.gfile.exists(metadata_uri):
+    if not storage.exists(metadata_uri):
         raise InputError(f"--features {directory}: no {meta.METADATA_FILE}; "
                          "is this a featurize output directory?")
-    with tf.io.gfile.GFile(metadata_uri) as f:
-        metadata = meta.loads(f.read(), source=metadata_uri)
-    with tf.io.gfile.GFile(storage.join(directory, meta.SCHEMA_FILE)) as f:
-        schema_text = f.read()
+    metadata = meta.loads(storage.read_text(metadata_uri), source=metadata_uri)
+    schema_text = storage.read_text(storage.join(directory, meta.SCHEMA_FILE))
     features = FeatureSet(directory, metadata, schema_text)
     missing = [p for split in fk.SPLITS for p in features.shard_files(split)
-               if not tf.io.gfile.exists(p)]
+               if not storage.exists(p)]
     if missing:
         raise InputError(f"--features {directory}: {len(missing)} shard(s) listed in "
                          f"{meta.METADATA_FILE} are missing, e.g. {missing[0]}")
-    return features
+    if local_copy is None or storage.is_local(directory):
+        return features
+    for split in fk.SPLITS:
+        for uri in features.shard_files(split):
+            storage.copy_to_local(uri, os.path.join(local_copy, storage.basename(uri)))
+    return FeatureSet(directory, metadata, schema_text, shard_dir=local_copy)
 
 
 def holdout_speakers(speakers: list[str], *, share: float = 0.15, seed: int = 0) -> list[str]:

@@ -7,6 +7,9 @@ cannot drift.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +56,8 @@ def load_model_dir(model_dir: str) -> LoadedModel:
 
     card = ModelCard.read(model_dir)
     try:
-        model = keras.saving.load_model(storage.join(model_dir, MODEL_FILE), safe_mode=True)
+        with _local_model_file(model_dir) as path:
+            model = keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:  # Keras raises ValueError/TypeError/... for unsafe or bad files
         raise InputError(f"--model-dir {model_dir}: cannot load {MODEL_FILE} safely: "
                          f"{str(exc)[:300]}") from None
@@ -62,6 +66,20 @@ def load_model_dir(model_dir: str) -> LoadedModel:
         raise InputError(f"--model-dir {model_dir}: the model has {outputs} outputs, its card "
                          f"names {len(card.labels)} classes; retrain or restore the card")
     return LoadedModel(model, card)
+
+
+@contextlib.contextmanager
+def _local_model_file(model_dir: str):
+    """``model.keras`` as a local path: the file itself, or a copy of one in
+    an object store (Keras opens local files only)."""
+    uri = storage.join(model_dir, MODEL_FILE)
+    if storage.is_local(uri):
+        yield uri
+        return
+    with tempfile.TemporaryDirectory(prefix="audio-sentiment-model-") as scratch:
+        path = os.path.join(scratch, MODEL_FILE)
+        storage.copy_to_local(uri, path)
+        yield path
 
 
 def features_of(loaded: LoadedModel, samples: np.ndarray, sample_rate: int):

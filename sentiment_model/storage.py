@@ -4,6 +4,11 @@ Paths Beam knows (local paths, ``gs://``, ``s3://`` ...) go through
 ``apache_beam.io.filesystems.FileSystems`` so that they behave exactly as in
 Beam's own IO; every other URL (``memory://``, ``file://``, ``https://``,
 any fsspec protocol) goes through fsspec.
+
+Credentials and endpoints are the platform's: Google's application-default
+credentials (``STORAGE_EMULATOR_HOST`` points the client at an emulator) and
+the standard AWS chain (``AWS_ENDPOINT_URL`` ...), or Beam's storage options
+(``--s3_endpoint_url`` ...) handed to :func:`configure`.
 """
 
 from __future__ import annotations
@@ -38,10 +43,33 @@ _QUERY = re.compile(r"(?P<url>\b[a-zA-Z][\w+.-]*://[^\s?#]+)[?#][^\s'\")]*?"
                     r"(?=[,.;:]?(?:\s|$|['\")]))")
 
 
+# ``user:secret@host`` without its scheme, as a store's client quotes a bucket name
+_BARE_USERINFO = re.compile(r"(?<![\w/@*])[^\s/@:'\"]+:[^\s/@'\"]+@")
+
+
 def redact(text: str) -> str:
     """``text`` with every URL's credentials hidden: ``user:secret@`` becomes
-    ``***@`` and query strings (signed-URL tokens) are dropped."""
-    return _QUERY.sub(r"\g<url>", _USERINFO.sub(r"\g<scheme>***@", text))
+    ``***@`` (also where a client quotes ``user:secret@bucket`` without the
+    scheme) and query strings (signed-URL tokens) are dropped."""
+    text = _QUERY.sub(r"\g<url>", _USERINFO.sub(r"\g<scheme>***@", text))
+    return _BARE_USERINFO.sub("***@", text)
+
+
+def configure(pipeline_args: list[str] | tuple[str, ...] = ()) -> None:
+    """Sets the options Beam's file systems read (``--s3_endpoint_url``,
+    ``--s3_region_name`` ...), as a pipeline does for its workers; each job
+    calls it first, with the Beam words of its command line."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    FileSystems.set_options(PipelineOptions(list(pipeline_args)))
+
+
+def _ensure_options() -> None:
+    # Beam's S3 file system refuses to work without options; library use
+    # outside a job (tests, benchmarks) gets the defaults, never replacing
+    # the options a job or a pipeline set
+    if getattr(FileSystems, "_pipeline_options", None) is None:
+        configure(())
 
 
 def is_beam_path(uri: str) -> bool:
@@ -50,6 +78,8 @@ def is_beam_path(uri: str) -> bool:
         FileSystems.get_filesystem(uri)
     except ValueError:
         return False
+    if "://" in uri:
+        _ensure_options()
     return True
 
 
@@ -61,19 +91,35 @@ def has_audio_extension(uri: str) -> bool:
     return posixpath.splitext(uri.lower())[1] in AUDIO_EXTENSIONS
 
 
+def _missing_object_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from google.api_core.exceptions import NotFound
+    except ImportError:
+        return ()
+    return (NotFound,)
+
+
 def read_bytes(uri: str) -> bytes:
-    """Reads a whole file."""
-    if is_beam_path(uri):
-        with FileSystems.open(uri, compression_type="uncompressed") as f:
-            return f.read()
-    with fsspec.open(uri, "rb") as f:
+    """Reads a whole file.
+
+    Raises:
+        FileNotFoundError: no such file or object (on every store).
+    """
+    with open_read(uri) as f:
         return f.read()
 
 
 def open_read(uri: str):
-    """A seekable binary file object for reading ``uri`` in pieces (close it)."""
+    """A seekable binary file object for reading ``uri`` in pieces (close it).
+
+    Raises:
+        FileNotFoundError: no such file or object (on every store).
+    """
     if is_beam_path(uri):
-        return FileSystems.open(uri, compression_type="uncompressed")
+        try:
+            return FileSystems.open(uri, compression_type="uncompressed")
+        except _missing_object_errors() as exc:
+            raise FileNotFoundError(f"{redact(uri)}: no such object") from exc
     return fsspec.open(uri, "rb").open()
 
 
@@ -84,7 +130,7 @@ def read_text(uri: str, encoding: str = "utf-8-sig") -> str:
 def write_bytes(uri: str, data: bytes, *, mime_type: str = "application/octet-stream") -> None:
     """Writes (replaces) a whole file."""
     if is_beam_path(uri):
-        with FileSystems.create(uri, mime_type=mime_type) as f:
+        with FileSystems.create(uri, mime_type=mime_type, compression_type="uncompressed") as f:
             f.write(data)
         return
     with fsspec.open(uri, "wb") as f:
@@ -109,7 +155,7 @@ def is_dir(uri: str) -> bool:
         if "://" not in uri:
             return os.path.isdir(uri)
         prefix = uri.rstrip("/") + "/"
-        return bool(FileSystems.match([prefix + "*"], limits=[1])[0].metadata_list)
+        return bool(FileSystems.match([prefix + "**"], limits=[1])[0].metadata_list)
     fs, path = fsspec.core.url_to_fs(uri)
     return fs.isdir(path)
 
@@ -210,6 +256,49 @@ def broken_links(pattern: str) -> list[str]:
 # ------------------------------------------------- directories (Beam paths)
 def _is_local(uri: str) -> bool:
     return "://" not in uri
+
+
+def is_local(uri: str) -> bool:
+    """True for a local path (no URL scheme)."""
+    return _is_local(uri)
+
+
+COPY_CHUNK_BYTES = 8 << 20
+
+
+def copy_to_local(uri: str, path: str) -> None:
+    """Copies one file to the local ``path``, in pieces (never whole in memory)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open_read(uri) as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst, COPY_CHUNK_BYTES)
+
+
+def upload_tree(local_dir: str, uri: str, *, last: tuple[str, ...] = ()) -> list[str]:
+    """Copies every file under the local ``local_dir`` to the same relative
+    place under ``uri``, in pieces, the relative paths in ``last`` after all
+    others (a reader waiting for them sees a complete folder); returns the
+    URIs written, sorted."""
+    rels = sorted(os.path.relpath(os.path.join(root, name), local_dir).replace(os.sep, "/")
+                  for root, _, names in os.walk(local_dir) for name in names)
+    written = []
+    for rel in sorted(rels, key=lambda r: r in last):
+        path = os.path.join(local_dir, *rel.split("/"))
+        dst = join(uri, *rel.split("/"))
+        if _is_local(dst):
+            os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+            shutil.copyfile(path, dst)
+        else:
+            with open(path, "rb") as src, _open_write(dst) as out:
+                shutil.copyfileobj(src, out, COPY_CHUNK_BYTES)
+        written.append(dst)
+    return sorted(written)
+
+
+def _open_write(uri: str):
+    if is_beam_path(uri):
+        return FileSystems.create(uri, mime_type="application/octet-stream",
+                                  compression_type="uncompressed")
+    return fsspec.open(uri, "wb").open()
 
 
 def makedirs(uri: str) -> None:

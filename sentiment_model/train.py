@@ -218,7 +218,7 @@ class _TrainingData:
                                    class_counts=counts) if self.groups else None
 
 
-def _training_data(config: TrainConfig) -> _TrainingData:
+def _training_data(config: TrainConfig, *, local_copy: str | None = None) -> _TrainingData:
     """Reads and checks the features, and chooses the validation data: the
     eval split, else a speaker-disjoint slice of train, else ~15 % of train
     by recording id.
@@ -229,7 +229,7 @@ def _training_data(config: TrainConfig) -> _TrainingData:
     """
     from sentiment_model import models
 
-    features = dataset.load_feature_set(config.features)
+    features = dataset.load_feature_set(config.features, local_copy=local_copy)
     labels = features.labels
     if features.examples("train") == 0:
         raise InputError(f"--features {config.features}: the train split has no examples")
@@ -376,7 +376,7 @@ def _one_model(members: list):
     return members[0] if len(members) == 1 else models.average_ensemble(members)
 
 
-def _fit(config: TrainConfig, data: _TrainingData) -> dict[str, Any]:
+def _fit(config: TrainConfig, data: _TrainingData, *, out_dir: str) -> dict[str, Any]:
     """Fits the members (and refits them with ``--refit``).
 
     Returns:
@@ -393,11 +393,11 @@ def _fit(config: TrainConfig, data: _TrainingData) -> dict[str, Any]:
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     strategy, device = distribution_strategy()
-    tf.io.gfile.makedirs(config.model_dir)
+    os.makedirs(out_dir, exist_ok=True)
     members = _Members(config, data, strategy)
     started = time.monotonic()
     try:
-        fitted, runs, hist = members.fit_all(storage.join(config.model_dir, "logs"))
+        fitted, runs, hist = members.fit_all(os.path.join(out_dir, "logs"))
         model = early_stopped = _one_model(fitted)
         refit, trained_ids = None, data.y_train
         if config.refit:
@@ -501,18 +501,24 @@ def train(config: TrainConfig) -> ModelCard:
     plots.
     """
     config = config.resolved().validate()
-    data = _training_data(config)
-    fit = _fit(config, data)
-    done = _finish(config, data, fit)
-    model_path = storage.join(config.model_dir, MODEL_FILE)
-    done["model"].save(model_path)
-    card = _card(config, data, fit, done).signed(model_path)
-    if config.score_check and data.test_ds is not None:
-        card = _with_score_path(card, done["model"], data.features)
-    headline = (done["model"], data.test_ds) if data.test_ds is not None else (
-        done["early_stopped"], data.val_ds)
-    _write_outputs(config.model_dir, card, fit["history"], card.details["best_epoch"],
-                   reliability_curves(card, *headline, label_ids=done["label_ids"]))
+    with tempfile.TemporaryDirectory(prefix="audio-sentiment-train-") as scratch:
+        local = storage.is_local(config.model_dir)
+        out_dir = config.model_dir if local else os.path.join(scratch, "model")
+        data = _training_data(config, local_copy=os.path.join(scratch, "features"))
+        fit = _fit(config, data, out_dir=out_dir)
+        done = _finish(config, data, fit)
+        model_path = os.path.join(out_dir, MODEL_FILE)
+        done["model"].save(model_path)
+        card = _card(config, data, fit, done).signed(model_path)
+        if config.score_check and data.test_ds is not None:
+            card = _with_score_path(card, done["model"], data.features)
+        headline = (done["model"], data.test_ds) if data.test_ds is not None else (
+            done["early_stopped"], data.val_ds)
+        _write_outputs(out_dir, card, fit["history"], card.details["best_epoch"],
+                       reliability_curves(card, *headline, label_ids=done["label_ids"]))
+        if not local:
+            # the card last: score refuses a model directory without one
+            storage.upload_tree(out_dir, config.model_dir, last=(CARD_FILE,))
     return card
 
 

@@ -214,3 +214,20 @@ def scored_calls(scoring_model, calls_dir, tmp_path_factory) -> str:
     score_into(out, "--input", os.path.join(calls_dir, "calls"), "--model-dir", scoring_model,
                "--run-date", "2026-11-23", *SCORE_ARGS)
     return out
+
+
+@pytest.fixture(scope="session")
+def _object_store_servers():
+    """Moto's S3 server and a GCS emulator on loopback (tests/object_stores.py),
+    started on first use and stopped at the end of the session."""
+    from tests import object_stores
+
+    with pytest.MonkeyPatch.context() as mp, contextlib.ExitStack() as stack:
+        yield {"s3": stack.enter_context(object_stores.s3_server(mp)),
+               "gs": stack.enter_context(object_stores.gcs_server(mp))}
+
+
+@pytest.fixture(params=["s3", "gs"])
+def bucket(request, _object_store_servers) -> str:
+    """A fresh, empty bucket on each store: ``s3://t-...`` then ``gs://t-...``."""
+    return _object_store_servers[request.param]()
