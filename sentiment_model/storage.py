@@ -129,11 +129,7 @@ def read_text(uri: str, encoding: str = "utf-8-sig") -> str:
 
 def write_bytes(uri: str, data: bytes, *, mime_type: str = "application/octet-stream") -> None:
     """Writes (replaces) a whole file."""
-    if is_beam_path(uri):
-        with FileSystems.create(uri, mime_type=mime_type, compression_type="uncompressed") as f:
-            f.write(data)
-        return
-    with fsspec.open(uri, "wb") as f:
+    with _open_write(uri, mime_type=mime_type) as f:
         f.write(data)
 
 
@@ -229,7 +225,7 @@ def local_file_problem(uri: str) -> tuple[str, str] | None:
     would block the reader forever): ``("not_a_file" | "broken_link",
     message)``, or ``None`` (a regular file, or not a local path; a missing
     file is left to the reader's own error)."""
-    if not _is_local(uri):
+    if not is_local(uri):
         return None
     try:
         mode = os.stat(uri).st_mode
@@ -247,20 +243,16 @@ def local_file_problem(uri: str) -> tuple[str, str] | None:
 def broken_links(pattern: str) -> list[str]:
     """Local paths matching a glob (``**``: zero or more folders) that are
     symbolic links to nothing or links in a loop: Beam's match skips them."""
-    if not _is_local(pattern):
+    if not is_local(pattern):
         return []
     found = {p for pat in expand_globstar(pattern) for p in glob.glob(pat, recursive=True)}
     return sorted(p for p in found if os.path.islink(p) and not os.path.exists(p))
 
 
 # ------------------------------------------------- directories (Beam paths)
-def _is_local(uri: str) -> bool:
-    return "://" not in uri
-
-
 def is_local(uri: str) -> bool:
     """True for a local path (no URL scheme)."""
-    return _is_local(uri)
+    return "://" not in uri
 
 
 COPY_CHUNK_BYTES = 8 << 20
@@ -284,7 +276,7 @@ def upload_tree(local_dir: str, uri: str, *, last: tuple[str, ...] = ()) -> list
     for rel in sorted(rels, key=lambda r: r in last):
         path = os.path.join(local_dir, *rel.split("/"))
         dst = join(uri, *rel.split("/"))
-        if _is_local(dst):
+        if is_local(dst):
             os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
             shutil.copyfile(path, dst)
         else:
@@ -294,22 +286,23 @@ def upload_tree(local_dir: str, uri: str, *, last: tuple[str, ...] = ()) -> list
     return sorted(written)
 
 
-def _open_write(uri: str):
+def _open_write(uri: str, *, mime_type: str = "application/octet-stream"):
+    """A binary file object writing (replacing) ``uri`` as given: Beam never
+    compresses it, whatever its name ends with (close it)."""
     if is_beam_path(uri):
-        return FileSystems.create(uri, mime_type="application/octet-stream",
-                                  compression_type="uncompressed")
+        return FileSystems.create(uri, mime_type=mime_type, compression_type="uncompressed")
     return fsspec.open(uri, "wb").open()
 
 
 def makedirs(uri: str) -> None:
     """Creates a local directory; object stores need none."""
-    if _is_local(uri):
+    if is_local(uri):
         os.makedirs(uri, exist_ok=True)
 
 
 def delete_tree(uri: str) -> None:
     """Deletes a directory (a prefix on object stores) and everything in it."""
-    if _is_local(uri):
+    if is_local(uri):
         shutil.rmtree(uri, ignore_errors=True)
     elif FileSystems.match([uri.rstrip("/") + "/**"], limits=[1])[0].metadata_list:
         FileSystems.delete([uri.rstrip("/") + "/"])
@@ -317,7 +310,7 @@ def delete_tree(uri: str) -> None:
 
 def remove_empty_dir(uri: str) -> None:
     """Removes a local directory if it is empty (object stores need nothing)."""
-    if _is_local(uri):
+    if is_local(uri):
         with contextlib.suppress(OSError):
             os.rmdir(uri)
 
@@ -325,7 +318,7 @@ def remove_empty_dir(uri: str) -> None:
 def move(src: str, dst: str) -> None:
     """Moves one file to ``dst``, replacing a file there (locally one atomic
     rename; on object stores a copy, then the source is deleted)."""
-    if _is_local(src) and _is_local(dst):
+    if is_local(src) and is_local(dst):
         os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
         os.replace(src, dst)
     elif is_beam_path(src):
@@ -339,7 +332,7 @@ def move(src: str, dst: str) -> None:
 
 def delete(uri: str) -> None:
     """Deletes one file; a file that is already gone is not an error."""
-    if _is_local(uri):
+    if is_local(uri):
         with contextlib.suppress(FileNotFoundError):
             os.remove(uri)
     elif is_beam_path(uri):
@@ -355,7 +348,7 @@ def write_text_atomic(uri: str, text: str) -> None:
     """Writes a whole text file that readers see complete or not at all:
     locally written beside it and renamed over it; an object store's single
     upload is atomic already."""
-    if not _is_local(uri):
+    if not is_local(uri):
         write_text(uri, text)
         return
     os.makedirs(os.path.dirname(uri) or ".", exist_ok=True)
