@@ -26,6 +26,8 @@ from typing import NamedTuple
 import fsspec
 from apache_beam.io.filesystems import FileSystems
 
+from sentiment_model.errors import ConfigError
+
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".caf", ".w64"}
 )
@@ -79,8 +81,21 @@ def is_beam_path(uri: str) -> bool:
     except ValueError:
         return False
     if "://" in uri:
+        _refuse_credentials(uri)
         _ensure_options()
     return True
+
+
+_URL_USERINFO = re.compile(r"^[a-zA-Z][\w+.-]*://[^/@]*@")
+
+
+def _refuse_credentials(uri: str) -> None:
+    if _URL_USERINFO.match(uri):
+        raise ConfigError(
+            f"{redact(uri)}: credentials in a storage URL are not read; use the platform's "
+            "credentials (the AWS chain, Google application-default credentials) or "
+            "--s3_access_key_id/--s3_secret_access_key"
+        )
 
 
 def has_glob(pattern: str) -> bool:
