@@ -47,7 +47,9 @@ setup(
                 "markdown-it-py>=3",
                 # S3 and GCS protocol servers on loopback for the object-store tests
                 "moto[s3]>=5.1", "flask>=3", "flask-cors>=5",
-                "gcp-storage-emulator>=2026.7"],
+                "gcp-storage-emulator>=2026.7",
+                # runs the README's example query on a scored output
+                "duckdb>=1.1"],
     },
     entry_points={
         "console_scripts": ["audio-sentiment=pipelines.cli:main"],

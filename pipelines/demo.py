@@ -104,7 +104,7 @@ def run(argv=None) -> dict:
     report.run(["--scores", scores_dir, "--output", report_dir])
     metrics = evaluate.run(["--scores", scores_dir, "--labels", expected, "--run-date",
                             run_date, "--output", os.path.join(args.workdir, "evaluation")])
-    print(f"demo: Parquet scores in {scores_dir}/{{files,segments,errors}}/"
+    print(f"demo: Parquet scores in {scores_dir}/{{files,segments,calls,errors}}/"
           f"run_date={run_date}/", file=sys.stderr)
     print(f"demo: report {os.path.join(report_dir, 'report.html')}", file=sys.stderr)
     out = {"features": metadata, "model_card": card, "score": record, "evaluation": metrics}

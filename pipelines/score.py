@@ -13,7 +13,9 @@ with the model, and the windows are aggregated per
 recording channel. Features come from the feature config stored with the
 model, computed by the same code as featurize.
 
-Writes ``OUT_DIR/files/``, ``OUT_DIR/segments/`` and ``OUT_DIR/errors/``
+Writes ``OUT_DIR/files/`` (one row per recording channel), ``OUT_DIR/segments/``
+(per window), ``OUT_DIR/calls/`` (per recording: agent and customer side by
+side, talk time, non-talk time, overlap, interruptions) and ``OUT_DIR/errors/``
 (Parquet; with ``--run-date`` as Hive partitions ``run_date=YYYY-MM-DD/``).
 Outputs are staged under ``OUT_DIR/_staging/`` and published only when the
 run has succeeded, replacing that date's partition whole, in one recoverable
@@ -37,7 +39,7 @@ import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from pipelines import args as cli_args
-from pipelines import common, progress, sources
+from pipelines import call_metadata, common, progress, sources
 from pipelines import score_fns as fns
 from schemas import tables
 from sentiment_model import audio as audio_lib
@@ -46,11 +48,12 @@ from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import ConfigError
 from sentiment_model.model_card import ModelCard
+from sentiment_model.talk import TalkConfig
 
 CHANNEL_MODES = ("auto", *audio_lib.CHANNEL_MODES)
 STAGING_DIR = publish.STAGING_DIR
 RUNS_DIR = "_runs"
-TABLES = (tables.FILES_TABLE, tables.SEGMENTS_TABLE, tables.ERRORS_TABLE)
+TABLES = (tables.FILES_TABLE, tables.SEGMENTS_TABLE, tables.CALLS_TABLE, tables.ERRORS_TABLE)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class ScoreConfig:
     output: str
     segment: seg.SegmentConfig = dataclasses.field(default_factory=seg.SegmentConfig)
     channels: str = "auto"
+    agent_channel: int = 0
+    call_metadata: str | None = None
+    talk: TalkConfig = dataclasses.field(default_factory=TalkConfig)
     run_date: str | None = None
     run_id: str = ""
     batch_size: int = 64
@@ -71,6 +77,9 @@ class ScoreConfig:
     def validate(self) -> ScoreConfig:
         if self.channels not in CHANNEL_MODES:
             raise ConfigError(f"--channels {self.channels!r}: choose auto, mix or split")
+        if self.agent_channel not in (0, 1):
+            raise ConfigError(f"--agent-channel {self.agent_channel}: choose 0 or 1")
+        self.talk.validate()
         cli_args.run_date(self.run_date)
         if self.batch_size < 1:
             raise ConfigError("--batch-size must be positive")
@@ -82,12 +91,14 @@ class ScoreConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["segment"] = self.segment.to_dict()
+        data["talk"] = self.talk.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreConfig:
         data = dict(data)
         data["segment"] = seg.SegmentConfig.from_dict(data["segment"])
+        data["talk"] = TalkConfig.from_dict(data.get("talk", {}))
         return cls(**data).validate()
 
     def table_dir(self, table: str, *, staged: bool = False) -> str:
@@ -114,6 +125,12 @@ class ScorePlan:
     uris: tuple[str, ...]
     card: ModelCard
     progress_board: str | None = None  # pipelines.progress: the shared folder of a local run
+    metadata: call_metadata.CallMetadata | None = None  # --call-metadata, read at start-up
+
+    @property
+    def metadata_columns(self) -> tuple[str, ...]:
+        """The ``--call-metadata`` columns the tables gain (not ``call_id``)."""
+        return self.metadata.extra_columns if self.metadata is not None else ()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -150,8 +167,12 @@ def prepare(config: ScoreConfig) -> ScorePlan:
     spec = sources.resolve_input(config.input)
     uris = tuple(sources.list_inputs(spec))
     card = ModelCard.read(starter.resolve(config.model_dir))
+    metadata = None
+    if config.call_metadata:
+        metadata = call_metadata.read_call_metadata(
+            config.call_metadata, reserved=call_metadata.table_reserved(card.labels))
     _check_output(config)
-    return ScorePlan(config, spec, uris, card)
+    return ScorePlan(config, spec, uris, card, metadata=metadata)
 
 
 _OWN_PART = re.compile(r"part(-[0-9A-Za-z]+)?-\d{5}-of-\d{5}\.parquet")
@@ -213,10 +234,17 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
     """Attaches the score transforms to ``p``; they write the staged tables.
 
     Returns:
-        the ``files``, ``segments`` and ``errors`` row PCollections.
+        the ``files``, ``segments``, ``calls`` and ``errors`` row PCollections.
     """
     config, card = plan.config, plan.card
     labels = plan.labels
+    side = {}
+    if config.call_metadata:
+        side["metadata"] = beam.pvalue.AsDict(
+            p
+            | "CallMetadataUri" >> beam.Create([config.call_metadata])
+            | "ReadCallMetadata" >> beam.ParDo(call_metadata.ReadCallMetadataFn(
+                reserved=sorted(call_metadata.table_reserved(labels)))))
 
     uris, match_errors = p | "MatchAudio" >> sources.MatchAudio(plan.input_spec)
     read = (
@@ -251,16 +279,27 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
         | "AggregateChannels" >> beam.ParDo(fns.AggregateChannelFn(
             labels=labels, model_version=card.model_version,
             architecture=card.architecture, run_id=config.run_id,
-        )).with_outputs("segments", "errors", main="files")
+            agent_channel=config.agent_channel, metadata_columns=plan.metadata_columns,
+        ), **side).with_outputs("segments", "calls", "errors", main="files")
+    )
+    calls = (
+        grouped.calls
+        | "GroupByCall" >> beam.GroupByKey()
+        | "BuildCalls" >> beam.ParDo(fns.BuildCallFn(
+            labels=labels, agent_channel=config.agent_channel, talk=config.talk,
+            model_version=card.model_version, architecture=card.architecture,
+            run_id=config.run_id, metadata_columns=plan.metadata_columns), **side)
     )
     errors = (
         [match_errors, read.errors, valid.errors, failed.errors, grouped.errors]
         | "FlattenErrors" >> beam.Flatten()
     )
     outputs = {tables.FILES_TABLE: grouped.files, tables.SEGMENTS_TABLE: grouped.segments,
-               tables.ERRORS_TABLE: errors}
-    schemas = {tables.FILES_TABLE: tables.files_schema(labels),
+               tables.CALLS_TABLE: calls, tables.ERRORS_TABLE: errors}
+    extra = call_metadata.metadata_fields(plan.metadata_columns)
+    schemas = {tables.FILES_TABLE: tables.files_schema(labels, extra),
                tables.SEGMENTS_TABLE: tables.segments_schema(labels),
+               tables.CALLS_TABLE: tables.calls_schema(labels, extra),
                tables.ERRORS_TABLE: tables.ERRORS_SCHEMA}
     for table, rows in outputs.items():
         (rows
@@ -269,7 +308,9 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
             storage.join(config.table_dir(table, staged=True), shard_prefix(config)),
             schema=tables.with_metadata(schemas[table], table=table,
                                         project_version=common.project_version(),
-                                        model_version=card.model_version),
+                                        model_version=card.model_version,
+                                        descriptions=call_metadata.descriptions(
+                                            plan.metadata_columns)),
             codec=common.PARQUET_CODEC,
             shard_name_template="-SSSSS-of-NNNNN",
             file_name_suffix=".parquet",
@@ -307,8 +348,9 @@ def commit(plan: ScorePlan) -> dict:
     config = plan.config
     counts, seen = {}, {}
     for table in TABLES:
-        counts[table], seen[table] = count_rows(config.table_dir(table, staged=True),
-                                                with_uris=table != tables.SEGMENTS_TABLE)
+        counts[table], seen[table] = count_rows(
+            config.table_dir(table, staged=True),
+            with_uris=table in (tables.FILES_TABLE, tables.ERRORS_TABLE))
     matched = {storage.redact(u) for u in plan.uris}  # as the tables hold them
     scored_uris = seen[tables.FILES_TABLE]
     rejected_uris = seen[tables.ERRORS_TABLE] - scored_uris
@@ -325,6 +367,8 @@ def commit(plan: ScorePlan) -> dict:
                        "rejected_only": len(rejected_uris & matched), "lost": len(lost)},
         "lost": lost[:100],
     }
+    if plan.metadata is not None:
+        record["call_metadata"] = call_metadata.accounting(plan.metadata, plan.uris)
     moves, deletes = [], []
     for table in TABLES:
         staged, place = config.table_dir(table, staged=True), config.table_dir(table)
@@ -362,6 +406,14 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
     parser.add_argument("--channels", default="auto", choices=CHANNEL_MODES,
                         help="auto (default): each channel of 2-channel files (agent and "
                              "customer), a mono mix otherwise; mix; split")
+    parser.add_argument("--agent-channel", "--agent_channel", type=int, default=0,
+                        choices=(0, 1),
+                        help="the agent's channel of 2-channel files, the other is the "
+                             "customer's (default: %(default)s)")
+    parser.add_argument("--call-metadata", "--call_metadata",
+                        help="CSV with a path column and the recorder's call_id, agent_id, "
+                             "queue, started_at or any other columns, joined into calls/ and "
+                             "files/ (inputs without a row are still scored)")
     parser.add_argument("--vad", default=d.vad, choices=("either", "silero", "energy"),
                         help="speech detector: either (default: speech where Silero VAD or "
                              "the energy detector finds it), silero (Silero VAD alone; "
@@ -396,6 +448,8 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
         input=sources.absolute(args.input),
         model_dir=sources.absolute(args.model_dir) if args.model_dir else starter.REF,
         output=sources.absolute(args.output), segment=segment, channels=args.channels,
+        agent_channel=args.agent_channel,
+        call_metadata=sources.absolute(args.call_metadata) if args.call_metadata else None,
         run_date=args.run_date, run_id=uuid.uuid4().hex[:16], batch_size=args.batch_size,
         overwrite=args.overwrite, progress_interval_s=args.progress_interval,
     ).validate()
@@ -404,12 +458,21 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
 def summarize(record: dict, config: ScoreConfig) -> str:
     acc, rows = record["accounting"], record["rows"]
     where = f" (run_date={config.run_date})" if config.run_date else ""
-    return "\n".join([
+    lines = [
         f"score: {acc['matched']} files matched -> {acc['scored']} scored, "
         f"{acc['rejected_only']} rejected, {acc['lost']} unaccounted",
         f"score: {rows['files']} file rows, {rows['segments']} segment rows, "
-        f"{rows['errors']} error rows in {config.output}/{{files,segments,errors}}{where}",
-    ])
+        f"{rows['calls']} call rows, {rows['errors']} error rows in "
+        f"{config.output}/{{files,segments,calls,errors}}{where}",
+    ]
+    meta = record.get("call_metadata")
+    if meta is not None:
+        lines.append(
+            f"score: --call-metadata: {meta['matched']} of {meta['rows']} rows matched an "
+            f"input; {meta['inputs_without_row']} inputs without a row, "
+            f"{meta['rows_without_input']} rows without an input, {meta['rows_with_problems']} "
+            "rows with problems (listed in the run record)")
+    return "\n".join(lines)
 
 
 def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> dict:

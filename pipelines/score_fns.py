@@ -16,16 +16,18 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
+from pipelines import call_metadata
 from pipelines.process import skip_gc_at_exit
 from pipelines.progress import Progress
 from schemas import tables
 from schemas.tables import error_row
 from sentiment_model import audio as audio_lib
-from sentiment_model import scoring, storage
+from sentiment_model import call_table, scoring, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import RejectedInput
 from sentiment_model.features import mel_filters
+from sentiment_model.talk import ChannelTalk, TalkConfig
 
 JOB = "score"
 
@@ -44,7 +46,8 @@ class ChannelSummary(NamedTuple):
 
     ``failed``: the file broke part-way (its error row is already out; the
     channel's windows are dropped). ``error``: ``(error_type, message)`` when
-    the channel cannot be scored (too short, silent, no speech).
+    the channel cannot be scored (too short, silent, no speech). ``talk``:
+    its turns and talk measures.
     """
 
     uri: str
@@ -56,6 +59,7 @@ class ChannelSummary(NamedTuple):
     n_segments: int
     failed: bool = False
     error: tuple[str, str] | None = None
+    talk: ChannelTalk | None = None
 
 
 def channel_key(uri: str, channel: int) -> tuple[str, int]:
@@ -140,7 +144,7 @@ def _output(uri: str, event):
     stats = event.stats
     return beam.pvalue.TaggedOutput("summaries", (key, ChannelSummary(
         uri, event.channel, event.sample_rate, stats.duration_s, stats.speech_s,
-        stats.loudness_dbfs, stats.n_segments, error=stats.error)))
+        stats.loudness_dbfs, stats.n_segments, error=stats.error, talk=stats.talk)))
 
 
 class ValidateInputFn(beam.DoFn):
@@ -247,14 +251,18 @@ class FailedBatchFn(beam.DoFn):
 
 class AggregateChannelFn(beam.DoFn):
     """((uri, channel), {"summary": [...], "segments": [...]}) -> a files row
-    (main), segment rows (tagged ``segments``) or an error row (``errors``)."""
+    (main), segment rows (tagged ``segments``) or an error row (``errors``),
+    and ``(uri, ChannelCall)`` (tagged ``calls``) for every channel read to
+    its end, scored or not."""
 
     def __init__(self, *, labels: tuple[str, ...], model_version: str, architecture: str,
-                 run_id: str) -> None:
+                 run_id: str, agent_channel: int = 0,
+                 metadata_columns: tuple[str, ...] = ()) -> None:
         self._labels, self._version = labels, model_version
         self._architecture, self._run_id = architecture, run_id
+        self._agent, self._extra = agent_channel, metadata_columns
 
-    def process(self, element):
+    def process(self, element, metadata=None):
         (uri, channel), groups = element
         summaries = list(groups["summary"])
         scored = sorted(groups["segments"], key=lambda s: s.index)
@@ -265,23 +273,32 @@ class AggregateChannelFn(beam.DoFn):
             summaries = [ChannelSummary(uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)]
         summary = summaries[0]
         if summary.failed:
-            pass  # the reader already wrote this file's error row
-        elif summary.error is not None:
+            return  # the reader already wrote this file's error row
+        agg = None
+        if summary.error is not None:
             yield beam.pvalue.TaggedOutput("errors", error_row(
                 uri, "segment", summary.error[0], _channel_text(channel) + summary.error[1]))
         else:
-            yield from self._rows(uri, channel, summary, scored)
+            agg = seg.aggregate(scored, duration_s=summary.duration_s, labels=self._labels)
+            yield from self._rows(uri, channel, summary, scored, agg,
+                                  call_metadata.lookup(metadata or {}, uri) or {})
+        if summary.talk is not None:
+            scored_agg = agg if agg is not None and agg["probs"] is not None else None
+            yield beam.pvalue.TaggedOutput("calls", (uri, call_table.ChannelCall(
+                channel, summary.duration_s, summary.talk, scored_agg)))
 
-    def _rows(self, uri, channel, summary, scored):
-        agg = seg.aggregate(scored, duration_s=summary.duration_s, labels=self._labels)
+    def _rows(self, uri, channel, summary, scored, agg, extra):
         if agg["probs"] is None:
             yield beam.pvalue.TaggedOutput("errors", error_row(
                 uri, "inference", "not_scored", f"{_channel_text(channel)}no speech window "
                                                 "could be scored (see its other error rows)"))
             return
+        roles = call_table.role_channels([channel], self._agent)
         row: dict[str, Any] = {
             "uri": uri,
             "channel": channel,
+            "call_id": extra.get(call_metadata.CALL_ID) or call_table.default_call_id(uri),
+            "role": next((role for role, ch in roles.items() if ch == channel), None),
             "duration_s": summary.duration_s,
             "sample_rate": summary.sample_rate,
             "speech_s": summary.speech_s,
@@ -298,6 +315,7 @@ class AggregateChannelFn(beam.DoFn):
             "first_quarter_label": agg["first_quarter"],
             "last_quarter_label": agg["last_quarter"],
             "n_changes": agg["changes"],
+            **{c: extra.get(c) for c in self._extra},
             "model_version": self._version,
             "model_architecture": self._architecture,
             "run_id": self._run_id,
@@ -313,3 +331,29 @@ class AggregateChannelFn(beam.DoFn):
             values = s.probs if s.probs is not None else [None] * len(self._labels)
             seg_row.update(zip(tables.prob_columns(self._labels), values, strict=True))
             yield beam.pvalue.TaggedOutput("segments", seg_row)
+
+
+class BuildCallFn(beam.DoFn):
+    """(uri, [ChannelCall, ...]) -> its ``calls/`` row, when at least one of
+    its channels was scored (a recording none of whose channels was is in
+    ``errors/`` only)."""
+
+    def __init__(self, *, labels: tuple[str, ...], agent_channel: int, talk: TalkConfig,
+                 model_version: str, architecture: str, run_id: str,
+                 metadata_columns: tuple[str, ...] = ()) -> None:
+        self._labels, self._agent, self._talk = labels, agent_channel, talk
+        self._version, self._architecture, self._run_id = model_version, architecture, run_id
+        self._extra = metadata_columns
+
+    def process(self, element, metadata=None):
+        uri, parts = element
+        parts = sorted(parts, key=lambda part: part.channel)
+        if all(part.summary is None for part in parts):
+            return
+        extra = call_metadata.lookup(metadata or {}, uri) or {}
+        row = call_table.call_row(uri, parts, labels=self._labels, agent_channel=self._agent,
+                                  talk=self._talk, call_id=extra.get(call_metadata.CALL_ID))
+        row.update({c: extra.get(c) for c in self._extra})
+        row.update({"model_version": self._version, "model_architecture": self._architecture,
+                    "run_id": self._run_id, "scored_at": datetime.datetime.now(datetime.UTC)})
+        yield row

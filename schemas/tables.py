@@ -33,6 +33,7 @@ def error_row(uri: str, stage: str, error_type: str, message: str) -> dict[str, 
 # ``run_date`` from the partition path.
 FILES_TABLE = "files"
 SEGMENTS_TABLE = "segments"
+CALLS_TABLE = "calls"
 ERRORS_TABLE = "errors"
 PARTITION_KEY = "run_date"
 
@@ -51,12 +52,15 @@ def share_columns(labels) -> list[str]:
     return [class_column("share", label) for label in labels]
 
 
-def files_schema(labels) -> pa.Schema:
-    """One row per scored recording channel."""
+def files_schema(labels, extra: tuple[pa.Field, ...] | list[pa.Field] = ()) -> pa.Schema:
+    """One row per scored recording channel; ``extra``: the ``--call-metadata``
+    columns, before the model and run columns."""
     return pa.schema(
         [
             pa.field("uri", pa.string(), nullable=False),
             pa.field("channel", pa.int32(), nullable=False),
+            pa.field("call_id", pa.string(), nullable=False),
+            pa.field("role", pa.string()),
             pa.field("duration_s", pa.float64(), nullable=False),
             pa.field("sample_rate", pa.int32(), nullable=False),
             pa.field("speech_s", pa.float64(), nullable=False),
@@ -71,6 +75,7 @@ def files_schema(labels) -> pa.Schema:
             pa.field("first_quarter_label", pa.string()),
             pa.field("last_quarter_label", pa.string()),
             pa.field("n_changes", pa.int32(), nullable=False),
+            *extra,
             pa.field("model_version", pa.string(), nullable=False),
             pa.field("model_architecture", pa.string(), nullable=False),
             pa.field("run_id", pa.string(), nullable=False),
@@ -94,6 +99,104 @@ def segments_schema(labels) -> pa.Schema:
             pa.field("run_id", pa.string(), nullable=False),
         ]
     )
+
+
+ROLES = ("agent", "customer")
+QUARTERS = (1, 2, 3, 4)
+ROLES_FROM_CHANNELS = "channels"  # calls/ ``roles``: each role is a channel of the file
+ROLES_FROM_MIX = "mix"  # a mono mix: no role separated
+
+
+def valence_labels(labels) -> bool:
+    """Whether a label vocabulary has a valence (``positive`` and ``negative``)."""
+    return "positive" in labels and "negative" in labels
+
+
+def role_columns(role: str, labels) -> list[pa.Field]:
+    """The ``calls/`` columns of one role (``agent_label`` ...)."""
+    fields = [
+        pa.field("channel", pa.int32()),
+        pa.field("label", pa.string()),
+        pa.field("confidence", pa.float64()),
+        *[pa.field(name, pa.float64()) for name in prob_columns(labels)],
+        pa.field("valence", pa.float64()),
+        *[pa.field(f"q{q}_label", pa.string()) for q in QUARTERS],
+        *[pa.field(f"q{q}_valence", pa.float64()) for q in QUARTERS],
+        pa.field("n_changes", pa.int32()),
+        pa.field("talk_s", pa.float64()),
+        pa.field("talk_share", pa.float64()),
+        pa.field("n_turns", pa.int32()),
+        pa.field("loudness_dbfs", pa.float64()),
+        pa.field("speaking_rate", pa.float64()),
+        pa.field("interruptions", pa.int32()),
+    ]
+    return [pa.field(f"{role}_{f.name}", f.type) for f in fields]
+
+
+def calls_schema(labels, extra: tuple[pa.Field, ...] | list[pa.Field] = ()) -> pa.Schema:
+    """One row per scored recording: both speakers of a call side by side;
+    ``extra``: the ``--call-metadata`` columns, before the model and run columns."""
+    return pa.schema(
+        [
+            pa.field("call_id", pa.string(), nullable=False),
+            pa.field("uri", pa.string(), nullable=False),
+            pa.field("duration_s", pa.float64(), nullable=False),
+            pa.field("roles", pa.string(), nullable=False),
+            *[f for role in ROLES for f in role_columns(role, labels)],
+            pa.field("talk_s", pa.float64(), nullable=False),
+            pa.field("non_talk_s", pa.float64(), nullable=False),
+            pa.field("non_talk_share", pa.float64(), nullable=False),
+            pa.field("overlap_s", pa.float64()),
+            pa.field("interruptions", pa.int32()),
+            *extra,
+            pa.field("model_version", pa.string(), nullable=False),
+            pa.field("model_architecture", pa.string(), nullable=False),
+            pa.field("run_id", pa.string(), nullable=False),
+            pa.field("scored_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        ]
+    )
+
+
+# What each role column of calls/ holds ("{role}" is agent or customer).
+ROLE_DESCRIPTIONS = {
+    "channel": "the {role}'s channel of the file (--agent-channel); -1 for a mono mix "
+               "(both roles in it, not told apart); null when no channel holds the {role}",
+    "label": "the {role}'s label: class with the highest mean probability over the {role}'s "
+             "speech windows; null when none was scored",
+    "confidence": "that mean probability",
+    "p_": "mean probability of the class over the {role}'s speech windows",
+    "valence": "p_positive - p_negative of the {role} (-1 to 1); null for a model without "
+               "both classes",
+    "q_label": "the {role}'s label over the speech windows overlapping that quarter of the "
+               "call (q1 the first); null when none",
+    "q_valence": "the {role}'s valence in that quarter of the call",
+    "n_changes": "the {role}'s label changes between consecutive speech windows (one-window "
+                 "runs absorbed)",
+    "talk_s": "seconds the {role} talks: the sum of the {role}'s turns (speech with no pause "
+              "of 0.5 s or longer, at least 0.2 s long)",
+    "talk_share": "the {role}'s share of all talk time: talk_s / (agent_talk_s + "
+                  "customer_talk_s)",
+    "n_turns": "the {role}'s turns",
+    "loudness_dbfs": "RMS level of the {role}'s turns, dBFS",
+    "speaking_rate": "syllable nuclei per second of the {role}'s talk time (level peaks); "
+                     "null under 1 s of talk",
+    "interruptions": "turns the {role} started while the other speaker had been in a turn "
+                     "for at least 1 s",
+}
+
+
+def _role_description(column: str) -> str | None:
+    for role in ROLES:
+        if not column.startswith(role + "_"):
+            continue
+        rest = column[len(role) + 1:]
+        if rest.startswith("q") and rest[1:2].isdigit() and "_" in rest:
+            rest = "q_" + rest.split("_", 1)[1]
+        elif rest.startswith("p_"):
+            rest = "p_"
+        if rest in ROLE_DESCRIPTIONS:
+            return ROLE_DESCRIPTIONS[rest].format(role=role)
+    return None
 
 
 # The meaning of each column (``p_*`` and ``share_*`` by prefix).
@@ -130,17 +233,31 @@ DESCRIPTIONS = {
     "start_s": "start of the window, seconds from the start of the recording",
     "end_s": "end of the window, seconds from the start of the recording",
     "is_speech": "whether the speech detector found speech in the window",
+    "call_id": "the call: --call-metadata's call_id, else the file name without its extension",
+    "role": "agent or customer (the channels of a 2-channel file, --agent-channel); null for "
+            "a mono mix",
+    "roles": "where the roles come from: channels (a stereo file: agent and customer "
+             "channels) or mix (a mono mix; role columns null)",
+    "talk_s": "seconds anyone talks (the union of both roles' turns)",
+    "non_talk_s": "seconds nobody talks: duration_s - talk_s",
+    "non_talk_share": "non_talk_s / duration_s",
+    "overlap_s": "seconds both roles talk at once; null for a mono mix",
+    "interruptions": "agent_interruptions + customer_interruptions; null for a mono mix",
 }
 
 
 def description(column: str) -> str:
-    """The meaning of ``column`` (``p_<class>``, ``share_<class>`` by prefix).
+    """The meaning of ``column`` (``p_<class>``, ``share_<class>``, ``agent_*``
+    and ``customer_*`` by prefix).
 
     Raises:
         KeyError: a column without one (every schema's column has one).
     """
     if column in DESCRIPTIONS:
         return DESCRIPTIONS[column]
+    role = _role_description(column)
+    if role is not None:
+        return role
     for prefix in ("p_", "share_"):
         if column.startswith(prefix):
             return DESCRIPTIONS[prefix]
@@ -148,11 +265,15 @@ def description(column: str) -> str:
 
 
 def with_metadata(schema: pa.Schema, *, table: str, project_version: str,
-                  model_version: str | None = None) -> pa.Schema:
-    """``schema`` with each field's ``description`` and the file's
+                  model_version: str | None = None,
+                  descriptions: dict[str, str] | None = None) -> pa.Schema:
+    """``schema`` with each field's ``description`` (``descriptions`` for
+    columns of the user's, e.g. ``--call-metadata``'s) and the file's
     ``audio_sentiment.table``, ``audio_sentiment.version`` and (when given)
     ``audio_sentiment.model_version`` metadata (bytes keys and values)."""
-    fields = [f.with_metadata({"description": description(f.name)}) for f in schema]
+    own = descriptions or {}
+    fields = [f.with_metadata({"description": own.get(f.name) or description(f.name)})
+              for f in schema]
     meta = {"audio_sentiment.table": table, "audio_sentiment.version": project_version}
     if model_version is not None:
         meta["audio_sentiment.model_version"] = model_version

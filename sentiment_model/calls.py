@@ -132,9 +132,10 @@ def write_calls(out_dir: str, *, n_calls: int, agent: synth.Voice | None = None,
                 customers: list[synth.Voice] | None = None, sample_rate: int = 16000,
                 section_s: float = 12.0, seed: int = 0,
                 speak_factory: Callable[[int], UtteranceFn] | None = None) -> str:
-    """Writes ``out_dir/calls/call_NNN.wav`` (stereo PCM 16) and
+    """Writes ``out_dir/calls/call_NNN.wav`` (stereo PCM 16),
     ``out_dir/expected.csv`` (path, channel, role, label, first_quarter,
-    last_quarter, arc). Calls cycle through :data:`ARCS`.
+    last_quarter, arc) and ``out_dir/turns.csv`` (path, channel, role,
+    start_s, end_s: every utterance placed). Calls cycle through :data:`ARCS`.
 
     Args:
         agent / customers: synthetic voices (default: two fresh voices).
@@ -149,19 +150,42 @@ def write_calls(out_dir: str, *, n_calls: int, agent: synth.Voice | None = None,
         voices = synth.make_voices(2, seed=seed + 99)
         agent = agent or voices[0]
         customers = customers or [voices[1]]
-    rows = []
+    rows, turn_rows = [], []
     for i in range(n_calls):
         script = CallScript(customer_arc=ARCS[i % len(ARCS)], section_s=section_s)
         speak = (speak_factory(i) if speak_factory is not None else
                  synth_utterances(agent, customers[i % len(customers)],
                                   sample_rate=sample_rate))
-        call = make_call(script, speak, sample_rate=sample_rate, seed=seed * 7919 + i)
+        turns: list = []
+        call = make_call(script, speak, sample_rate=sample_rate, seed=seed * 7919 + i,
+                         turns=turns)
         rel = f"calls/call_{i:03d}.wav"
         soundfile.write(os.path.join(out_dir, rel), call, sample_rate, subtype="PCM_16")
         rows += expected_rows(rel, script)
+        turn_rows += [{"path": rel, "channel": c, "role": ROLES[c], "start_s": a / sample_rate,
+                       "end_s": b / sample_rate} for c, a, b in sorted(turns, key=_by_start)]
+    _write_csv(os.path.join(out_dir, "turns.csv"), turn_rows)
     path = os.path.join(out_dir, "expected.csv")
+    _write_csv(path, rows)
+    return path
+
+
+def _by_start(turn: tuple[int, int, int]) -> tuple[int, int]:
+    return turn[1], turn[0]
+
+
+def _write_csv(path: str, rows: list[dict]) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return path
+
+
+def read_turns(path: str) -> dict[str, dict[int, list[tuple[float, float]]]]:
+    """``turns.csv`` as ``{path: {channel: [(start_s, end_s), ...]}}``."""
+    out: dict[str, dict[int, list[tuple[float, float]]]] = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["path"], {}).setdefault(int(row["channel"]), []).append(
+                (float(row["start_s"]), float(row["end_s"])))
+    return out

@@ -37,6 +37,7 @@ from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import RejectedInput, describe, rejected_at
 from sentiment_model.features import Features, MelFilters, compute_features
+from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
 from sentiment_model.vad import DETECTORS, make_detector
 
 SILENT_DBFS = audio_lib.SILENT_DBFS
@@ -69,6 +70,8 @@ class ChannelStats(NamedTuple):
         n_speech: windows that hold speech.
         error: ``(error_type, message)`` when the channel cannot be scored
             (``too_short``, ``silent``, ``no_speech``), else ``None``.
+        talk: the channel's turns, talk time, loudness and speaking rate
+            (:mod:`sentiment_model.talk`).
     """
 
     duration_s: float
@@ -77,6 +80,7 @@ class ChannelStats(NamedTuple):
     n_segments: int
     n_speech: int
     error: tuple[str, str] | None
+    talk: ChannelTalk | None = None
 
 
 class ChannelWindows:
@@ -93,11 +97,12 @@ class ChannelWindows:
             interface (``push``, ``flags``, ``forget_before``, ``frame``,
             ``n_frames``, ``speech_samples``) at the feature rate (default:
             the one ``segment.vad`` names).
+        talk: how the detector's frames become turns (default: ``TalkConfig()``).
     """
 
     def __init__(self, *, source_rate: int, source_frames: int, feature: FeatureConfig,
                  segment: seg.SegmentConfig, filters: MelFilters | None = None,
-                 detector=None) -> None:
+                 detector=None, talk: TalkConfig | None = None) -> None:
         import soxr
 
         self._feature, self._segment, self._filters = feature, segment, filters
@@ -109,6 +114,7 @@ class ChannelWindows:
                            soxr.ResampleStream(source_rate, rate, 1, dtype="float32",
                                                quality="HQ"))
         self.vad = detector if detector is not None else make_detector(segment, rate)
+        self._talk = TalkTracker(sample_rate=rate, config=talk or TalkConfig())
         self._cutter = seg.WindowCutter.for_config(segment, rate)
         self._pending: list[seg.Window] = []  # cut, waiting for the detector
         self._sum_squares = 0.0
@@ -137,6 +143,7 @@ class ChannelWindows:
         else:
             y = np.asarray(self._resampler.resample_chunk(mono, last=last), np.float32)
         self.vad.push(self._for_detector(y) if self.whole else y, last=last)
+        self._track_talk(y, last=last)
         self._pending += self._cutter.push(y)
         if last:
             self._pending += self._cutter.finish()
@@ -151,6 +158,18 @@ class ChannelWindows:
         keep = self._pending[0].start if self._pending else self._cutter.next_start
         self.vad.forget_before(keep)
         return out
+
+    def _track_talk(self, y: np.ndarray, *, last: bool) -> None:
+        """Hands the audio and the frames the detector decided since the last
+        block to the talk tracker (before the detector forgets them)."""
+        self._talk.push_audio(y, last=last)
+        seen, decided, frame = self._talk.frames_seen, self.vad.n_frames, self.vad.frame
+        if decided > seen:
+            # frame k starts at k * frame (not an integer for Silero at
+            # 22,050 Hz); a sample in ((k - 1) * frame, k * frame] asks from frame k
+            flags = self.vad.flags(math.floor((seen - 0.5) * frame) + 1,
+                                   math.floor((decided - 0.5) * frame) + 1)
+            self._talk.push_flags(flags, frame_s=frame / self._feature.sample_rate)
 
     def _for_detector(self, y: np.ndarray) -> np.ndarray:
         """A whole utterance scaled to ``vad_utterance_peak_dbfs`` (``[n]``)."""
@@ -220,7 +239,7 @@ class ChannelWindows:
             error = ("no_speech", f"none of {self._n_segments} windows holds speech by "
                                   f"{DETECTORS[self._segment.vad]}")
         return ChannelStats(duration, self.vad.speech_samples / cfg.sample_rate, loudness,
-                            self._n_segments, self._n_speech, error)
+                            self._n_segments, self._n_speech, error, self._talk.result())
 
 
 class SpeechWindow(NamedTuple):

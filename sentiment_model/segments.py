@@ -352,6 +352,8 @@ def aggregate(segments: list[ScoredSegment], *, duration_s: float,
     * ``first_quarter`` / ``last_quarter``: the label of the mean
       probabilities of the speech windows that overlap the first / last
       quarter of the recording (``None`` when there are none);
+    * ``quarters``: the mean probabilities (``[n_classes]`` or ``None``) of
+      the speech windows overlapping each of the four quarters;
     * ``changes``: label changes between consecutive speech windows after
       runs of a single window are absorbed by their neighbour
       (:func:`smooth_labels`; one stray window is not two changes).
@@ -359,7 +361,7 @@ def aggregate(segments: list[ScoredSegment], *, duration_s: float,
     Returns:
         a dict with ``probs`` (``[n_classes]`` or None), ``label``,
         ``confidence``, ``share``, ``first_quarter``, ``last_quarter``,
-        ``changes``, ``n_speech_segments``.
+        ``quarters``, ``changes``, ``n_speech_segments``.
     """
     speech = sorted((s for s in segments if s.is_speech and s.probs is not None),
                     key=lambda s: s.index)
@@ -367,24 +369,29 @@ def aggregate(segments: list[ScoredSegment], *, duration_s: float,
     if not speech:
         return {"probs": None, "label": None, "confidence": None,
                 "share": [0.0] * n, "first_quarter": None, "last_quarter": None,
-                "changes": 0, "n_speech_segments": 0}
+                "quarters": [None] * 4, "changes": 0, "n_speech_segments": 0}
     probs = np.asarray([s.probs for s in speech], np.float64)
     mean = probs.mean(axis=0)
     own = probs.argmax(axis=1)
     share = np.bincount(own, minlength=n) / len(own)
     starts = np.asarray([s.start_s for s in speech])
     ends = np.asarray([s.end_s for s in speech])
+    quarters = []
+    for q in range(4):  # the windows overlapping each quarter of the recording
+        mask = (starts < (q + 1) * duration_s / 4) & (ends > q * duration_s / 4)
+        quarters.append([float(p) for p in probs[mask].mean(axis=0)] if mask.any() else None)
 
-    def quarter(mask: np.ndarray) -> str | None:
-        return labels[int(probs[mask].mean(axis=0).argmax())] if mask.any() else None
+    def quarter(q: int) -> str | None:
+        return None if quarters[q] is None else labels[int(np.argmax(quarters[q]))]
 
     return {
         "probs": [float(p) for p in mean],
         "label": labels[int(mean.argmax())],
         "confidence": float(mean.max()),
         "share": [float(s) for s in share],
-        "first_quarter": quarter(starts < duration_s / 4),
-        "last_quarter": quarter(ends > 3 * duration_s / 4),
+        "first_quarter": quarter(0),
+        "last_quarter": quarter(3),
+        "quarters": quarters,
         "changes": count_changes(smooth_labels([int(k) for k in own])),
         "n_speech_segments": len(speech),
     }

@@ -76,8 +76,12 @@ def _resonator(x: np.ndarray, freq: float, bandwidth: float, sr: int) -> np.ndar
 
 
 def synth_utterance(voice: Voice, sentiment: str, *, duration_s: float, sample_rate: int,
-                    seed: int) -> np.ndarray:
+                    seed: int, syllables_per_s: float | None = None) -> np.ndarray:
     """One utterance.
+
+    Args:
+        syllables_per_s: the speaking rate (default: the sentiment's, within
+            10 %); each syllable is one rise and fall of the level.
 
     Returns:
         float32 ``[round(duration_s * sample_rate)]`` in [-1, 1].
@@ -100,6 +104,8 @@ def synth_utterance(voice: Voice, sentiment: str, *, duration_s: float, sample_r
     source += pr["breath"] * rng.standard_normal(n)
     # vowels change every syllable; formants scale with the vocal tract
     rate = pr["rate"] * rng.uniform(0.9, 1.1)
+    if syllables_per_s is not None:
+        rate = syllables_per_s
     syllable = (t * rate).astype(int)
     vowel_ids = rng.integers(0, len(_VOWELS), size=syllable.max() + 1)
     out = np.zeros(n)

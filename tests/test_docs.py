@@ -109,3 +109,16 @@ def test_every_option_the_readme_shows_exists(monkeypatch):
             assert first.split("=")[0] in anywhere, f"README: `{span}` is no option"
             checked += 1
     assert checked > 50
+
+
+def test_readme_documents_every_column_of_the_calls_table():
+    from schemas import tables
+
+    text, _ = tokens("README.md")
+    labels = ("negative", "neutral", "positive")
+    for name in tables.calls_schema(labels).names:
+        if name.startswith("customer_") or re.match(r"agent_q[23]_", name):
+            continue  # "customer_*: the same for the customer", "q1 … q4"
+        for label in labels:
+            name = name.replace(f"p_{label}", "p_<class>")
+        assert f"`{name}`" in text, f"README.md does not document calls/ column {name}"

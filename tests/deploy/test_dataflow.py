@@ -87,7 +87,8 @@ def test_score_builds_for_dataflow():
                               "augment": RECOMMENDED_AUGMENT}),
     ("score", score, {"input": "gs://b/rec/", "model_dir": "gs://b/m", "output": "gs://b/s",
                       "run_date": "2026-11-24", "segment_seconds": "2", "hop_seconds": "1",
-                      "channels": "split", "batch_size": "32"}),
+                      "channels": "split", "agent_channel": "1",
+                      "call_metadata": "gs://b/recorder.csv", "batch_size": "32"}),
 ])
 def test_flex_template_parameters_are_job_options(job, module, values):
     with open(os.path.join(ROOT, "deploy", "dataflow", f"{job}_metadata.json")) as f:

@@ -16,7 +16,7 @@ from pipelines import cli, common, score
 from pipelines import score_fns as fns
 from schemas import features as fk
 from schemas import tables
-from sentiment_model import dataset, scoring, segments, synth
+from sentiment_model import calls, dataset, scoring, segments, synth, talk
 from sentiment_model.config import FeatureConfig
 from sentiment_model.model_card import CARD_FILE, MODEL_FILE, ModelCard
 from tests.conftest import (
@@ -87,8 +87,99 @@ def test_score_recovers_the_scripted_trajectory_of_each_call(scored_calls, calls
     np.testing.assert_allclose(sorted(one.start_s), np.arange(31.0))
     record = run_record(scored_calls)
     assert record["accounting"] == {"matched": 3, "scored": 3, "rejected_only": 0, "lost": 0}
-    assert record["rows"] == {"files": 6, "segments": 186, "errors": 0}
+    assert record["rows"] == {"files": 6, "segments": 186, "calls": 3, "errors": 0}
     assert not os.path.exists(os.path.join(scored_calls, score.STAGING_DIR))
+
+
+def test_calls_put_both_speakers_side_by_side_with_their_known_turns(scored_calls, calls_dir):
+    table = ds.dataset(os.path.join(scored_calls, "calls"), format="parquet",
+                       partitioning="hive").to_table()
+    assert table.schema.names[:-1] == tables.calls_schema(("negative", "neutral",
+                                                           "positive")).names
+    got = table.to_pandas()
+    files = files_table(scored_calls)
+    with open(os.path.join(calls_dir, "expected.csv"), newline="") as f:
+        expected = {(r["path"], int(r["channel"])): r for r in csv.DictReader(f)}
+    truth = calls.read_turns(os.path.join(calls_dir, "turns.csv"))
+    assert sorted(got.call_id) == ["call_000", "call_001", "call_002"]
+    for path, by_channel in truth.items():
+        row = got[got.uri == os.path.join(calls_dir, path)].iloc[0]
+        assert row.roles == "channels" and row.run_date == "2026-11-23"
+        assert (row.agent_channel, row.customer_channel) == (0, 1)
+        known = [talk.ChannelTalk(tuple(by_channel[ch]), 0.0, None, 0, None) for ch in (0, 1)]
+        measures = talk.call_measures(*known, duration_s=32.0, config=talk.TalkConfig())
+        for role, ch in (("agent", 0), ("customer", 1)):
+            want = expected[(path, ch)]
+            assert row[f"{role}_label"] == want["label"]
+            assert row[f"{role}_q1_label"] == want["first_quarter"]
+            assert row[f"{role}_q4_label"] == want["last_quarter"]
+            assert row[f"{role}_n_turns"] == len(by_channel[ch]) == 8
+            talk_s = sum(b - a for a, b in by_channel[ch])
+            assert row[f"{role}_talk_s"] == pytest.approx(talk_s, abs=0.3 * 8)
+            assert row[f"{role}_interruptions"] == measures.interruptions[ch]
+            same = files[(files.uri == row.uri) & (files.channel == ch)].iloc[0]
+            assert row[f"{role}_p_negative"] == pytest.approx(same.p_negative)
+            # the voices speak 3 (negative) to 5.5 (positive) syllables/s, +-10 %
+            assert 2.7 <= row[f"{role}_speaking_rate"] <= 6.1
+        assert row.agent_speaking_rate == pytest.approx(4.0, rel=0.15)  # always neutral
+        assert row.non_talk_s == pytest.approx(measures.non_talk_s, abs=0.5)
+        assert row.overlap_s == pytest.approx(measures.overlap_s, abs=0.3)
+        assert row.interruptions == sum(measures.interruptions) >= 4
+        assert row.customer_valence == pytest.approx(row.customer_p_positive
+                                                     - row.customer_p_negative)
+
+
+def test_call_metadata_is_joined_into_calls_and_files_and_nothing_is_dropped(
+        tmp_path, scoring_model, calls_dir):
+    meta = tmp_path / "recorder.csv"
+    meta.write_text("file,Call ID,agent_id,started_at,Queue Name\n"
+                    f"{calls_dir}/calls/call_000.wav,A-1,ag7,2026-12-01T09:30:00Z,billing\n"
+                    "call_001.wav,A-2,ag8,2026-12-01T10:00:00,sales\n"
+                    "calls/call_999.wav,A-9,ag9,,\n")
+    out = str(tmp_path / "out")
+    record = score_into(out, "--input", os.path.join(calls_dir, "calls"), "--model-dir",
+                        scoring_model, "--call-metadata", str(meta), "--agent-channel", "1",
+                        "--run-date", "2026-11-23", *SCORE_ARGS)
+    assert record["call_metadata"]["matched"] == 2
+    assert record["call_metadata"]["inputs_without_row"] == 1
+    assert record["call_metadata"]["rows_without_input_examples"] == [
+        os.path.join(str(tmp_path), "calls", "call_999.wav")]
+    got = pd.read_parquet(os.path.join(out, "calls")).set_index("uri").sort_index()
+    assert list(got.call_id) == ["A-1", "A-2", "call_002"]
+    assert list(got.agent_id.fillna("-")) == ["ag7", "ag8", "-"]
+    assert list(got.queue_name.fillna("-")) == ["billing", "sales", "-"]
+    assert got.started_at.iloc[0] == pd.Timestamp("2026-12-01T09:30:00Z")
+    assert got.started_at.iloc[1] == pd.Timestamp("2026-12-01T10:00:00Z")
+    assert pd.isna(got.started_at.iloc[2])
+    assert (got.agent_channel == 1).all() and (got.customer_channel == 0).all()
+    files = pd.read_parquet(os.path.join(out, "files"))
+    assert len(files) == 6
+    assert sorted(zip(files.channel, files.role, strict=True)) == [
+        (0, "customer")] * 3 + [(1, "agent")] * 3
+    first = files[files.uri.str.endswith("call_000.wav")]
+    assert set(first.call_id) == {"A-1"} and set(first.queue_name) == {"billing"}
+    (path,) = glob.glob(os.path.join(out, "calls", "*", "*.parquet"))
+    import pyarrow.parquet as pq
+
+    field = pq.read_schema(path).field("queue_name")
+    assert field.metadata[b"description"] == b"from --call-metadata"
+    assert str(pq.read_schema(path).field("started_at").type) == "timestamp[us, tz=UTC]"
+    # the README's DuckDB query, as written, on this output
+    import duckdb
+
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")) as f:
+        readme = f.read()
+    query = readme.split("```sql\n", 1)[1].split("```", 1)[0].replace("DIR", out)
+    rows = duckdb.sql(query).fetchall()
+    assert len(rows) == 2  # the scripted customers of calls 1 and 2 end worse than they start
+    by_agent = got.assign(agent_id=got.agent_id.fillna("-")).set_index("agent_id")
+    worse = by_agent[by_agent.customer_q4_valence < by_agent.customer_q1_valence]
+    assert sorted(r[0] or "-" for r in rows) == sorted(worse.index)
+    for agent_id, n, start, end in rows:
+        one = by_agent.loc[agent_id or "-"]  # one call per agent here
+        assert n == 1
+        assert start == pytest.approx(round(one.customer_q1_valence, 3))
+        assert end == pytest.approx(round(one.customer_q4_valence, 3))
 
 
 class ArraysEqual:
@@ -225,7 +316,7 @@ def test_every_table_is_zstd_compressed_and_describes_its_columns(scored_calls, 
     import pyarrow.parquet as pq
 
     version = ModelCard.read(scoring_model).model_version
-    for table in (tables.FILES_TABLE, tables.SEGMENTS_TABLE, tables.ERRORS_TABLE):
+    for table in score.TABLES:
         (path,) = glob.glob(os.path.join(scored_calls, table, "run_date=2026-11-23", "*.parquet"))
         parquet = pq.ParquetFile(path)
         row_group = parquet.metadata.row_group(0) if parquet.metadata.num_row_groups else None
@@ -611,6 +702,15 @@ def test_a_clip_no_longer_than_a_window_gets_the_whole_clip_probabilities(scorin
                                    atol=1e-5)
     segs = pd.read_parquet(os.path.join(out, "segments"))
     assert sorted(segs["start_s"]) == [0.0, 0.0, 0.0]
+    mono = pd.read_parquet(os.path.join(out, "calls")).set_index("uri")
+    assert sorted(mono.call_id) == ["a", "b", "c"]
+    assert (mono.roles == "mix").all() and (mono.agent_channel == -1).all()
+    assert mono.agent_label.isna().all() and mono.overlap_s.isna().all()
+    for name in clips:  # the utterance and its 0.25 s pauses
+        row = mono.loc[str(tmp_path / "audio" / name)]
+        assert row.duration_s == pytest.approx(files.loc[row.name].duration_s)
+        assert 0.3 < row.talk_s <= row.duration_s
+        assert row.non_talk_s == pytest.approx(row.duration_s - row.talk_s)
 
 
 def test_credentials_in_input_urls_are_never_stored(tmp_path, scoring_model):
