@@ -15,13 +15,17 @@ from sentiment_model.errors import InputError
 MIX = tables.MIX_CHANNEL  # a mono mix-down (files of earlier releases hold null)
 
 
-def read_table(scores: str, table: str, *, run_date: str | None = None):
+def read_table(scores: str, table: str, *, run_date: str | None = None,
+               date_from: str | None = None, date_to: str | None = None,
+               columns: list[str] | None = None, uris=None):
     """One score table as a pandas DataFrame (empty when the table has no rows).
 
     ``channel`` is an int column with :data:`MIX` for mono mixes; with
     partitions, ``run_date`` is a string column. Reads through
-    :mod:`sentiment_model.storage`, so any store the jobs write is read
-    (a ``run_date`` reads that partition's files only).
+    :mod:`sentiment_model.storage`, so any store the jobs write is read.
+    Only what is asked for is read: the files of the ``run_date`` partition
+    or of those from ``date_from`` to ``date_to`` (inclusive, YYYY-MM-DD),
+    the ``columns`` named (those a file has), the rows of ``uris``.
 
     Raises:
         InputError: ``scores`` holds no such table.
@@ -30,32 +34,64 @@ def read_table(scores: str, table: str, *, run_date: str | None = None):
     if not storage.is_dir(root):
         raise InputError(f"--scores {scores}: no {table}/ table (is this a score --output?)")
     publish.check_finished(scores, what="--scores")
-    where = f"{tables.PARTITION_KEY}={run_date}" if run_date is not None else "**"
-    files = [f.uri for f in storage.match(storage.join(root, where, "*.parquet"))]
-    if run_date is not None and not files and not _partitioned(root):
+    if run_date is not None:
+        date_from = date_to = run_date
+    found = [f.uri for f in storage.match(storage.join(root, "**", "*.parquet"))]
+    files = [u for u in found if _in_range(partition_of(u, root), date_from, date_to)]
+    if run_date is not None and not files and not any(partition_of(u, root) for u in found):
         raise InputError(f"--scores {scores}: {table}/ has no run_date partitions")
-    frame = _read_parquet_files(files, root)
+    frame = _read_parquet_files(files, root, columns=columns, uris=uris)
     if "channel" in frame.columns:
         frame["channel"] = frame["channel"].fillna(MIX).astype(int)
     return frame.reset_index(drop=True)
 
 
-def _partitioned(root: str) -> bool:
-    return any(f"/{tables.PARTITION_KEY}=" in f.uri[len(root):]
-               for f in storage.match(storage.join(root, "**", "*.parquet")))
+def partition_of(uri: str, root: str) -> str | None:
+    """The ``run_date`` of a file under ``root`` (``None`` when unpartitioned)."""
+    for folder in uri[len(root):].strip("/").split("/")[:-1]:
+        key, sep, value = folder.partition("=")
+        if sep and key == tables.PARTITION_KEY:
+            return value
+    return None
 
 
-def _read_parquet_files(files: list[str], root: str):
+def _in_range(day: str | None, date_from: str | None, date_to: str | None) -> bool:
+    if date_from is None and date_to is None:
+        return True
+    if day is None:  # an unpartitioned run: filtered by its rows' dates by the caller
+        return True
+    return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+
+
+def _read_parquet_files(files: list[str], root: str, *, columns=None, uris=None):
     """The rows of ``files`` (Parquet under ``root``) as one DataFrame, with
-    each Hive partition folder (``run_date=D``) as a string column."""
+    each Hive partition folder (``run_date=D``) as a string column; only
+    ``columns`` (a list: those each file has; or ``name -> bool``) and the
+    rows of ``uris`` when given."""
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     parts = []
     for uri in files:
-        with storage.open_read(uri) as f:
-            part = pq.read_table(f)
+        try:
+            with storage.open_read(uri) as f:
+                parquet = pq.ParquetFile(f)
+                names = parquet.schema_arrow.names
+                if callable(columns):
+                    wanted = [c for c in names if columns(c)]
+                else:
+                    wanted = None if columns is None else [c for c in columns if c in names]
+                if uris is not None and wanted is not None and "uri" not in wanted:
+                    wanted.append("uri")
+                part = parquet.read(columns=wanted)
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"{uri}: not a readable Parquet file ({e}); score writes "
+                             "these, so move aside what another program left there") from e
+        if uris is not None:
+            part = part.filter(pc.is_in(part.column("uri"), value_set=pa.array(sorted(uris),
+                                                                                pa.string())))
         for folder in uri[len(root):].strip("/").split("/")[:-1]:
             key, sep, value = folder.partition("=")
             if sep:
@@ -77,27 +113,3 @@ def valence(frame) -> np.ndarray | None:
     if "p_positive" not in frame.columns or "p_negative" not in frame.columns:
         return None
     return (frame["p_positive"] - frame["p_negative"]).to_numpy(dtype=float)
-
-
-def quarter_trends(files, segments):
-    """Valence of the first and the last quarter of each scored channel.
-
-    Returns:
-        ``files`` keys (uri, channel[, run_date]) plus ``valence_first``,
-        ``valence_last`` and ``valence_change`` (last minus first); ``None``
-        when the vocabulary has no positive/negative classes.
-    """
-    import pandas as pd
-
-    seg_valence = valence(segments)
-    if seg_valence is None or files.empty:
-        return None
-    keys = ["uri", "channel"] + (["run_date"] if "run_date" in files.columns else [])
-    seg = segments.assign(valence=seg_valence)
-    seg = seg[seg["is_speech"] & seg["valence"].notna()]
-    seg = seg.merge(files[[*keys, "duration_s"]], on=keys)
-    first = seg[seg["start_s"] < seg["duration_s"] / 4].groupby(keys)["valence"].mean()
-    last = seg[seg["end_s"] > 3 * seg["duration_s"] / 4].groupby(keys)["valence"].mean()
-    out = pd.DataFrame({"valence_first": first, "valence_last": last}).dropna().reset_index()
-    out["valence_change"] = out["valence_last"] - out["valence_first"]
-    return out

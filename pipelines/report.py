@@ -1,18 +1,29 @@
 """report: an analyst's HTML report with charts from score outputs.
 
-    audio-sentiment report --scores SCORE_OUTPUT --output DIR
-        [--channel-names 0=agent,1=customer] [--top 5] [--timelines 3]
+    audio-sentiment report --scores SCORE_OUTPUT --output DIR [--from YYYY-MM-DD]
+        [--to YYYY-MM-DD] [--channel-names 0=agent,1=customer] [--top 5]
 
-Writes ``DIR/report.html`` (self-contained: the charts are embedded) and the
-charts as PNG files beside it:
+Writes ``DIR/report.html`` (self-contained: the charts are embedded), the
+charts as PNG files beside it and, for every call it lists,
+``DIR/calls/NN.html``:
 
-* ``volume.png``: files and speech hours scored per run date;
-* ``share_by_day.png``: share of speech time in each class per run date;
-* ``share_by_channel.png``: the same per channel (agent vs customer);
-* ``timelines.png``: sentiment over time of the calls whose tone changed most.
+* volume per run date: recordings and channels scored, recording hours
+  (each file counted once) and channel hours (each channel of it);
+* share of speech time in each class per run date and per role (agent,
+  customer, mono mix);
+* per agent (with ``score --call-metadata``'s ``agent_id``): calls, the
+  customer's mean valence in the first and last quarter, non-talk share,
+  interruptions per call;
+* the calls whose customer's valence fell and rose most from the first to
+  the last quarter, each with a page: both speakers' timelines, sentiment
+  per quarter, talk measures;
+* the rejected inputs with their reasons.
 
-Runs without partitions (no ``--run-date``) are reported under the date they
-were scored.
+Only the partitions from ``--from`` to ``--to`` are read, one at a time and
+only the columns needed; the listed calls' windows are read back alone.
+Colours are the Okabe-Ito palette (safe for colour-blind readers). Runs
+without partitions (no ``--run-date``) are reported under the date they were
+scored.
 """
 
 from __future__ import annotations
@@ -26,14 +37,16 @@ import tempfile
 
 import numpy as np
 
-from pipelines import analysis
+from pipelines import analysis, report_data
 from pipelines import args as cli_args
 from schemas import tables
 from sentiment_model import storage
-from sentiment_model.errors import ConfigError, InputError
+from sentiment_model.errors import ConfigError
 
-CLASS_COLOURS = {"negative": "#d62728", "neutral": "#7f7f7f", "positive": "#2ca02c"}
-CHANNEL_COLOURS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b")
+# Okabe & Ito's palette: told apart with every common colour-vision deficiency
+CLASS_COLOURS = {"negative": "#D55E00", "neutral": "#999999", "positive": "#0072B2"}
+ROLE_COLOURS = {"agent": "#000000", "customer": "#E69F00"}
+OTHER_COLOURS = ("#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#0072B2", "#D55E00")
 
 
 def parse_channel_names(text: str) -> dict[int, str]:
@@ -48,43 +61,8 @@ def parse_channel_names(text: str) -> dict[int, str]:
 
 
 def _colours(names):
-    cmap = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
-    return [CLASS_COLOURS.get(n, cmap[i % len(cmap)]) for i, n in enumerate(names)]
-
-
-def load(scores: str):
-    """(files, segments, errors) DataFrames with a ``day`` column."""
-    files = analysis.read_table(scores, tables.FILES_TABLE)
-    if files.empty:
-        raise InputError(f"--scores {scores}: no scored files to report on")
-    segments = analysis.read_table(scores, tables.SEGMENTS_TABLE)
-    try:
-        errors = analysis.read_table(scores, tables.ERRORS_TABLE)
-    except InputError:
-        errors = None
-    for frame in (files, segments, errors):
-        if frame is None:
-            continue
-        if tables.PARTITION_KEY in frame.columns:
-            frame["day"] = frame[tables.PARTITION_KEY]
-        elif "scored_at" in frame.columns:
-            frame["day"] = frame["scored_at"].dt.strftime("%Y-%m-%d")
-        else:
-            frame["day"] = "(no run date)"
-    if "run_date" not in files.columns and "run_id" in segments.columns:
-        days = files.drop_duplicates("run_id").set_index("run_id")["day"]
-        segments["day"] = segments["run_id"].map(days).fillna("(no run date)")
-    return files, segments, errors
-
-
-def class_time(files, classes: list[str], by: str):
-    """Speech seconds per class (share of speech windows x speech time), by ``by``."""
-    import pandas as pd
-
-    shares = {c: files[tables.class_column("share", c)] * files["speech_s"] for c in classes}
-    frame = pd.DataFrame(shares)
-    frame[by] = files[by].to_numpy()
-    return frame.groupby(by).sum()
+    return [CLASS_COLOURS.get(n) or ROLE_COLOURS.get(n) or OTHER_COLOURS[i % len(OTHER_COLOURS)]
+            for i, n in enumerate(names)]
 
 
 # ------------------------------------------------------------------ charts
@@ -97,26 +75,24 @@ def _plt():
     return plt
 
 
-def plot_volume(files, path: str) -> None:
+def plot_volume(volume, path: str) -> None:
+    """Recordings scored (bars) and recording hours (line) per run date."""
     plt = _plt()
-    per_day = files.groupby("day").agg(files=("uri", "nunique"), speech_h=("speech_s", "sum"))
-    per_day["speech_h"] /= 3600
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(per_day) + 3), 4))
-    x = np.arange(len(per_day))
-    ax.bar(x, per_day["files"], width=0.6, color="#1f77b4", label="files scored")
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(volume) + 3), 4))
+    x = np.arange(len(volume))
+    ax.bar(x, volume["recordings"], width=0.6, color="#56B4E9", label="recordings scored")
     ax.yaxis.set_major_locator(plt.matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_xticks(x, labels=per_day.index, rotation=30, ha="right")
+    ax.set_xticks(x, labels=volume.index, rotation=30, ha="right")
     ax.set_xlabel("run date")
-    ax.set_ylabel("files scored")
+    ax.set_ylabel("recordings scored")
     twin = ax.twinx()
-    twin.plot(x, per_day["speech_h"], "o-", color="#ff7f0e", label="speech hours")
-    twin.set_ylabel("speech hours")
-    twin.set_ylim(bottom=0)
+    twin.plot(x, volume["recording_h"], "o-", color="#D55E00", label="recording hours")
+    twin.set_ylabel("recording hours (each file once)")
+    ax.set_ylim(0, volume["recordings"].max() * 1.25)
+    twin.set_ylim(0, volume["recording_h"].max() * 1.25 or 1)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.set_ylim(0, per_day["files"].max() * 1.25)
-    twin.set_ylim(0, per_day["speech_h"].max() * 1.25 or 1)
-    ax.legend(handles, ["files scored", "speech hours"], loc="upper right", ncol=2)
-    ax.set_title("Files and speech hours scored per run date")
+    ax.legend(handles, ["recordings scored", "recording hours"], loc="upper right", ncol=2)
+    ax.set_title("Recordings and recording hours scored per run date")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -149,44 +125,54 @@ def plot_shares(seconds, path: str, *, title: str, xlabel: str) -> None:
     plt.close(fig)
 
 
-def plot_timelines(segments, picks, channel_names: dict[int, str], path: str) -> None:
-    """One panel per picked call: valence of each channel's speech windows over time."""
+def plot_call(call, segments, path: str) -> None:
+    """Both speakers' valence over one call (one point per speech window)."""
     plt = _plt()
-    fig, axes = plt.subplots(len(picks), 1, figsize=(10, 2.6 * len(picks) + 0.6), squeeze=False)
-    for ax, (_, pick) in zip(axes[:, 0], picks.iterrows(), strict=True):
-        call = segments[(segments["uri"] == pick["uri"]) & (segments["day"] == pick["day"])]
-        for i, (channel, part) in enumerate(call.groupby("channel")):
-            part = part.sort_values("start_s")
-            centre = (part["start_s"] + part["end_s"]) / 2
-            val = analysis.valence(part)
-            val = np.where(part["is_speech"].to_numpy(), val, np.nan)
-            ax.plot(centre, val, "o-", ms=3, color=CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)],
-                    label=channel_names.get(channel, f"channel {channel}"))
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set_ylim(-1.05, 1.05)
-        ax.set_ylabel("valence\n(p_pos - p_neg)")
-        ax.set_title(f"{storage.basename(pick['uri'])} ({pick['day']}): "
-                     f"{channel_names.get(pick['channel'], pick['channel'])} "
-                     f"{pick['valence_first']:+.2f} -> {pick['valence_last']:+.2f}", fontsize=10)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("time in call (s)")
-    fig.suptitle("Sentiment over time of the calls that changed most (speech windows)")
+    fig, ax = plt.subplots(figsize=(10, 3.4))
+    roles = {call.get(f"{role}_channel"): role for role in tables.ROLES}
+    for i, (channel, part) in enumerate(segments.groupby("channel")):
+        name = roles.get(channel) or ("mono mix" if channel == analysis.MIX
+                                      else f"channel {channel}")
+        centre = (part["start_s"] + part["end_s"]) / 2
+        val = analysis.valence(part)
+        if val is None:
+            continue
+        val = np.where(part["is_speech"].to_numpy(), val, np.nan)
+        ax.plot(centre, val, "o-", ms=3, label=name,
+                color=ROLE_COLOURS.get(name, OTHER_COLOURS[i % len(OTHER_COLOURS)]))
+    duration = float(call["duration_s"])
+    for q in range(1, 4):
+        ax.axvline(q * duration / 4, color="#bbbbbb", lw=0.8, ls="--")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlim(0, duration)
+    ax.set_xlabel("time in call (s); dashed: quarters")
+    ax.set_ylabel("valence\n(p_pos - p_neg)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{call['call_id']}: sentiment of each speech window")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 # ------------------------------------------------------------------- report
-def _table(frame, *, floatfmt: str = "{:.2f}") -> str:
+def _cell(value, floatfmt: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return floatfmt.format(value)
+    return str(value)
+
+
+def _table(frame, *, floatfmt: str = "{:.2f}", links: list[str] | None = None) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
-    for _, row in frame.iterrows():
-        cells = []
-        for value in row:
-            text = floatfmt.format(value) if isinstance(value, float) else str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    for i, (_, row) in enumerate(frame.iterrows()):
+        cells = [html.escape(_cell(v, floatfmt)) for v in row]
+        if links is not None:
+            cells[0] = f'<a href="{html.escape(links[i])}">{cells[0]}</a>'
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
@@ -196,30 +182,65 @@ def _img(path: str, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def build_report(scores: str, out: str, *, channel_names: dict[int, str], top: int = 5,
-                 timelines: int = 3) -> dict:
-    """Writes report.html and the PNG charts to ``out``; returns what it found."""
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:0.5em 0 1em}td,th{border:1px solid #ccc;
+padding:3px 8px;text-align:right}th{background:#f3f3f3}img{max-width:100%}"""
+
+
+def _page(title: str, body: str) -> bytes:
+    return (f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f"</title>\n<style>{STYLE}</style>\n</head><body>{body}\n</body></html>\n").encode()
+
+
+def _call_page(scores: str, call, scratch: str) -> bytes:
+    """The drill-down page of one listed call."""
     import pandas as pd
 
-    files, segments, errors = load(scores)
-    classes = analysis.class_names(files)
-    files["channel_name"] = files["channel"].map(
-        lambda c: channel_names.get(c, f"channel {c}"))
-    per_day = files.groupby("day").agg(files=("uri", "nunique"), channels=("uri", "size"),
-                                       audio_h=("duration_s", "sum"),
-                                       speech_h=("speech_s", "sum")).reset_index()
-    per_day["audio_h"] /= 3600
-    per_day["speech_h"] /= 3600
-    if errors is not None and not errors.empty:
-        rejected = errors.groupby("day")["uri"].nunique().rename("rejected")
-        per_day = per_day.merge(rejected, left_on="day", right_index=True, how="left")
-        per_day["rejected"] = per_day["rejected"].fillna(0).astype(int)
-    by_day = class_time(files, classes, "day")
-    by_channel = class_time(files, classes, "channel_name")
-    trends = analysis.quarter_trends(files, segments)
+    row, segments = report_data.call_detail(scores, call)
+    local = os.path.join(scratch, "call.png")
+    plot_call(row, segments, local)
+    quarters = pd.DataFrame(
+        [[role] + [f"{_cell(row.get(f'{role}_q{q}_label'), '')} "
+                   f"{_cell(row.get(f'{role}_q{q}_valence'), '{:+.2f}')}".strip()
+                   for q in tables.QUARTERS] for role in tables.ROLES],
+        columns=["role", "q1", "q2", "q3", "q4"])
+    measures = ["label", "valence", "talk_s", "talk_share", "n_turns", "loudness_dbfs",
+                "speaking_rate", "interruptions", "n_changes"]
+    talk = pd.DataFrame([[role] + [row.get(f"{role}_{m}") for m in measures]
+                         for role in tables.ROLES], columns=["role", *measures])
+    call_level = pd.DataFrame([{k: row.get(k) for k in (
+        "duration_s", "talk_s", "non_talk_s", "non_talk_share", "overlap_s", "interruptions")}])
+    extra = [c for c in ("agent_id", "queue", "started_at") if c in row.index]
+    about = ", ".join(f"{c} {html.escape(str(row[c]))}" for c in extra)
+    body = (f"<h1>Call {html.escape(str(row['call_id']))}</h1><p><code>"
+            f"{html.escape(str(row['uri']))}</code>, run date {html.escape(call['day'])}"
+            f"{'; ' + about if about else ''}. <a href=\"../report.html\">Back to the report"
+            f"</a></p><h2>Timeline</h2>{_img(local, 'timeline')}"
+            f"<h2>Sentiment per quarter</h2>{_table(quarters)}"
+            f"<h2>Speakers</h2>{_table(talk)}<h2>Call</h2>{_table(call_level)}"
+            "<p>Valence is p_positive - p_negative. A turn is speech with no pause of 0.5 s "
+            "or longer; an interruption is a turn started while the other speaker had been "
+            "talking for at least 1 s.</p>")
+    return _page(f"call {row['call_id']}", body)
 
-    sections = []
-    charts = {}
+
+def _listed(frame) -> object:
+    keep = ["call_id", "day", *(c for c in ("agent_id",) if c in frame.columns),
+            "customer_label", "customer_q1_valence", "customer_q4_valence", "customer_change"]
+    return frame[keep].rename(columns={"customer_q1_valence": "customer_start",
+                                       "customer_q4_valence": "customer_end"})
+
+
+def build_report(scores: str, out: str, *, channel_names: dict[int, str], top: int = 5,
+                 date_from: str | None = None, date_to: str | None = None) -> dict:
+    """Writes report.html, the PNG charts and the calls' pages to ``out``;
+    returns what it found."""
+    import pandas as pd
+
+    summary = report_data.summarise(scores, channel_names=channel_names, date_from=date_from,
+                                    date_to=date_to, top=top)
+    volume = summary.volume
+    sections, charts, pages = [], {}, []
     with tempfile.TemporaryDirectory() as scratch:
         def chart(name, draw, *args, **kwargs):
             local = os.path.join(scratch, name)
@@ -228,95 +249,109 @@ def build_report(scores: str, out: str, *, channel_names: dict[int, str], top: i
             with open(local, "rb") as f:
                 storage.write_bytes(storage.join(out, name), f.read(), mime_type="image/png")
 
-        chart("volume.png", plot_volume, files)
-        chart("share_by_day.png", plot_shares, by_day, title="Share of speech time per class "
-              "and run date", xlabel="run date")
-        chart("share_by_channel.png", plot_shares, by_channel, title="Share of speech time "
-              "per class and channel", xlabel="channel")
-        sections.append("<h2>Volume</h2>" + _table(per_day) + charts["volume.png"])
+        chart("volume.png", plot_volume, volume)
+        chart("share_by_day.png", plot_shares, summary.by_day,
+              title="Share of speech time per class and run date", xlabel="run date")
+        chart("share_by_role.png", plot_shares, summary.by_role,
+              title="Share of speech time per class and role", xlabel="role")
+        shown = volume.reset_index().rename(columns={"index": "run date"})
+        sections.append("<h2>Volume</h2><p>Recording hours count each file once; channel "
+                        "hours count each of its channels (a stereo call is twice its "
+                        "length).</p>" + _table(shown) + charts["volume.png"])
         sections.append("<h2>Sentiment per day</h2>" + charts["share_by_day.png"])
-        sections.append("<h2>Sentiment per channel</h2>" + charts["share_by_channel.png"])
-
-        movers = None
-        if trends is None or trends.empty:
-            sections.append("<h2>Calls that changed most</h2><p>Not available: the model's "
-                            "classes have no positive and negative, or no channel has speech "
-                            "in both its first and last quarter.</p>")
-        else:
-            keys = [c for c in ("uri", "channel", tables.PARTITION_KEY) if c in trends.columns]
-            trends = trends.merge(files[[*keys, "day", "label"]], on=keys)
-            fell = trends.nsmallest(top, "valence_change")
-            rose = trends.nlargest(top, "valence_change")
-            show = ["uri", "channel", "day", "label", "valence_first", "valence_last",
-                    "valence_change"]
-
-            def pretty(frame):
-                frame = frame[show].copy()
-                frame["uri"] = frame["uri"].map(storage.basename)
-                frame["channel"] = frame["channel"].map(
-                    lambda c: channel_names.get(c, f"channel {c}"))
-                return frame
-
-            movers = pd.concat([fell, rose]).drop_duplicates(["uri", "channel", "day"])
-            picks = movers.reindex(movers["valence_change"].abs().sort_values(
-                ascending=False).index).drop_duplicates("uri").head(timelines)
-            chart("timelines.png", plot_timelines, segments, picks, channel_names)
+        sections.append("<h2>Sentiment per role</h2>" + charts["share_by_role.png"])
+        if summary.agents is not None:
             sections.append(
-                "<h2>Calls that changed most</h2><p>Valence is p_positive - p_negative, "
-                "averaged over the speech windows of a channel's first and last quarter.</p>"
-                f"<h3>Fell most</h3>{_table(pretty(fell))}"
-                f"<h3>Rose most</h3>{_table(pretty(rose))}"
-                f"<h3>Timelines</h3>{charts['timelines.png']}")
-        if errors is not None and not errors.empty:
-            counts = (errors.groupby(["day", "error_type"]).size().rename("rows")
-                      .reset_index())
-            sections.append("<h2>Rejected inputs</h2>" + _table(counts))
+                "<h2>Agents</h2><p>Per <code>agent_id</code> (from <code>score "
+                "--call-metadata</code>): the customer's mean valence in the first and the "
+                "last quarter of the agent's calls, sorted by the change.</p>"
+                + _table(summary.agents))
+        else:
+            sections.append("<h2>Agents</h2><p>Not available: the calls carry no "
+                            "<code>agent_id</code> (score with <code>--call-metadata</code>) "
+                            "or there is no <code>calls/</code> table.</p>")
+        if summary.fell is None:
+            sections.append("<h2>Calls that changed most</h2><p>Not available: no "
+                            "<code>calls/</code> rows with the customer's first and last "
+                            "quarter scored.</p>")
+        else:
+            listed = pd.concat([summary.fell, summary.rose]).drop_duplicates(["uri", "day"])
+            links = {}
+            for _, call in listed.iterrows():
+                name = f"calls/{len(pages):02d}.html"
+                storage.write_bytes(storage.join(out, name), _call_page(scores, call, scratch),
+                                    mime_type="text/html")
+                links[(call["uri"], call["day"])] = name
+                pages.append(name)
+
+            def linked(frame):
+                return [links[(u, d)] for u, d in zip(frame["uri"], frame["day"], strict=True)]
+
+            sections.append(
+                "<h2>Calls that changed most</h2><p>The customer's valence (p_positive - "
+                "p_negative) in the first and the last quarter of the call; each call links "
+                "to its page.</p>"
+                f"<h3>Fell most</h3>{_table(_listed(summary.fell), links=linked(summary.fell))}"
+                f"<h3>Rose most</h3>{_table(_listed(summary.rose), links=linked(summary.rose))}")
+        if summary.error_counts is not None:
+            rows = summary.error_rows.assign(file=summary.error_rows["uri"].map(storage.basename))
+            more = summary.n_errors - len(rows)
+            sections.append(
+                "<h2>Rejected inputs</h2>" + _table(summary.error_counts)
+                + "<h3>Each rejected input</h3>"
+                + _table(rows[["day", "file", "stage", "error_type", "message"]])
+                + (f"<p>... and {more} more rows in <code>errors/</code>.</p>" if more > 0
+                   else ""))
 
     generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>audio-sentiment report</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;margin:0.5em 0 1em}}td,th{{border:1px solid #ccc;
-padding:3px 8px;text-align:right}}th{{background:#f3f3f3}}img{{max-width:100%}}</style>
-</head><body><h1>audio-sentiment report</h1>
-<p>Scores in <code>{html.escape(scores)}</code>; {len(files)} scored channels of
-{files['uri'].nunique()} files, classes {', '.join(classes)}; generated {generated}.</p>
-{''.join(sections)}
-</body></html>
-"""
-    storage.write_bytes(storage.join(out, "report.html"), page.encode(), mime_type="text/html")
-    return {"days": list(per_day["day"]), "charts": sorted(charts),
-            "movers": 0 if movers is None else len(movers),
-            "share_by_day": by_day.div(by_day.sum(axis=1), axis=0).round(4).to_dict("index"),
-            "share_by_channel": by_channel.div(by_channel.sum(axis=1), axis=0)
-            .round(4).to_dict("index")}
+    span = f"{summary.days[0]} to {summary.days[-1]}" if summary.days else "none"
+    body = (f"<h1>audio-sentiment report</h1><p>Scores in <code>{html.escape(scores)}</code>, "
+            f"run dates {html.escape(span)}: {int(volume['recordings'].sum())} recordings "
+            f"({volume['recording_h'].sum():.1f} recording hours, "
+            f"{volume['channel_h'].sum():.1f} channel hours); classes "
+            f"{', '.join(summary.classes)}; generated {generated}.</p>{''.join(sections)}")
+    storage.write_bytes(storage.join(out, "report.html"), _page("audio-sentiment report", body),
+                        mime_type="text/html")
+    share = summary.by_day.div(summary.by_day.sum(axis=1), axis=0).round(4)
+    by_role = summary.by_role.div(summary.by_role.sum(axis=1), axis=0).round(4)
+    return {"days": summary.days, "charts": sorted(charts), "call_pages": pages,
+            "agents": 0 if summary.agents is None else len(summary.agents),
+            "rejected_rows": summary.n_errors,
+            "share_by_day": share.to_dict("index"), "share_by_role": by_role.to_dict("index")}
 
 
 def parse_known_args(argv):
     """(report's options, []); an unknown option raises ConfigError."""
     parser = cli_args.job_parser("report", __doc__)
     parser.add_argument("--scores", required=True, help="a score --output directory")
-    cli_args.add_output(parser, help="where report.html and the PNGs go", required=True)
+    cli_args.add_output(parser, help="where report.html, the PNGs and calls/ go", required=True)
+    parser.add_argument("--from", dest="date_from", type=cli_args.run_date,
+                        help="first run date to report (YYYY-MM-DD; default: the first)")
+    parser.add_argument("--to", dest="date_to", type=cli_args.run_date,
+                        help="last run date to report (YYYY-MM-DD; default: the last)")
     parser.add_argument("--channel-names", default="0=agent,1=customer",
-                        help="names of split channels (default: %(default)s)")
+                        help="names of channels without a role (outputs of earlier "
+                             "versions; default: %(default)s)")
     parser.add_argument("--top", type=int, default=5,
-                        help="calls listed as falling / rising most (default: %(default)s)")
-    parser.add_argument("--timelines", type=int, default=3,
-                        help="calls drawn as timelines (default: %(default)s)")
+                        help="calls listed as falling / rising most, each with its page "
+                             "(default: %(default)s)")
     return cli_args.parse_job_args(parser, argv, beam=False)
 
 
 def run(argv=None) -> dict:
     args, storage_args = parse_known_args(argv)
     storage.configure(storage_args)
-    if args.top < 1 or args.timelines < 1:
-        raise ConfigError("--top and --timelines must be positive")
+    if args.top < 1:
+        raise ConfigError("--top must be positive")
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        raise ConfigError(f"--from {args.date_from} is after --to {args.date_to}")
     storage.makedirs(args.output)
     found = build_report(args.scores, args.output,
-                         channel_names=parse_channel_names(args.channel_names),
-                         top=args.top, timelines=args.timelines)
+                         channel_names=parse_channel_names(args.channel_names), top=args.top,
+                         date_from=args.date_from, date_to=args.date_to)
     print(f"report: {storage.join(args.output, 'report.html')} ({len(found['days'])} run date(s), "
-          f"charts: {', '.join(found['charts'])})", file=sys.stderr)
+          f"{len(found['call_pages'])} call pages, charts: {', '.join(found['charts'])})",
+          file=sys.stderr)
     return found
 
 

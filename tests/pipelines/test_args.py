@@ -196,6 +196,6 @@ def test_a_tiny_job_gives_the_same_output_through_both_entry_points(scored_calls
         out = tmp_path / str(i)
         done = _run(*words, "--scores", scored_calls, "--output", str(out))
         assert done.returncode == 0, done.stderr
-        assert done.stderr.startswith(f"report: {out}/report.html (1 run date(s), charts: ")
+        assert done.stderr.startswith(f"report: {out}/report.html (1 run date(s), ")
         outs.append(sorted(os.listdir(out)))
-    assert outs[0] == outs[1] and "report.html" in outs[0] and "timelines.png" in outs[0]
+    assert outs[0] == outs[1] and "report.html" in outs[0] and "calls" in outs[0]

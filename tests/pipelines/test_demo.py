@@ -35,7 +35,7 @@ def test_demo_featurizes_trains_scores_calls_and_reports(tmp_path):
     assert result["evaluation"]["counts"]["evaluated"] == 4
     (partition,) = os.listdir(os.path.join(tmp_path, "scores", "files"))
     assert partition.startswith("run_date=")
-    for path in ("report/report.html", "report/timelines.png", "evaluation/metrics.json",
+    for path in ("report/report.html", "report/calls/00.html", "evaluation/metrics.json",
                  "calls/expected.csv"):
         assert os.path.getsize(os.path.join(tmp_path, path)) > 0
     # and the same calls scored by the packaged starter model, evaluated alike
