@@ -7,8 +7,9 @@ Writes ``DIR/report.html`` (self-contained: the charts are embedded), the
 charts as PNG files beside it and, for every call it lists,
 ``DIR/calls/NN.html``:
 
-* volume per run date: recordings and channels scored, recording hours
-  (each file counted once) and channel hours (each channel of it);
+* volume per run date (summed per month, then per year, past 31 run
+  dates): recordings and channels scored, recording hours (each file
+  counted once) and channel hours (each channel of it);
 * share of speech time in each class per run date and per role (agent,
   customer, mono mix);
 * per agent (with ``score --call-metadata``'s ``agent_id``): calls, the
@@ -75,15 +76,35 @@ def _plt():
     return plt
 
 
-def plot_volume(volume, path: str) -> None:
-    """Recordings scored (bars) and recording hours (line) per run date."""
+MAX_BARS = 31
+
+
+def by_period(frame) -> tuple[object, str]:
+    """``frame`` (indexed by run date, columns summable) as it is shown:
+    per run date up to :data:`MAX_BARS` of them, else summed per month,
+    else per year; and the period's name."""
+    if len(frame) <= MAX_BARS:
+        return frame, "run date"
+    for width, unit in ((7, "month"), (4, "year")):
+        key = frame.index.astype(str).str[:width]
+        if key.nunique() <= MAX_BARS or unit == "year":
+            return frame.groupby(key).sum(), unit
+    raise AssertionError("unreachable")
+
+
+def _width(n_bars: int) -> float:
+    return min(max(6, 0.8 * n_bars + 3), 16)
+
+
+def plot_volume(volume, path: str, *, unit: str = "run date") -> None:
+    """Recordings scored (bars) and recording hours (line) per ``unit``."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(volume) + 3), 4))
+    fig, ax = plt.subplots(figsize=(_width(len(volume)), 4))
     x = np.arange(len(volume))
     ax.bar(x, volume["recordings"], width=0.6, color="#56B4E9", label="recordings scored")
     ax.yaxis.set_major_locator(plt.matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xticks(x, labels=volume.index, rotation=30, ha="right")
-    ax.set_xlabel("run date")
+    ax.set_xlabel(unit)
     ax.set_ylabel("recordings scored")
     twin = ax.twinx()
     twin.plot(x, volume["recording_h"], "o-", color="#D55E00", label="recording hours")
@@ -92,7 +113,7 @@ def plot_volume(volume, path: str) -> None:
     twin.set_ylim(0, volume["recording_h"].max() * 1.25 or 1)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.legend(handles, ["recordings scored", "recording hours"], loc="upper right", ncol=2)
-    ax.set_title("Recordings and recording hours scored per run date")
+    ax.set_title(f"Recordings and recording hours scored per {unit}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -102,7 +123,7 @@ def plot_shares(seconds, path: str, *, title: str, xlabel: str) -> None:
     """Stacked bars of each class's share of speech time per group."""
     plt = _plt()
     share = seconds.div(seconds.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(share) + 3), 4))
+    fig, ax = plt.subplots(figsize=(_width(len(share)), 4))
     x = np.arange(len(share))
     bottom = np.zeros(len(share))
     for name, colour in zip(share.columns, _colours(share.columns), strict=True):
@@ -249,16 +270,18 @@ def build_report(scores: str, out: str, *, channel_names: dict[int, str], top: i
             with open(local, "rb") as f:
                 storage.write_bytes(storage.join(out, name), f.read(), mime_type="image/png")
 
-        chart("volume.png", plot_volume, volume)
-        chart("share_by_day.png", plot_shares, summary.by_day,
-              title="Share of speech time per class and run date", xlabel="run date")
+        shown, unit = by_period(volume)
+        chart("volume.png", plot_volume, shown, unit=unit)
+        chart("share_by_day.png", plot_shares, by_period(summary.by_day)[0],
+              title=f"Share of speech time per class and {unit}", xlabel=unit)
         chart("share_by_role.png", plot_shares, summary.by_role,
               title="Share of speech time per class and role", xlabel="role")
-        shown = volume.reset_index().rename(columns={"index": "run date"})
+        per = "" if unit == "run date" else f" Summed per {unit} ({len(volume)} run dates)."
+        shown = shown.reset_index().rename(columns={"index": unit, "day": unit})
         sections.append("<h2>Volume</h2><p>Recording hours count each file once; channel "
                         "hours count each of its channels (a stereo call is twice its "
-                        "length).</p>" + _table(shown) + charts["volume.png"])
-        sections.append("<h2>Sentiment per day</h2>" + charts["share_by_day.png"])
+                        f"length).{per}</p>" + _table(shown) + charts["volume.png"])
+        sections.append(f"<h2>Sentiment per {unit}</h2>" + charts["share_by_day.png"])
         sections.append("<h2>Sentiment per role</h2>" + charts["share_by_role.png"])
         if summary.agents is not None:
             sections.append(

@@ -135,3 +135,18 @@ def test_report_errors_are_clear(tmp_path, capsys):
     with pytest.raises(ConfigError, match="--from 2026-11-24 is after --to 2026-11-23"):
         report.run(["--scores", str(tmp_path), "--output", str(tmp_path / "r"),
                     "--from", "2026-11-24", "--to", "2026-11-23"])
+
+
+def test_more_than_a_month_of_run_dates_is_shown_per_month_then_per_year():
+    days = pd.date_range("2025-01-01", periods=400).strftime("%Y-%m-%d")
+    volume = pd.DataFrame({"recordings": 2, "recording_h": 0.5}, index=days)
+    shown, unit = report.by_period(volume.iloc[:31])
+    assert unit == "run date" and len(shown) == 31
+    shown, unit = report.by_period(volume)
+    assert unit == "month" and list(shown.index[:2]) == ["2025-01", "2025-02"]
+    assert list(shown["recordings"].iloc[:3]) == [62, 56, 62] and shown["recordings"].sum() == 800
+    years = pd.DataFrame({"recordings": 1},
+                         index=pd.date_range("2020-01-01", periods=1200).strftime("%Y-%m-%d"))
+    shown, unit = report.by_period(years)
+    assert unit == "year" and list(shown.index) == ["2020", "2021", "2022", "2023"]
+    assert list(shown["recordings"]) == [366, 365, 365, 104]
