@@ -14,8 +14,9 @@ $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
-	# the speech detector's ONNX model; the wheel's torch requirement is for code we never import
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt silero-vad
+	# the speech detector's ONNX model and the speaker encoder's weights; the wheels' torch
+	# requirement is for code we never import
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt silero-vad resemblyzer
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -49,7 +49,9 @@ setup(
                 "moto[s3]>=5.1", "flask>=3", "flask-cors>=5",
                 "gcp-storage-emulator>=2026.7",
                 # runs the README's example query on a scored output
-                "duckdb>=1.1"],
+                "duckdb>=1.1",
+                # diarization error rate in benchmarks/diarization.py
+                "pyannote.metrics>=4.2"],
     },
     entry_points={
         "console_scripts": ["audio-sentiment=pipelines.cli:main"],

@@ -1,0 +1,234 @@
+"""Two-speaker diarization of a mono call: who speaks when.
+
+:func:`diarize` cuts the call's speech into overlapping partials, embeds
+each with Resemblyzer's speaker encoder (:mod:`sentiment_model.speaker_encoder`),
+clusters the embeddings into two speakers (Ward's agglomerative clustering
+of the embeddings less their call mean, renormalised: the mean holds what
+all of the call shares, the channel above all, which on telephone audio
+otherwise outweighs the voices), labels every 10 ms speech frame by the
+partials covering it, and gives speaker runs shorter than ``min_run_s`` to
+their neighbours. When the two clusters' centres (uncentred) are closer than
+``same_speaker_similarity`` the call is taken to have one speaker; the
+voices of a two-speaker call are often that close on telephone audio, so
+the default only catches near-identical clusters.
+
+Which speaker is the agent: ``agent="first"`` (default) takes the one heard
+first, as in an inbound call the agent answers; ``"second"`` the other one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from sentiment_model import speaker_encoder as se
+from sentiment_model.errors import ConfigError
+
+FRAME_S = se.HOP / se.RATE  # 10 ms
+AGENT_RULES = ("first", "second")
+
+
+@dataclass(frozen=True)
+class DiarizeConfig:
+    """How a mono call is split into two speakers.
+
+    Attributes:
+        window_s: length of each embedded partial, seconds.
+        step_s: hop between partials, seconds.
+        min_speech: share of a partial's frames that must be speech to embed it.
+        same_speaker_similarity: cosine similarity of the two cluster centres
+            above which the call is taken to have one speaker.
+        min_run_s: a speaker run shorter than this goes to its neighbours.
+        agent: ``first`` (the speaker heard first is the agent) or ``second``.
+    """
+
+    window_s: float = 1.0
+    step_s: float = 0.2
+    min_speech: float = 0.5
+    same_speaker_similarity: float = 0.95
+    min_run_s: float = 0.3
+    agent: str = "first"
+
+    def validate(self) -> DiarizeConfig:
+        if not 0.3 <= self.window_s <= 3.0:
+            raise ConfigError(f"diarize window_s {self.window_s}: use 0.3-3.0 s")
+        if not 0 < self.step_s <= self.window_s:
+            raise ConfigError(f"diarize step_s {self.step_s}: use 0 < step_s <= window_s")
+        if not 0 < self.min_speech <= 1:
+            raise ConfigError(f"diarize min_speech {self.min_speech}: use 0-1")
+        if not -1 <= self.same_speaker_similarity <= 1:
+            raise ConfigError("diarize same_speaker_similarity: use -1 to 1")
+        if self.min_run_s < 0:
+            raise ConfigError(f"diarize min_run_s {self.min_run_s}: must be >= 0")
+        if self.agent not in AGENT_RULES:
+            raise ConfigError(f"--agent-speaker {self.agent!r}: choose first or second")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DiarizeConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known).validate()
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """Who speaks when in a mono call.
+
+    Attributes:
+        speaker: ``int8[n_frames]`` per 10 ms frame: -1 no speech, else the
+            speaker (0 is heard first).
+        n_speakers: 0, 1 or 2.
+        agent: the agent's speaker number (-1 when there is no speech).
+        similarity: cosine similarity of the two cluster centres (None with
+            fewer than two partials).
+    """
+
+    speaker: np.ndarray
+    n_speakers: int
+    agent: int
+    similarity: float | None
+
+    def mask(self, speaker: int) -> np.ndarray:
+        """``bool[n_frames]``: the frames where ``speaker`` speaks."""
+        return self.speaker == speaker
+
+    def spans(self, speaker: int) -> list[tuple[float, float]]:
+        """(start_s, end_s) of ``speaker``'s runs."""
+        from sentiment_model.talk import speech_runs
+
+        return speech_runs(self.mask(speaker), frame_s=FRAME_S)
+
+    @property
+    def customer(self) -> int:
+        return -1 if self.n_speakers < 2 else 1 - self.agent
+
+
+def partial_starts(speech: np.ndarray, *, window: int, step: int, min_speech: float) -> np.ndarray:
+    """Start frames of the partials to embed: every ``step`` frames, those
+    whose ``window`` frames are at least ``min_speech`` speech."""
+    n = len(speech)
+    if n < window:
+        return np.array([0]) if speech.mean() >= min_speech else np.zeros(0, int)
+    starts = np.arange(0, n - window + 1, step)
+    cumulative = np.concatenate([[0], np.cumsum(speech, dtype=np.int64)])
+    share = (cumulative[starts + window] - cumulative[starts]) / window
+    return starts[share >= min_speech]
+
+
+def _two_clusters(embeddings: np.ndarray) -> np.ndarray:
+    """``int[n]`` 0/1: Ward's clustering of the call-centred unit embeddings."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    centred = embeddings - embeddings.mean(axis=0)
+    centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
+    return AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred)
+
+
+def _frame_votes(starts, labels, similarity, *, n_frames: int, window: int) -> np.ndarray:
+    """``float[n_frames, 2]``: each partial's vote for its speaker, weighted
+    by a triangle over its frames and by how sure it is."""
+    votes = np.zeros((n_frames + window, 2))
+    tri = np.bartlett(window + 2)[1:-1]
+    for s, label, sure in zip(starts, labels, similarity, strict=True):
+        votes[s:s + window, label] += tri * sure
+    return votes[:n_frames]
+
+
+def _drop_short_runs(speaker: np.ndarray, min_frames: int) -> np.ndarray:
+    """Speaker runs shorter than ``min_frames`` take the label of the longer
+    neighbouring run (speech frames only; silence splits nothing)."""
+    out = speaker.copy()
+    speech = np.flatnonzero(out >= 0)
+    if len(speech) == 0 or min_frames <= 1:
+        return out
+    labels = out[speech]
+    change = np.flatnonzero(np.diff(labels)) + 1
+    bounds = np.concatenate([[0], change, [len(labels)]])
+    runs = [(bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
+    for k, (a, b) in enumerate(runs):
+        if b - a >= min_frames or len(runs) == 1:
+            continue
+        left = runs[k - 1] if k > 0 else None
+        right = runs[k + 1] if k + 1 < len(runs) else None
+        pick = max((r for r in (left, right) if r is not None), key=lambda r: r[1] - r[0])
+        labels[a:b] = labels[pick[0]]
+    out[speech] = labels
+    return out
+
+
+def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
+            config: DiarizeConfig, encoder: se.SpeakerEncoder | None = None) -> Diarization:
+    """Who speaks when in a two-speaker mono call.
+
+    Args:
+        samples: ``float32[n]`` mono audio at ``sample_rate`` Hz.
+        speech: ``bool[n_frames]`` per 10 ms frame from the start: the speech
+            detector's decision (shorter or longer arrays are cut or padded
+            to the audio's frames).
+        encoder: the speaker encoder (default: the packaged one).
+
+    Returns:
+        the frame labels and the agent (see :class:`Diarization`).
+    """
+    from sentiment_model.audio import resample
+
+    y = resample(np.asarray(samples, np.float32), sample_rate, se.RATE)
+    mels = se.mel_frames(y)
+    n = len(mels)
+    flags = np.zeros(n, bool)
+    flags[:min(n, len(speech))] = np.asarray(speech, bool)[:n]
+    if not flags.any():
+        return Diarization(np.full(n, -1, np.int8), 0, -1, None)
+    mels = mels * np.float32(_speech_gain(y, flags) ** 2)  # a power spectrum
+    window = round(config.window_s / FRAME_S)
+    starts = partial_starts(flags, window=window, step=max(1, round(config.step_s / FRAME_S)),
+                            min_speech=config.min_speech)
+    if len(starts) < 2:
+        speaker = np.where(flags, 0, -1).astype(np.int8)
+        return Diarization(speaker, 1, 0, None)
+    encoder = encoder or se.SpeakerEncoder()
+    padded = np.pad(mels, ((0, window), (0, 0)))
+    embeddings = encoder.embed_frames(np.stack([padded[s:s + window] for s in starts]))
+    labels = _two_clusters(embeddings)
+    centres = np.stack([embeddings[labels == k].mean(axis=0) for k in (0, 1)])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    similarity = float(centres[0] @ centres[1])
+    if similarity > config.same_speaker_similarity:
+        speaker = np.where(flags, 0, -1).astype(np.int8)
+        return Diarization(speaker, 1, 0, similarity)
+    sure = np.clip((embeddings @ centres.T)[np.arange(len(labels)), labels], 0.0, 1.0)
+    votes = _frame_votes(starts, labels, sure, n_frames=n, window=window)
+    covered = votes.sum(axis=1) > 0
+    nearest = _nearest_covered(covered)
+    best = np.argmax(votes[nearest], axis=1)
+    speaker = np.where(flags, best, -1).astype(np.int8)
+    speaker = _drop_short_runs(speaker, round(config.min_run_s / FRAME_S))
+    first = int(speaker[np.flatnonzero(speaker >= 0)[0]])
+    speaker = np.where(speaker >= 0, np.where(speaker == first, 0, 1), -1).astype(np.int8)
+    n_speakers = 2 if (speaker == 1).any() else 1
+    agent = 1 if config.agent == "second" and n_speakers == 2 else 0
+    return Diarization(speaker, n_speakers, agent, similarity)
+
+
+def _speech_gain(y: np.ndarray, flags: np.ndarray) -> float:
+    """The gain that raises the speech frames to -30 dBFS RMS (never below 1),
+    Resemblyzer's volume normalisation measured on speech only."""
+    inside = np.repeat(flags, se.HOP)[:len(y)]
+    rms = float(np.sqrt(np.mean(np.square(y[inside], dtype=np.float64)))) if inside.any() else 0
+    if rms <= 0:
+        return 1.0
+    return float(10 ** (max(0.0, se.TARGET_DBFS - 20 * np.log10(rms)) / 20))
+
+
+def _nearest_covered(covered: np.ndarray) -> np.ndarray:
+    """For each frame, the index of the nearest frame with votes."""
+    idx = np.flatnonzero(covered)
+    pos = np.searchsorted(idx, np.arange(len(covered)))
+    left = idx[np.clip(pos - 1, 0, len(idx) - 1)]
+    right = idx[np.clip(pos, 0, len(idx) - 1)]
+    frames = np.arange(len(covered))
+    return np.where(np.abs(frames - left) <= np.abs(right - frames), left, right)

@@ -1,0 +1,223 @@
+"""Resemblyzer's speaker encoder, run in numpy, its weights read without torch.
+
+The weights are the ``pretrained.pt`` that the ``resemblyzer`` wheel ships
+(Apache-2.0), installed with ``--no-deps`` (its torch requirement is for code
+we never import). The file is a PyTorch checkpoint in the legacy
+(non-zip) format: five pickles (magic number, protocol, system info, the
+checkpoint with tensors as persistent ids, the storage keys) and then each
+storage's raw bytes. :func:`load_checkpoint` reads it with an unpickler
+that builds only ordered dicts and float tensors, so a file cannot run code.
+
+The network (Resemblyzer's ``VoiceEncoder``): a 3-layer LSTM (40 -> 256)
+over 160 frames (1.6 s) of a 40-band mel power spectrogram (25 ms window,
+10 ms hop, 16 kHz), a linear layer to 256, ReLU, L2 normalisation: one
+point on the unit sphere per 1.6 s of speech.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import importlib.metadata
+import pickle
+import struct
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from sentiment_model.errors import ConfigError, InputError
+
+PACKAGE = "resemblyzer"
+VERSION = "0.1.4"
+WEIGHTS = "resemblyzer/pretrained.pt"
+RATE = 16000
+N_MELS = 40
+N_FFT = 400  # 25 ms
+HOP = 160  # 10 ms
+PARTIAL_FRAMES = 160  # 1.6 s
+EMBEDDING = 256
+LAYERS = 3
+TARGET_DBFS = -30.0
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
+           "LongStorage": np.int64, "IntStorage": np.int32}
+
+
+def weights_path() -> str:
+    """Path of the installed ``resemblyzer`` wheel's ``pretrained.pt``.
+
+    Raises:
+        ConfigError: the package is missing or not the pinned version.
+    """
+    install = f"pip install --no-deps {PACKAGE}=={VERSION}"
+    try:
+        dist = importlib.metadata.distribution(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError(f"telling the speakers of a mono call apart needs the {PACKAGE} "
+                          f"package's speaker encoder: {install}") from None
+    if dist.version != VERSION:
+        raise ConfigError(f"{PACKAGE} {dist.version} is installed; this release is tested "
+                          f"with {VERSION}: {install}")
+    path = dist.locate_file(WEIGHTS)
+    if not path.exists():  # type: ignore[union-attr]
+        raise ConfigError(f"{PACKAGE} {dist.version} has no {WEIGHTS}; reinstall it")
+    return str(path)
+
+
+@dataclass(frozen=True)
+class _TensorRef:
+    key: str
+    offset: int
+    shape: tuple[int, ...]
+    stride: tuple[int, ...]
+
+
+def _rebuild_tensor(storage, offset, shape, stride, *_):
+    return _TensorRef(storage, int(offset), tuple(shape), tuple(stride))
+
+
+class _Unpickler(pickle.Unpickler):
+    """Builds dicts and tensor references only; any other class is refused."""
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.storages: dict[str, tuple[type, int]] = {}
+
+    def find_class(self, module, name):
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return _rebuild_tensor
+        if module == "torch" and name in _DTYPES:
+            return _DTYPES[name]
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a weights file")
+
+    def persistent_load(self, pid):
+        kind, dtype, key, _location, numel, view = pid
+        if kind != "storage" or view is not None:
+            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}")
+        self.storages[key] = (dtype, int(numel))
+        return key
+
+
+def load_checkpoint(path: str) -> dict:
+    """The checkpoint at ``path`` (PyTorch's legacy format) with every tensor
+    as a numpy array (a copy; float32 stays float32).
+
+    Raises:
+        InputError: not a legacy PyTorch checkpoint, or truncated.
+    """
+    if zipfile.is_zipfile(path):
+        raise InputError(f"{path}: a zip-format PyTorch checkpoint; only the legacy format "
+                         "of the pinned resemblyzer wheel is read")
+    with open(path, "rb") as f:
+        try:
+            if pickle.load(f) != LEGACY_MAGIC:
+                raise InputError(f"{path}: not a PyTorch checkpoint in the legacy format")
+            pickle.load(f)  # protocol version
+            if not pickle.load(f).get("little_endian", True):
+                raise InputError(f"{path}: big-endian checkpoints are not read")
+            unpickler = _Unpickler(f)
+            checkpoint = unpickler.load()
+            keys = pickle.load(f)
+            data = {}
+            for key in keys:
+                dtype, numel = unpickler.storages[key]
+                (count,) = struct.unpack("<q", f.read(8))
+                if count != numel:
+                    raise InputError(f"{path}: storage {key} holds {count} values, not {numel}")
+                raw = f.read(numel * np.dtype(dtype).itemsize)
+                data[key] = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"),
+                                          count=numel)
+        except (pickle.UnpicklingError, EOFError, struct.error, ValueError, KeyError) as e:
+            raise InputError(f"{path}: not a readable weights file ({e})") from e
+
+    def resolve(value):
+        if isinstance(value, _TensorRef):
+            flat = data[value.key]
+            item = flat.itemsize
+            return np.lib.stride_tricks.as_strided(
+                flat[value.offset:], shape=value.shape,
+                strides=tuple(s * item for s in value.stride)).copy()
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    return resolve(checkpoint)
+
+
+def mel_frames(samples: np.ndarray) -> np.ndarray:
+    """The encoder's input: ``float32[n_frames, 40]`` mel power frames (10 ms
+    hop) of ``samples`` (float, 16 kHz mono), as Resemblyzer computes them."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(y=np.asarray(samples, np.float32), sr=RATE,
+                                         n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
+    return mel.astype(np.float32).T
+
+
+def normalise_volume(samples: np.ndarray) -> np.ndarray:
+    """``samples`` raised (never lowered) to -30 dBFS RMS, as Resemblyzer's
+    preprocessing does; silence is returned as is."""
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
+    if rms <= 0:
+        return samples
+    gain_db = TARGET_DBFS - 20 * np.log10(rms)
+    return samples * np.float32(10 ** (gain_db / 20)) if gain_db > 0 else samples
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class SpeakerEncoder:
+    """Resemblyzer's ``VoiceEncoder`` forward pass in numpy (float32).
+
+    Args:
+        weights: ``model_state`` of the checkpoint (default: the installed
+            wheel's).
+    """
+
+    def __init__(self, weights: dict[str, np.ndarray] | None = None):
+        if weights is None:
+            weights = _packaged_weights()
+        try:
+            self.layers = [(weights[f"lstm.weight_ih_l{k}"].T, weights[f"lstm.weight_hh_l{k}"].T,
+                            weights[f"lstm.bias_ih_l{k}"] + weights[f"lstm.bias_hh_l{k}"])
+                           for k in range(LAYERS)]
+            self.linear = (weights["linear.weight"].T, weights["linear.bias"])
+        except KeyError as e:
+            raise InputError(f"the speaker encoder's weights lack {e}") from None
+
+    def embed_frames(self, mels: np.ndarray) -> np.ndarray:
+        """``float32[batch, 256]`` unit embeddings of ``mels``
+        (``float32[batch, n_frames, 40]``, n_frames usually 160)."""
+        x = np.asarray(mels, np.float32)
+        batch, steps, _ = x.shape
+        for w_ih, w_hh, bias in self.layers:
+            hidden = w_hh.shape[0]
+            projected = x @ w_ih + bias  # [batch, steps, 4 * hidden], gates i, f, g, o
+            h = np.zeros((batch, hidden), np.float32)
+            c = np.zeros((batch, hidden), np.float32)
+            out = np.empty((batch, steps, hidden), np.float32)
+            for t in range(steps):
+                gates = projected[:, t] + h @ w_hh
+                i = _sigmoid(gates[:, :hidden])
+                f = _sigmoid(gates[:, hidden:2 * hidden])
+                g = np.tanh(gates[:, 2 * hidden:3 * hidden])
+                o = _sigmoid(gates[:, 3 * hidden:])
+                c = f * c + i * g
+                h = o * np.tanh(c)
+                out[:, t] = h
+            x = out
+        w, b = self.linear
+        raw = np.maximum(h @ w + b, 0.0)
+        norm = np.linalg.norm(raw, axis=1, keepdims=True)
+        return (raw / np.maximum(norm, 1e-12)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def _packaged_weights() -> dict[str, np.ndarray]:
+    checkpoint = load_checkpoint(weights_path())
+    return checkpoint.get("model_state", checkpoint)

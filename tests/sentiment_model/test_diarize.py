@@ -1,0 +1,89 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sentiment_model import calls, synth
+from sentiment_model import diarize as dz
+from sentiment_model.errors import ConfigError
+
+HOP = 160
+
+
+@pytest.fixture(scope="module")
+def mono_call():
+    """A generated two-voice call mixed to mono (16 kHz), its frame truth
+    (-1 silence, else the channel) and where the two overlap."""
+    voices = synth.make_voices(2, seed=99)
+    turns = []
+    audio = calls.make_call(calls.CallScript(customer_arc=("neutral", "negative"), section_s=8.0),
+                            calls.synth_utterances(voices[0], voices[1], sample_rate=16000),
+                            sample_rate=16000, seed=0, turns=turns)
+    n = len(audio) // HOP
+    truth, overlap = np.full(n, -1), np.zeros(n, bool)
+    for ch, a, b in turns:
+        frames = slice(a // HOP, b // HOP)
+        overlap[frames] |= truth[frames] >= 0
+        truth[frames] = ch
+    return audio.sum(axis=1), truth, overlap
+
+
+def test_two_voices_are_told_apart_and_the_first_heard_is_speaker_0(mono_call):
+    mono, truth, overlap = mono_call
+    result = dz.diarize(mono, 16000, truth >= 0, config=dz.DiarizeConfig())
+    assert result.n_speakers == 2 and result.agent == 0 and result.customer == 1
+    got = result.speaker[:len(truth)]
+    np.testing.assert_array_equal(got < 0, truth < 0)  # speech frames only, all of them
+    alone = (truth >= 0) & ~overlap
+    # make_call: the customer (channel 1) speaks first
+    want = np.where(truth[alone] == calls.CUSTOMER, 0, 1)
+    assert np.mean(got[alone] == want) >= 0.95
+    spans = result.spans(0)
+    assert spans[0][0] == pytest.approx(0.0, abs=0.02)
+    assert sum(b - a for a, b in spans) == pytest.approx(result.mask(0).sum() * dz.FRAME_S)
+    second = dz.diarize(mono, 16000, truth >= 0,
+                        config=dataclasses.replace(dz.DiarizeConfig(), agent="second"))
+    assert second.agent == 1 and second.customer == 0
+    np.testing.assert_array_equal(second.speaker, result.speaker)
+
+
+def test_telephone_rate_input_gives_the_same_frames(mono_call):
+    from sentiment_model.audio import resample
+
+    mono, truth, overlap = mono_call
+    result = dz.diarize(resample(mono, 16000, 8000), 8000, truth >= 0, config=dz.DiarizeConfig())
+    alone = (truth >= 0) & ~overlap
+    want = np.where(truth[alone] == calls.CUSTOMER, 0, 1)
+    assert np.mean(result.speaker[:len(truth)][alone] == want) >= 0.9
+
+
+def test_no_speech_means_no_speaker():
+    silence = np.zeros(16000 * 3, np.float32)
+    result = dz.diarize(silence, 16000, np.zeros(300, bool), config=dz.DiarizeConfig())
+    assert result.n_speakers == 0 and result.agent == -1 and result.customer == -1
+    assert (result.speaker == -1).all() and result.spans(0) == []
+
+
+def test_partials_start_every_step_where_enough_is_speech():
+    speech = np.zeros(100, bool)
+    speech[20:60] = True
+    starts = dz.partial_starts(speech, window=20, step=10, min_speech=0.5)
+    np.testing.assert_array_equal(starts, [10, 20, 30, 40, 50])
+    assert len(dz.partial_starts(speech[:10], window=20, step=10, min_speech=0.5)) == 0
+
+
+def test_short_runs_join_the_longer_neighbour_and_silence_stays():
+    labels = np.array([0] * 10 + [1] * 2 + [0] * 5 + [-1] * 3 + [1] * 8 + [0] * 1, np.int8)
+    out = dz._drop_short_runs(labels, 3)
+    want = np.array([0] * 17 + [-1] * 3 + [1] * 9, np.int8)
+    np.testing.assert_array_equal(out, want)
+
+
+def test_config_is_validated_and_round_trips():
+    config = dz.DiarizeConfig(window_s=1.6, step_s=0.4, agent="second")
+    assert dz.DiarizeConfig.from_dict(config.to_dict()) == config
+    for bad, match in (({"agent": "loudest"}, "first or second"),
+                       ({"step_s": 2.0}, "step_s"), ({"window_s": 0.1}, "window_s"),
+                       ({"min_run_s": -1}, "min_run_s")):
+        with pytest.raises(ConfigError, match=match):
+            dataclasses.replace(dz.DiarizeConfig(), **bad).validate()

@@ -1,0 +1,100 @@
+import importlib.metadata
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from sentiment_model import speaker_encoder as se
+from sentiment_model import synth
+from sentiment_model.errors import ConfigError, InputError
+
+
+def test_the_packaged_checkpoint_reads_into_the_networks_arrays():
+    state = se.load_checkpoint(se.weights_path())["model_state"]
+    assert state["lstm.weight_ih_l0"].shape == (1024, 40)
+    for k in range(se.LAYERS):
+        assert state[f"lstm.weight_hh_l{k}"].shape == (1024, 256)
+        assert state[f"lstm.bias_ih_l{k}"].shape == (1024,)
+    assert state["linear.weight"].shape == (256, 256)
+    assert all(v.dtype == np.float32 and np.isfinite(v).all() for v in state.values())
+    # the LSTM's tensors are views into one shared storage at different offsets
+    assert float(np.abs(state["lstm.weight_ih_l0"]).mean()) == pytest.approx(0.448773, abs=1e-5)
+    assert float(np.abs(state["linear.weight"]).mean()) == pytest.approx(0.108663, abs=1e-5)
+    assert not np.shares_memory(state["lstm.weight_hh_l0"], state["lstm.weight_hh_l1"])
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, ("echo unsafe",))
+
+
+def _legacy_file(path, payload):
+    with open(path, "wb") as f:
+        for header in (se.LEGACY_MAGIC, 1001, {"little_endian": True}):
+            pickle.dump(header, f, protocol=2)
+        pickle.dump(payload, f, protocol=2)
+        pickle.dump([], f, protocol=2)
+
+
+def test_a_weights_file_that_would_run_code_is_refused(tmp_path):
+    path = str(tmp_path / "evil.pt")
+    _legacy_file(path, {"model_state": _RunsCode()})
+    with pytest.raises(InputError, match=r"posix\.system is not allowed|os\.system"):
+        se.load_checkpoint(path)
+
+
+def test_truncated_and_foreign_files_are_clear_errors(tmp_path):
+    with open(se.weights_path(), "rb") as f:
+        head = f.read(1 << 20)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(head)
+    with pytest.raises(InputError, match="not a readable weights file"):
+        se.load_checkpoint(str(truncated))
+    foreign = tmp_path / "model.pt"
+    with zipfile.ZipFile(foreign, "w") as z:
+        z.writestr("archive/data.pkl", b"")
+    with pytest.raises(InputError, match="a zip-format PyTorch checkpoint"):
+        se.load_checkpoint(str(foreign))
+    other = tmp_path / "other.pt"
+    other.write_bytes(pickle.dumps(12345))
+    with pytest.raises(InputError, match="not a PyTorch checkpoint in the legacy format"):
+        se.load_checkpoint(str(other))
+
+
+def test_a_missing_or_other_version_names_the_install_command(monkeypatch):
+    class Dist:
+        version = "0.1.3"
+
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: Dist())
+    with pytest.raises(ConfigError, match=r"pip install --no-deps resemblyzer==0\.1\.4"):
+        se.weights_path()
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    with pytest.raises(ConfigError, match="needs the resemblyzer package"):
+        se.weights_path()
+
+
+def test_embeddings_are_unit_vectors_closer_for_the_same_voice():
+    voices = synth.make_voices(2, seed=7)
+    clips = [synth.synth_utterance(voices[v], "neutral", duration_s=1.7, sample_rate=se.RATE,
+                                   seed=s) for v, s in ((0, 1), (0, 2), (1, 3))]
+    mels = np.stack([se.mel_frames(se.normalise_volume(y))[:se.PARTIAL_FRAMES] for y in clips])
+    assert mels.shape == (3, se.PARTIAL_FRAMES, se.N_MELS)
+    e = se.SpeakerEncoder().embed_frames(mels)
+    assert e.shape == (3, se.EMBEDDING) and e.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
+    assert (e >= 0).all()  # ReLU before the norm
+    assert e[0] @ e[1] > e[0] @ e[2] and e[0] @ e[1] > e[1] @ e[2]
+
+
+def test_volume_is_raised_to_minus_30_dbfs_never_lowered():
+    quiet = np.full(1600, 0.001, np.float32)
+    raised = se.normalise_volume(quiet)
+    assert 20 * np.log10(np.sqrt(np.mean(raised ** 2))) == pytest.approx(-30.0, abs=1e-3)
+    loud = np.full(1600, 0.5, np.float32)
+    assert se.normalise_volume(loud) is loud
