@@ -42,9 +42,10 @@ def test_images_install_like_ci(dockerfile):
     # Makefile: pip install -c constraints.txt -e ".[dev]"; images: the same without -e/dev
     assert '-c constraints.txt -e ".[dev]"' in makefile
     assert re.search(r"pip install [^\n]*-c constraints\.txt \.$", text, re.M)
-    # Silero VAD's model file: installed without its torch requirement, in both
-    silero = "--no-deps -c constraints.txt silero-vad"
-    assert silero in makefile and silero in text
+    # Silero VAD's model and the speaker encoder's weights: installed without
+    # their torch requirement, in both
+    wheels = "--no-deps -c constraints.txt silero-vad resemblyzer"
+    assert wheels in makefile and wheels in text
     copied = re.findall(r"^COPY (.+) \S+$", text, re.M)
     sources = [src for line in copied for src in line.split()]
     for package in ("pipelines", "sentiment_model", "schemas", "setup.py", "constraints.txt",
