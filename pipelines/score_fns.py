@@ -271,9 +271,10 @@ class AggregateChannelFn(beam.DoFn):
                 uri, "aggregate", "incomplete", f"{_channel_text(channel)}windows without a "
                                                 "channel summary"))
             summaries = [ChannelSummary(uri, channel, 0, 0.0, 0.0, 0.0, 0, failed=True)]
-        summary = summaries[0]
-        if summary.failed:
-            return  # the reader already wrote this file's error row
+        if not summaries[0].failed:  # a failed reader already wrote this file's error row
+            yield from self._outputs(uri, channel, summaries[0], scored, metadata)
+
+    def _outputs(self, uri, channel, summary, scored, metadata):
         agg = None
         if summary.error is not None:
             yield beam.pvalue.TaggedOutput("errors", error_row(
