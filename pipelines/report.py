@@ -281,7 +281,8 @@ def build_report(scores: str, out: str, *, channel_names: dict[int, str], top: i
         sections.append("<h2>Volume</h2><p>Recording hours count each file once; channel "
                         "hours count each of its channels (a stereo call is twice its "
                         f"length).{per}</p>" + _table(shown) + charts["volume.png"])
-        sections.append(f"<h2>Sentiment per {unit}</h2>" + charts["share_by_day.png"])
+        period = "day" if unit == "run date" else unit
+        sections.append(f"<h2>Sentiment per {period}</h2>" + charts["share_by_day.png"])
         sections.append("<h2>Sentiment per role</h2>" + charts["share_by_role.png"])
         if summary.agents is not None:
             sections.append(
