@@ -52,6 +52,14 @@ def share_columns(labels) -> list[str]:
     return [class_column("share", label) for label in labels]
 
 
+def _run_fields() -> list[pa.Field]:
+    """The model and run columns that end ``files/`` and ``calls/``."""
+    return [pa.field("model_version", pa.string(), nullable=False),
+            pa.field("model_architecture", pa.string(), nullable=False),
+            pa.field("run_id", pa.string(), nullable=False),
+            pa.field("scored_at", pa.timestamp("us", tz="UTC"), nullable=False)]
+
+
 def files_schema(labels, extra: tuple[pa.Field, ...] | list[pa.Field] = ()) -> pa.Schema:
     """One row per scored recording channel; ``extra``: the ``--call-metadata``
     columns, before the model and run columns."""
@@ -76,10 +84,7 @@ def files_schema(labels, extra: tuple[pa.Field, ...] | list[pa.Field] = ()) -> p
             pa.field("last_quarter_label", pa.string()),
             pa.field("n_changes", pa.int32(), nullable=False),
             *extra,
-            pa.field("model_version", pa.string(), nullable=False),
-            pa.field("model_architecture", pa.string(), nullable=False),
-            pa.field("run_id", pa.string(), nullable=False),
-            pa.field("scored_at", pa.timestamp("us", tz="UTC"), nullable=False),
+            *_run_fields(),
         ]
     )
 
@@ -149,10 +154,7 @@ def calls_schema(labels, extra: tuple[pa.Field, ...] | list[pa.Field] = ()) -> p
             pa.field("overlap_s", pa.float64()),
             pa.field("interruptions", pa.int32()),
             *extra,
-            pa.field("model_version", pa.string(), nullable=False),
-            pa.field("model_architecture", pa.string(), nullable=False),
-            pa.field("run_id", pa.string(), nullable=False),
-            pa.field("scored_at", pa.timestamp("us", tz="UTC"), nullable=False),
+            *_run_fields(),
         ]
     )
 
