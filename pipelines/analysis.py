@@ -15,17 +15,13 @@ from sentiment_model.errors import InputError
 MIX = tables.MIX_CHANNEL  # a mono mix-down (files of earlier releases hold null)
 
 
-def read_table(scores: str, table: str, *, run_date: str | None = None,
-               date_from: str | None = None, date_to: str | None = None,
-               columns: list[str] | None = None, uris=None):
+def read_table(scores: str, table: str, *, run_date: str | None = None):
     """One score table as a pandas DataFrame (empty when the table has no rows).
 
     ``channel`` is an int column with :data:`MIX` for mono mixes; with
     partitions, ``run_date`` is a string column. Reads through
-    :mod:`sentiment_model.storage`, so any store the jobs write is read.
-    Only what is asked for is read: the files of the ``run_date`` partition
-    or of those from ``date_from`` to ``date_to`` (inclusive, YYYY-MM-DD),
-    the ``columns`` named (those a file has), the rows of ``uris``.
+    :mod:`sentiment_model.storage`, so any store the jobs write is read
+    (a ``run_date`` reads that partition's files only).
 
     Raises:
         InputError: ``scores`` holds no such table.
@@ -34,19 +30,19 @@ def read_table(scores: str, table: str, *, run_date: str | None = None,
     if not storage.is_dir(root):
         raise InputError(f"--scores {scores}: no {table}/ table (is this a score --output?)")
     publish.check_finished(scores, what="--scores")
-    if run_date is not None:
-        date_from = date_to = run_date
-    found = [f.uri for f in storage.match(storage.join(root, "**", "*.parquet"))]
-    files = [u for u in found if _in_range(partition_of(u, root), date_from, date_to)]
-    if run_date is not None and not files and not any(partition_of(u, root) for u in found):
+    where = f"{tables.PARTITION_KEY}={run_date}" if run_date is not None else "**"
+    files = [f.uri for f in storage.match(storage.join(root, where, "*.parquet"))]
+    if run_date is not None and not files and not _partitioned(root):
         raise InputError(f"--scores {scores}: {table}/ has no run_date partitions")
-    frame = _read_parquet_files(files, root, columns=columns, uris=uris)
-    if "channel" in frame.columns:
-        frame["channel"] = frame["channel"].fillna(MIX).astype(int)
-    return frame.reset_index(drop=True)
+    return read_parquet_files(files, root).reset_index(drop=True)
 
 
-def partition_of(uri: str, root: str) -> str | None:
+def _partitioned(root: str) -> bool:
+    return any(f"/{tables.PARTITION_KEY}=" in f.uri[len(root):]
+               for f in storage.match(storage.join(root, "**", "*.parquet")))
+
+
+def _partition_of(uri: str, root: str) -> str | None:
     """The ``run_date`` of a file under ``root`` (``None`` when unpartitioned)."""
     for folder in uri[len(root):].strip("/").split("/")[:-1]:
         key, sep, value = folder.partition("=")
@@ -55,19 +51,33 @@ def partition_of(uri: str, root: str) -> str | None:
     return None
 
 
-def _in_range(day: str | None, date_from: str | None, date_to: str | None) -> bool:
-    if date_from is None and date_to is None:
-        return True
-    if day is None:  # an unpartitioned run: filtered by its rows' dates by the caller
-        return True
-    return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+def files_by_day(root: str, date_from: str | None = None,
+                 date_to: str | None = None) -> dict[str | None, list[str]]:
+    """``{run_date or None: [Parquet uris]}`` under ``root``, sorted by day:
+    the partitions from ``date_from`` to ``date_to`` (inclusive, YYYY-MM-DD)
+    and, under ``None``, every unpartitioned file (the caller filters its
+    rows by date). Empty when ``root`` does not exist."""
+    if not storage.is_dir(root):
+        return {}
+    out: dict[str | None, list[str]] = {}
+    for info in storage.match(storage.join(root, "**", "*.parquet")):
+        day = _partition_of(info.uri, root)
+        if day is None or ((date_from is None or day >= date_from)
+                           and (date_to is None or day <= date_to)):
+            out.setdefault(day, []).append(info.uri)
+    return dict(sorted(out.items(), key=lambda kv: kv[0] or ""))
 
 
-def _read_parquet_files(files: list[str], root: str, *, columns=None, uris=None):
+def read_parquet_files(files: list[str], root: str, *, columns=None, uris=None):
     """The rows of ``files`` (Parquet under ``root``) as one DataFrame, with
-    each Hive partition folder (``run_date=D``) as a string column; only
-    ``columns`` (a list: those each file has; or ``name -> bool``) and the
-    rows of ``uris`` when given."""
+    each Hive partition folder (``run_date=D``) as a string column and
+    ``channel`` as ints (:data:`MIX` for mono mixes); only ``columns`` (a
+    list: those each file has; or ``name -> bool``) and the rows of ``uris``
+    when given.
+
+    Raises:
+        InputError: a file is not readable Parquet.
+    """
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -99,7 +109,10 @@ def _read_parquet_files(files: list[str], root: str, *, columns=None, uris=None)
         parts.append(part)
     if not parts:
         return pd.DataFrame()
-    return pa.concat_tables(parts, promote_options="default").to_pandas()
+    frame = pa.concat_tables(parts, promote_options="default").to_pandas()
+    if "channel" in frame.columns:
+        frame["channel"] = frame["channel"].fillna(MIX).astype(int)
+    return frame
 
 
 def class_names(frame) -> list[str]:

@@ -61,24 +61,13 @@ class Summary:
     days: list[str] = field(default_factory=list)
 
 
-def days_of(scores: str, table: str, date_from: str | None, date_to: str | None
-            ) -> dict[str | None, list[str]]:
-    """``{run_date or None: [parquet uris]}`` of a table within the range."""
-    root = storage.join(scores, table)
-    if not storage.is_dir(root):
-        return {}
-    out: dict[str | None, list[str]] = {}
-    for info in storage.match(storage.join(root, "**", "*.parquet")):
-        day = analysis.partition_of(info.uri, root)
-        if day is not None and ((date_from and day < date_from) or (date_to and day > date_to)):
-            continue
-        out.setdefault(day, []).append(info.uri)
-    return dict(sorted(out.items(), key=lambda kv: kv[0] or ""))
-
-
 def _read(scores: str, table: str, files: list[str], columns=None, uris=None):
-    return analysis._read_parquet_files(files, storage.join(scores, table), columns=columns,
-                                        uris=uris)
+    return analysis.read_parquet_files(files, storage.join(scores, table), columns=columns,
+                                       uris=uris)
+
+
+def _days(scores: str, table: str, date_from: str | None, date_to: str | None):
+    return analysis.files_by_day(storage.join(scores, table), date_from, date_to)
 
 
 def _with_day(frame, day: str | None, date_from: str | None, date_to: str | None):
@@ -130,9 +119,9 @@ def summarise(scores: str, *, channel_names: dict[int, str], date_from: str | No
     from sentiment_model import publish
 
     publish.check_finished(scores, what="--scores")
-    file_days = days_of(scores, tables.FILES_TABLE, date_from, date_to)
     if not storage.is_dir(storage.join(scores, tables.FILES_TABLE)):
         raise InputError(f"--scores {scores}: no files/ table (is this a score --output?)")
+    file_days = _days(scores, tables.FILES_TABLE, date_from, date_to)
     classes: list[str] | None = None
     volume, by_day, by_role = [], None, None
     agent_sums = None
@@ -142,7 +131,6 @@ def summarise(scores: str, *, channel_names: dict[int, str], date_from: str | No
         files = _with_day(files, day, date_from, date_to)
         if files.empty:
             continue
-        files["channel"] = files["channel"].fillna(analysis.MIX).astype(int)
         classes = classes or analysis.class_names(files)
         files["role_name"] = role_names(files, channel_names)
         per_uri = files.groupby(["day", "uri"])["duration_s"].max().groupby("day")
@@ -162,7 +150,7 @@ def summarise(scores: str, *, channel_names: dict[int, str], date_from: str | No
     summary = Summary(classes=classes)
     summary.volume = pd.concat(volume).groupby(level=0).sum()
     summary.by_day, summary.by_role = by_day, by_role
-    for day, uris in days_of(scores, tables.CALLS_TABLE, date_from, date_to).items():
+    for day, uris in _days(scores, tables.CALLS_TABLE, date_from, date_to).items():
         calls = _with_day(_read(scores, tables.CALLS_TABLE, uris, columns=CALL_COLUMNS), day,
                           date_from, date_to)
         if calls.empty:
@@ -219,7 +207,7 @@ def _errors(summary: Summary, scores: str, date_from, date_to) -> None:
 
     counts, shown, total = [], [], 0
     rejected = {}
-    for day, uris in days_of(scores, tables.ERRORS_TABLE, date_from, date_to).items():
+    for day, uris in _days(scores, tables.ERRORS_TABLE, date_from, date_to).items():
         errors = _read(scores, tables.ERRORS_TABLE, uris)
         errors = errors.assign(day=day or NO_DATE)  # errors carry no time of their own
         if errors.empty:
@@ -244,12 +232,10 @@ def call_detail(scores: str, call) -> tuple[object, object]:
     day = None if call["day"] == NO_DATE else call["day"]
 
     def of_day(table: str) -> list[str]:
-        found = days_of(scores, table, day, day)
+        found = _days(scores, table, day, day)
         return [u for d, uris in found.items() if d == day for u in uris]
 
     rows = _read(scores, tables.CALLS_TABLE, of_day(tables.CALLS_TABLE), uris={call["uri"]})
     segments = _read(scores, tables.SEGMENTS_TABLE, of_day(tables.SEGMENTS_TABLE),
                      uris={call["uri"]})
-    if "channel" in segments.columns:
-        segments["channel"] = segments["channel"].fillna(analysis.MIX).astype(int)
     return rows.iloc[0], segments.sort_values(["channel", "start_s"])
