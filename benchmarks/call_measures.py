@@ -61,8 +61,7 @@ def score_calls(made, *, channel: str, feature, filters, segment, factory) -> di
         got, want = [], []
         for ch in (calls.AGENT, calls.CUSTOMER):
             y = audio[:, ch]
-            if channel == "telephone":
-                y = resample(corpora.in_channel(y, RATE, channel)[0], 8000, RATE)
+            y = corpora.through(y, RATE, channel)
             got.append(measured_talk(y, feature=feature, filters=filters, segment=segment,
                                      factory=factory))
             want.append(truth_talk(turns, ch))

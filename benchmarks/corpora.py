@@ -50,3 +50,11 @@ def in_channel(samples: np.ndarray, rate: int, channel: str) -> tuple[np.ndarray
     if channel == "telephone":
         return telephone(samples, rate), TELEPHONE_RATE
     raise ValueError(f"unknown channel {channel!r}: {CHANNELS}")
+
+
+def through(samples: np.ndarray, rate: int, channel: str) -> np.ndarray:
+    """A clip as ``channel`` delivers it, resampled back to ``rate``: ``[n]``."""
+    from sentiment_model.audio import resample
+
+    heard, heard_rate = in_channel(samples, rate, channel)
+    return resample(heard, heard_rate, rate)

@@ -31,7 +31,6 @@ from benchmarks import corpora
 from benchmarks.vad_accuracy import RATE, detectors, frame_flags, make_calls
 from sentiment_model import calls
 from sentiment_model import diarize as dz
-from sentiment_model.audio import resample
 from sentiment_model.speaker_encoder import SpeakerEncoder
 
 GREETING_PAUSE_S = 0.5
@@ -85,10 +84,7 @@ def agent_found(ref, hyp) -> bool:
 
 
 def mono_mix(audio: np.ndarray, channel: str) -> np.ndarray:
-    mono = np.clip(audio.sum(axis=1), -1, 1).astype(np.float32)
-    if channel == "telephone":
-        mono = resample(corpora.in_channel(mono, RATE, channel)[0], 8000, RATE)
-    return mono
+    return corpora.through(np.clip(audio.sum(axis=1), -1, 1).astype(np.float32), RATE, channel)
 
 
 def main(argv: list[str] | None = None) -> None:

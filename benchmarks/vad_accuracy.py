@@ -269,10 +269,7 @@ def main(argv: list[str] | None = None) -> None:
                 for audio, turns in made:
                     for ch in (calls.AGENT, calls.CUSTOMER):
                         y = audio[:, ch]
-                        if channel == "telephone":
-                            from sentiment_model.audio import resample
-
-                            y = resample(corpora.in_channel(y, RATE, channel)[0], 8000, RATE)
+                        y = corpora.through(y, RATE, channel)
                         truth = truth_steps(turns, ch, len(y))
                         got = frame_flags(y, segment=segment, factory=factory,
                                           n_steps=len(truth))

@@ -215,13 +215,8 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
 
 
 def _speech_gain(y: np.ndarray, flags: np.ndarray) -> float:
-    """The gain that raises the speech frames to -30 dBFS RMS (never below 1),
-    Resemblyzer's volume normalisation measured on speech only."""
-    inside = np.repeat(flags, se.HOP)[:len(y)]
-    rms = float(np.sqrt(np.mean(np.square(y[inside], dtype=np.float64)))) if inside.any() else 0
-    if rms <= 0:
-        return 1.0
-    return float(10 ** (max(0.0, se.TARGET_DBFS - 20 * np.log10(rms)) / 20))
+    """:func:`speaker_encoder.volume_gain` measured on the speech frames only."""
+    return se.volume_gain(y[np.repeat(flags, se.HOP)[:len(y)]])
 
 
 def _nearest_covered(covered: np.ndarray) -> np.ndarray:

@@ -157,14 +157,19 @@ def mel_frames(samples: np.ndarray) -> np.ndarray:
     return mel.astype(np.float32).T
 
 
-def normalise_volume(samples: np.ndarray) -> np.ndarray:
-    """``samples`` raised (never lowered) to -30 dBFS RMS, as Resemblyzer's
-    preprocessing does; silence is returned as is."""
+def volume_gain(samples: np.ndarray) -> float:
+    """The gain that raises ``samples`` to -30 dBFS RMS, never below 1 (1 for
+    silence): Resemblyzer's volume normalisation."""
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
     if rms <= 0:
-        return samples
-    gain_db = TARGET_DBFS - 20 * np.log10(rms)
-    return samples * np.float32(10 ** (gain_db / 20)) if gain_db > 0 else samples
+        return 1.0
+    return float(10 ** (max(0.0, TARGET_DBFS - 20 * np.log10(rms)) / 20))
+
+
+def normalise_volume(samples: np.ndarray) -> np.ndarray:
+    """``samples`` raised (never lowered) to -30 dBFS RMS; silence as is."""
+    gain = volume_gain(samples)
+    return samples * np.float32(gain) if gain > 1 else samples
 
 
 def _sigmoid(x):
