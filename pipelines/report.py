@@ -43,10 +43,12 @@ from pipelines import args as cli_args
 from schemas import tables
 from sentiment_model import storage
 from sentiment_model.errors import ConfigError
+from sentiment_model.talk import TalkConfig
 
 # Okabe & Ito's palette: told apart with every common colour-vision deficiency
 CLASS_COLOURS = {"negative": "#D55E00", "neutral": "#999999", "positive": "#0072B2"}
 ROLE_COLOURS = {"agent": "#000000", "customer": "#E69F00"}
+TALK = TalkConfig()  # score's talk measures (it has no options to change them)
 OTHER_COLOURS = ("#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#0072B2", "#D55E00")
 
 
@@ -146,14 +148,22 @@ def plot_shares(seconds, path: str, *, title: str, xlabel: str) -> None:
     plt.close(fig)
 
 
+def line_name(call, channel: int) -> str:
+    """What a channel of a ``calls/`` row is called: its role, ``mono mix``
+    (a mono call's roles are not told apart) or ``channel N``."""
+    if call.get("roles") != tables.ROLES_FROM_MIX:
+        for role in tables.ROLES:
+            if call.get(f"{role}_channel") == channel:
+                return role
+    return "mono mix" if channel == analysis.MIX else f"channel {channel}"
+
+
 def plot_call(call, segments, path: str) -> None:
     """Both speakers' valence over one call (one point per speech window)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10, 3.4))
-    roles = {call.get(f"{role}_channel"): role for role in tables.ROLES}
     for i, (channel, part) in enumerate(segments.groupby("channel")):
-        name = roles.get(channel) or ("mono mix" if channel == analysis.MIX
-                                      else f"channel {channel}")
+        name = line_name(call, channel)
         centre = (part["start_s"] + part["end_s"]) / 2
         val = analysis.valence(part)
         if val is None:
@@ -239,9 +249,9 @@ def _call_page(scores: str, call, scratch: str) -> bytes:
             f"</a></p><h2>Timeline</h2>{_img(local, 'timeline')}"
             f"<h2>Sentiment per quarter</h2>{_table(quarters)}"
             f"<h2>Speakers</h2>{_table(talk)}<h2>Call</h2>{_table(call_level)}"
-            "<p>Valence is p_positive - p_negative. A turn is speech with no pause of 0.5 s "
-            "or longer; an interruption is a turn started while the other speaker had been "
-            "talking for at least 1 s.</p>")
+            f"<p>Valence is p_positive - p_negative. A turn is speech with no pause of "
+            f"{TALK.min_pause_s:g} s or longer; an interruption is a turn started while the "
+            f"other speaker had been talking for at least {TALK.interruption_after_s:g} s.</p>")
     return _page(f"call {row['call_id']}", body)
 
 

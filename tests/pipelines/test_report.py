@@ -150,3 +150,12 @@ def test_more_than_a_month_of_run_dates_is_shown_per_month_then_per_year():
     shown, unit = report.by_period(years)
     assert unit == "year" and list(shown.index) == ["2020", "2021", "2022", "2023"]
     assert list(shown["recordings"]) == [366, 365, 365, 104]
+
+
+def test_a_mono_calls_line_is_the_mix_and_a_stereo_calls_lines_are_its_roles():
+    stereo = pd.Series({"roles": tables.ROLES_FROM_CHANNELS, "agent_channel": 1,
+                        "customer_channel": 0})
+    assert [report.line_name(stereo, c) for c in (0, 1, 2)] == ["customer", "agent", "channel 2"]
+    mono = pd.Series({"roles": tables.ROLES_FROM_MIX, "agent_channel": tables.MIX_CHANNEL,
+                      "customer_channel": tables.MIX_CHANNEL})
+    assert report.line_name(mono, tables.MIX_CHANNEL) == "mono mix"
