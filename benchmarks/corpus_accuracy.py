@@ -25,9 +25,11 @@ files rejected (``no_speech`` and the like; they have no label).
 Recipes: ``classical`` (pooled MFCC/Δ, pitch and energy statistics,
 class-balanced logistic regression; ``benchmarks.emodb_accuracy``), and
 models trained by the product's featurize + train on the fold's train and
-eval speakers: ``stats`` (``frame_stats``, the default preset, noise and
+eval speakers: ``stats`` (``frame_stats``, the ``spectral`` preset, noise and
 speed copies), ``stats_tel`` (the same plus one telephone copy of each
-clip: the recommended copies), ``default`` (the default architecture, noise
+clip: the recommended copies), ``voice_tel`` (``stats_tel`` on the default
+preset: the ``spectral`` columns plus the pretrained speaker encoder's),
+``default`` (the default architecture and preset, noise
 and speed copies), ``default_tel`` (the default architecture and the
 recommended copies) and ``seed`` (the study's preset and BiLSTM).
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -55,8 +58,9 @@ NOISE_SPEED = "noise=1,speed=0.9/1.1,snr=5/20"  # the recommended copies before 
 TELEPHONE_COPY = "telephone=1"
 # name -> (featurize preset, architecture, --augment, train options)
 RECIPES = {
-    "stats": ("default", "frame_stats", NOISE_SPEED, {}),
-    "stats_tel": ("default", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
+    "stats": ("spectral", "frame_stats", NOISE_SPEED, {}),
+    "stats_tel": ("spectral", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
+    "voice_tel": ("default", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
     "default": ("default", "bilstm_stats", NOISE_SPEED, {}),
     "default_tel": ("default", "bilstm_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
     "seed": ("seed", "seed_bilstm", "", {}),
@@ -183,7 +187,12 @@ def train_recipe(recipe: str, fold: Fold, rows: list[dict], fold_dir: str, *,
                         "eval" if r["speaker"] in fold.eval else "train"])
     with open(manifest, "w") as f:
         f.write("\n".join(r["path"] for r in used) + "\n")
-    feats = os.path.join(fold_dir, f"features-{preset}-{augment or 'none'}".replace("/", "_"))
+    from sentiment_model.config import preset as preset_config
+
+    values = json.dumps(preset_config(preset).to_dict(), sort_keys=True)
+    digest = hashlib.sha256(values.encode()).hexdigest()[:8]  # a preset's meaning can change
+    feats = os.path.join(fold_dir, f"features-{preset}-{digest}-{augment or 'none'}"
+                         .replace("/", "_"))
     if not os.path.exists(os.path.join(feats, "metadata.json")):
         args = ["--input", manifest, "--labels", labels_csv, "--output", feats,
                 "--preset", preset, "--overwrite", "--progress-interval", "3600"]
@@ -281,6 +290,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--splits", default="within,loco")
+    parser.add_argument("--only", default="",
+                        help="run only the folds whose names start with one of these "
+                             "(comma-separated, e.g. within-emodb-dev,loco-turev)")
     parser.add_argument("--report-only", action="store_true",
                         help="print the tables of the results in --work; compute nothing")
     args = parser.parse_args(argv)
@@ -291,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown recipe(s) {unknown}; choose from classical, {', '.join(RECIPES)}")
     rows = [r for c in names for r in corpora.load_rows(c, data_root=args.data)]
     folds = [f for f in make_folds(rows, corpora_names=names, n_folds=args.folds)
-             if f.name.split("-")[0] in args.splits.split(",")]
+             if f.name.split("-")[0] in args.splits.split(",")
+             and (not args.only or f.name.startswith(tuple(args.only.split(","))))]
     seeds = [int(s) for s in args.seeds.split(",")]
     results: dict = {}
     cache: dict = {}

@@ -74,7 +74,7 @@ def frame_functionals(y: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
     from sentiment_model.config import preset
     from sentiment_model.features import compute_frames, compute_spectral
 
-    cfg = preset("default")
+    cfg = preset("spectral")
     y = resample(np.asarray(y, dtype=np.float32), sample_rate, cfg.sample_rate)
     mfcc = compute_frames(y, cfg.sample_rate, preset("mfcc"))
     shape = compute_spectral(y, cfg.sample_rate, cfg, n_frames=mfcc.shape[0])

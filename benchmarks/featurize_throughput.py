@@ -75,15 +75,15 @@ def make_data(out_dir: str, *, sample_rate: int, minutes: float) -> float:
 # ----------------------------------------------------------- plain baseline
 def _plain_one(path: str, preset_name: str) -> int:
     """soundfile.read -> mono -> soxr -> librosa.feature.mfcc (+ the prosody
-    columns, by librosa's YIN and RMS, and the spectral-shape columns, when the
-    preset has them) -> pooling."""
+    columns, by librosa's YIN and RMS, the spectral-shape and the voice
+    columns, when the preset has them) -> pooling."""
     import librosa
     import numpy as np
     import soundfile
     import soxr
 
     from sentiment_model.config import preset
-    from sentiment_model.features import compute_prosody, compute_spectral
+    from sentiment_model.features import compute_prosody, compute_spectral, compute_voice
 
     cfg = preset(preset_name)
     samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
@@ -100,6 +100,9 @@ def _plain_one(path: str, preset_name: str) -> int:
     if cfg.spectral:
         frames = np.concatenate(
             [frames, compute_spectral(y, cfg.sample_rate, cfg, n_frames=frames.shape[0])], axis=1)
+    if cfg.voice:
+        frames = np.concatenate(
+            [frames, compute_voice(y, cfg.sample_rate, n_frames=frames.shape[0])], axis=1)
     pooled = np.concatenate([frames.mean(axis=0), frames.std(axis=0)])
     return int(frames.shape[0] + pooled.shape[0])
 

@@ -1,7 +1,7 @@
 """score throughput and memory: the Beam job against a plain loop doing the same work.
 
     python -m benchmarks.score_throughput [--clip-minutes 30] [--call-minutes 10]
-        [--calls 3] [--repeats 3] [--long-hours 2] [--preset default|speaker_norm]
+        [--calls 3] [--repeats 3] [--long-hours 2] [--preset default|spectral|speaker_norm]
 
 Data (generated once under ``build/bench/score/``): ``--clip-minutes`` of
 10-s mono clips and ``--calls`` stereo calls of ``--call-minutes`` each
@@ -212,7 +212,8 @@ def main() -> None:
     parser.add_argument("--long-hours", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "score"))
-    parser.add_argument("--preset", default="default", choices=("default", "mfcc", "speaker_norm"),
+    parser.add_argument("--preset", default="default",
+                        choices=("default", "spectral", "mfcc", "speaker_norm"),
                         help="feature preset of the model scored (speaker_norm: each "
                              "channel standardised with its own statistics)")
     parser.add_argument("--plain", nargs=2, metavar=("MANIFEST", "MODEL_DIR"),

@@ -330,10 +330,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="shard compression (default: %(default)s, by ISA-L; float "
                              "features shrink only ~6%% under gzip)")
     parser.add_argument("--augment", metavar="SPEC",
-                        help="augment the train split (needs --labels), e.g. "
-                             "'noise=2,speed=0.9/1.1,snr=5/20': N white-noise copies at an "
-                             "SNR in [LO, HI] dB and one speed-perturbed copy per factor; "
-                             f"the default recipe for training data is '{RECOMMENDED_AUGMENT}'")
+                        help="training copies of the train split, e.g. "
+                             "'noise=2,speed=0.9/1.1,snr=5/20,telephone=1': N white-noise "
+                             "copies at an SNR in [LO, HI] dB, one speed-perturbed copy per "
+                             "factor, N phone-line copies; 'none' for no copies (default "
+                             f"with --labels: '{RECOMMENDED_AUGMENT}', the measured recipe; "
+                             "without --labels: none)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the outputs of an earlier run in --output (kept until this "
                              "run has succeeded)")
@@ -348,6 +350,14 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
     parser = cli_args.job_parser("featurize", __doc__)
     add_arguments(parser)
     return cli_args.parse_job_args(parser, argv, beam=True)
+
+
+def augment_spec(spec: str | None, *, labelled: bool) -> str | None:
+    """The training copies to make: ``spec`` as given, none for ``"none"``, and
+    when not given the recommended copies for a labelled run, none otherwise."""
+    if spec is None:
+        return RECOMMENDED_AUGMENT if labelled else None
+    return None if spec.strip().lower() == "none" else spec
 
 
 def config_from_args(args: argparse.Namespace) -> FeaturizeConfig:
@@ -374,7 +384,8 @@ def config_from_args(args: argparse.Namespace) -> FeaturizeConfig:
         split_seed=args.split_seed,
         num_shards=args.num_shards,
         compression=args.compression,
-        augment=AugmentConfig.parse(args.augment, seed=args.split_seed),
+        augment=AugmentConfig.parse(augment_spec(args.augment, labelled=bool(args.labels)),
+                                    seed=args.split_seed),
         overwrite=args.overwrite,
         progress_interval_s=args.progress_interval,
         run_id=uuid.uuid4().hex[:16],

@@ -28,6 +28,12 @@ SPECTRAL_NAMES = (
 )
 SPECTRAL_DIMS = len(SPECTRAL_NAMES)
 SPECTRAL_WINDOW_S = 0.060  # analysis window of the spectral-shape columns (seconds)
+# The voice columns (``voice=True``): the outputs of the last LSTM layer of
+# Resemblyzer's pretrained speaker encoder (sentiment_model.speaker_encoder)
+# at every 10 ms frame; see sentiment_model.features.compute_voice.
+VOICE_DIMS = 256
+VOICE_RATE = 16000  # the encoder's sample rate and hop (Hz, samples)
+VOICE_HOP = 160
 
 
 def check_known_fields(cls: type, data: dict[str, Any], *, what: str) -> None:
@@ -78,6 +84,12 @@ class FeatureConfig:
             1-4 kHz bands, the spectral slope and flatness), from a 60 ms
             Hamming window on the MFCC frame grid. Absolute levels, normalised
             with the train statistics like the MFCCs.
+        voice: append the 256 voice columns of each frame: the last LSTM
+            layer of a speaker encoder pretrained on thousands of voices
+            (Resemblyzer's, shipped in its wheel), run over consecutive
+            1.6 s chunks of the audio raised to -30 dBFS (:func:`sentiment_model.
+            features.compute_voice`). Needs 16 kHz and a 160-sample hop, the
+            encoder's frame grid.
         pooling: time pooling of the frame sequence into one vector: ``"mean"``
             or ``"mean_std"`` (mean and standard deviation concatenated).
         image_frames: width (time axis) of the ``logmel_image`` in frames.
@@ -102,6 +114,7 @@ class FeatureConfig:
     speaker_from: int = 0
     prosody: bool = False
     spectral: bool = False
+    voice: bool = False
     pooling: str = "mean_std"
     image_frames: int = 128
     min_duration_s: float = 0.25
@@ -114,7 +127,7 @@ class FeatureConfig:
         if self.kind == "logmel_image":
             return self.n_mels
         return (self.n_mfcc * (1 + self.deltas) + (PROSODY_DIMS if self.prosody else 0)
-                + (SPECTRAL_DIMS if self.spectral else 0))
+                + (SPECTRAL_DIMS if self.spectral else 0) + (VOICE_DIMS if self.voice else 0))
 
     @property
     def pooled_dims(self) -> int:
@@ -127,7 +140,8 @@ class FeatureConfig:
         if self.normalize != "speaker":
             return (False,) * self.frame_dims
         cepstral = tuple(k >= self.speaker_from for k in range(self.n_mfcc))
-        extra = (PROSODY_DIMS if self.prosody else 0) + (SPECTRAL_DIMS if self.spectral else 0)
+        extra = ((PROSODY_DIMS if self.prosody else 0) + (SPECTRAL_DIMS if self.spectral else 0)
+                 + (VOICE_DIMS if self.voice else 0))
         return cepstral * (1 + self.deltas) + (self.speaker_from == 0,) * extra
 
     @property
@@ -150,9 +164,16 @@ class FeatureConfig:
         if self.normalize not in NORMALIZATIONS:
             raise bad("normalize", f"is not one of {', '.join(NORMALIZATIONS)}")
         if self.kind != "mfcc" and (self.normalize == "speaker" or self.prosody
-                                    or self.spectral):
-            raise bad("kind", "supports none of normalize=speaker, prosody and spectral "
-                      "(MFCC only)")
+                                    or self.spectral or self.voice):
+            raise bad("kind", "supports none of normalize=speaker, prosody, spectral and "
+                      "voice (MFCC only)")
+        if self.voice and (self.sample_rate, self.hop_length) != (VOICE_RATE, VOICE_HOP):
+            raise bad("voice", f"needs sample_rate={VOICE_RATE} and hop_length={VOICE_HOP} "
+                      "(the speaker encoder's frame grid)")
+        if self.voice:
+            from sentiment_model.speaker_encoder import weights_path
+
+            weights_path()  # the encoder's package installed, at the pinned version
         if not 0 <= self.speaker_from < self.n_mfcc:
             raise bad("speaker_from", f"must be in [0, n_mfcc={self.n_mfcc})")
         if self.speaker_from and self.normalize != "speaker":
@@ -239,10 +260,13 @@ def _parse_value(name: str, text: str, hint: Any) -> Any:
 
 PRESETS: dict[str, FeatureConfig] = {
     # The product's recipe (benchmarks/README.md has the measurements): 25 ms /
-    # 10 ms frames at 16 kHz, 40 MFCCs, plus the 14 spectral-shape values of a
-    # 60 ms window per frame. Absolute levels, normalised with the train
-    # statistics: call-safe.
-    "default": FeatureConfig(spectral=True),
+    # 10 ms frames at 16 kHz, 40 MFCCs, the 14 spectral-shape values of a 60 ms
+    # window and the 256 voice columns of a pretrained speaker encoder per
+    # frame. Absolute levels, normalised with the train statistics: call-safe.
+    "default": FeatureConfig(spectral=True, voice=True),
+    # The default without the voice columns: a sixth of the stored frames and
+    # faster, less accurate on unseen speakers (the starter model's features).
+    "spectral": FeatureConfig(preset="spectral", spectral=True),
     # The 40 MFCCs alone (what FeatureConfig() gives, and what a stored feature
     # config without the spectral fields loads as).
     "mfcc": FeatureConfig(preset="mfcc"),

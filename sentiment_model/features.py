@@ -13,8 +13,11 @@ from sentiment_model.config import (
     PITCH_RANGE_HZ,
     SPECTRAL_DIMS,
     SPECTRAL_WINDOW_S,
+    VOICE_DIMS,
     FeatureConfig,
 )
+
+VOICE_CHUNK_FRAMES = 160  # 1.6 s: the speaker encoder's training partials
 
 
 class Features(NamedTuple):
@@ -72,18 +75,30 @@ class MelFilters(NamedTuple):
     Attributes:
         window: float32 ``[n_fft]``, see :func:`stft_window`.
         basis: float32 ``[n_mels, 1 + n_fft // 2]``, see :func:`mel_basis`.
+        voice: the speaker encoder's own (:data:`VOICE_MEL`) when the
+            configuration has the voice columns, else None.
     """
 
     window: np.ndarray
     basis: np.ndarray
+    voice: MelFilters | None = None
+
+
+# The speaker encoder's input, as Resemblyzer computes it with
+# librosa.feature.melspectrogram: 40 mel bands of 25 ms frames every 10 ms at
+# 16 kHz, 0 Hz to Nyquist, power (n_mfcc is unused here).
+VOICE_MEL = FeatureConfig(preset="voice_encoder_input", n_fft=400, win_length=None,
+                          hop_length=160, n_mels=40, n_mfcc=40, fmin=0.0, fmax=None)
 
 
 def mel_filters(config: FeatureConfig) -> MelFilters:
-    """The window and mel filter bank ``config`` asks for (built once per process)."""
+    """The window and mel filter bank ``config`` asks for, and the speaker
+    encoder's when it has the voice columns (built once per process)."""
     return MelFilters(
         window=stft_window(config.n_fft, config.win_length),
         basis=mel_basis(config.sample_rate, config.n_fft, config.n_mels, config.fmin,
                         config.fmax),
+        voice=mel_filters(VOICE_MEL) if config.voice else None,
     )
 
 
@@ -180,7 +195,8 @@ def compute_frames(samples: np.ndarray, sample_rate: int, config: FeatureConfig,
         float32 ``[n_frames, config.frame_dims]``: ``n_mfcc * (1 + deltas)``
         coefficients, then the 3 :func:`compute_prosody` columns when
         ``config.prosody``, then the :func:`compute_spectral` columns when
-        ``config.spectral``; with ``normalize="utterance"`` every column has
+        ``config.spectral``, then the 256 :func:`compute_voice` columns when
+        ``config.voice``; with ``normalize="utterance"`` every column has
         zero mean and unit variance.
     """
     y = np.asarray(samples, dtype=np.float32)
@@ -198,6 +214,9 @@ def compute_frames(samples: np.ndarray, sample_rate: int, config: FeatureConfig,
         blocks.append(compute_prosody(y, sample_rate, config, n_frames=mfcc.shape[0]))
     if config.spectral:
         blocks.append(compute_spectral(y, sample_rate, config, n_frames=mfcc.shape[0]))
+    if config.voice:
+        blocks.append(compute_voice(y, sample_rate, n_frames=mfcc.shape[0],
+                                    filters=filters.voice if filters is not None else None))
     frames = np.concatenate(blocks, axis=1)
     if config.normalize == "utterance":
         frames = normalize_utterance(frames)
@@ -229,6 +248,50 @@ def compute_prosody(samples: np.ndarray, sample_rate: int, config: FeatureConfig
     energy = 20.0 * np.log10(rms + 1e-6)
     voiced = (energy > np.median(energy) - 6.0).astype(np.float32)
     return np.stack([np.log(f0) * voiced, energy, voiced], axis=1).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def _voice_encoder():
+    from sentiment_model.speaker_encoder import SpeakerEncoder
+
+    return SpeakerEncoder()
+
+
+def compute_voice(samples: np.ndarray, sample_rate: int, *, n_frames: int,
+                  filters: MelFilters | None = None) -> np.ndarray:
+    """Per-frame voice features on the MFCC frame grid (16 kHz, 10 ms hop).
+
+    The signal is raised to -30 dBFS (never lowered; Resemblyzer's volume
+    normalisation), turned into the speaker encoder's 40-band mel power
+    frames (25 ms window, 10 ms hop, centred) and cut into consecutive
+    chunks of ``VOICE_CHUNK_FRAMES`` (1.6 s, the encoder's training
+    partials). Each chunk runs through the encoder's three LSTM layers from
+    a zero state; a frame's columns are the last layer's output there. The
+    LSTM runs forward, so a frame depends only on its chunk up to itself:
+    the same audio gives the same columns wherever a window starts on a
+    chunk boundary, and the zero padding of the last chunk changes nothing.
+
+    Args:
+        samples: float ``[n_samples]`` mono audio in [-1, 1].
+        sample_rate: Hz; must be 16000 (:data:`config.VOICE_RATE`).
+        n_frames: frames of the MFCC grid to fill.
+        filters: ``mel_filters(VOICE_MEL)`` built ahead of time, or None.
+
+    Returns:
+        float32 ``[n_frames, 256]``, each value in (-1, 1).
+    """
+    from sentiment_model import speaker_encoder as se
+
+    if sample_rate != se.RATE:
+        raise ValueError(f"the voice columns need {se.RATE} Hz audio, got {sample_rate} Hz")
+    mel = mel_power(se.normalise_volume(np.asarray(samples, np.float32)), sample_rate, VOICE_MEL,
+                    filters=filters)  # the values of se.mel_frames
+    n_chunks = max(1, -(-len(mel) // VOICE_CHUNK_FRAMES))
+    padded = np.zeros((n_chunks * VOICE_CHUNK_FRAMES, mel.shape[1]), np.float32)
+    padded[:len(mel)] = mel
+    states = _voice_encoder().hidden_states(padded.reshape(n_chunks, VOICE_CHUNK_FRAMES, -1))
+    out = states.reshape(-1, VOICE_DIMS)[:max(len(mel), 1)]
+    return np.ascontiguousarray(_fit(out, n_frames), dtype=np.float32)
 
 
 SPECTRAL_BANDS_HZ = ((250.0, 650.0), (1000.0, 4000.0))

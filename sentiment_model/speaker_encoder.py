@@ -54,8 +54,9 @@ def weights_path() -> str:
     try:
         dist = importlib.metadata.distribution(PACKAGE)
     except importlib.metadata.PackageNotFoundError:
-        raise ConfigError(f"telling the speakers of a mono call apart needs the {PACKAGE} "
-                          f"package's speaker encoder: {install}") from None
+        raise ConfigError(f"the speaker encoder (the voice feature columns, telling the "
+                          f"speakers of a mono call apart) comes with the {PACKAGE} package: "
+                          f"{install}") from None
     if dist.version != VERSION:
         raise ConfigError(f"{PACKAGE} {dist.version} is installed; this release is tested "
                           f"with {VERSION}: {install}")
@@ -195,9 +196,11 @@ class SpeakerEncoder:
         except KeyError as e:
             raise InputError(f"the speaker encoder's weights lack {e}") from None
 
-    def embed_frames(self, mels: np.ndarray) -> np.ndarray:
-        """``float32[batch, 256]`` unit embeddings of ``mels``
-        (``float32[batch, n_frames, 40]``, n_frames usually 160)."""
+    def hidden_states(self, mels: np.ndarray) -> np.ndarray:
+        """``float32[batch, n_frames, 256]``: the outputs of the last LSTM layer
+        at every frame of ``mels`` (``float32[batch, n_frames, 40]``), each
+        sequence started from a zero state. The LSTM runs forward only, so a
+        frame's output depends on that frame and the ones before it."""
         x = np.asarray(mels, np.float32)
         batch, steps, _ = x.shape
         for w_ih, w_hh, bias in self.layers:
@@ -216,6 +219,12 @@ class SpeakerEncoder:
                 h = o * np.tanh(c)
                 out[:, t] = h
             x = out
+        return x
+
+    def embed_frames(self, mels: np.ndarray) -> np.ndarray:
+        """``float32[batch, 256]`` unit embeddings of ``mels``
+        (``float32[batch, n_frames, 40]``, n_frames usually 160)."""
+        h = self.hidden_states(mels)[:, -1]
         w, b = self.linear
         raw = np.maximum(h @ w + b, 0.0)
         norm = np.linalg.norm(raw, axis=1, keepdims=True)

@@ -42,4 +42,6 @@ def test_summarise_counts_rejections_and_scores_the_rest():
 
 def test_the_telephone_recipes_use_the_products_recommended_copies():
     assert ca.RECIPES["stats_tel"][2] == ca.RECIPES["default_tel"][2] == RECOMMENDED
+    assert ca.RECIPES["voice_tel"] == ("default", "frame_stats", RECOMMENDED, {})
+    assert ca.RECIPES["stats_tel"][0] == "spectral"  # as measured before the voice columns
     assert ca.RECIPES["stats"][2] == ca.NOISE_SPEED and "telephone" not in ca.NOISE_SPEED

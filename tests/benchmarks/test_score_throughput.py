@@ -12,7 +12,7 @@ def card(frame_dims: int, pooled_dims: int, labels=("negative", "neutral", "posi
 
 
 def test_a_cached_model_is_compared_with_the_default_built_today():
-    # the default preset's 54 columns: the BiLSTM and the nine-statistic linear member
+    # the spectral preset's 54 columns: the BiLSTM and the nine-statistic linear member
     assert models.DEFAULT_ARCHITECTURE == "bilstm_stats"
     assert default_model_parameters(card(54, 108)) == 360_323 + 3_405
     # a model of the four-statistic linear member (1,515) is not the default any more

@@ -73,7 +73,7 @@ def test_featurize_on_the_portable_runner_equals_the_local_run(
     out = str(tmp_path / "portable")
     cmd = [sys.executable, "-m", "pipelines.featurize",
            "--input", corpus, "--labels", os.path.join(corpus, "labels.csv"), "--output", out,
-           "--progress-interval", "3600",
+           "--augment", "none", "--progress-interval", "3600",
            "--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
            "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}"]
     try:  # a worker that cannot start makes the job wait forever: bound it

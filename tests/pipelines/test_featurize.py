@@ -21,6 +21,8 @@ from schemas import tables
 from schemas.metadata import FEATURE_CONFIG_FILE, SCHEMA_FILE
 from sentiment_model import audio as audio_lib
 from sentiment_model import featurizing
+from sentiment_model.augment import RECOMMENDED as RECOMMENDED_AUGMENT
+from sentiment_model.augment import AugmentConfig
 from sentiment_model.config import FeatureConfig, preset
 from sentiment_model.errors import ConfigError, InputError
 from sentiment_model.features import compute_features
@@ -31,12 +33,14 @@ from tests.conftest import (
     read_examples,
     read_labels,
     tone,
+    without_copies,
     write_audio,
 )
 
 
 def run_featurize(*args: str) -> dict:
-    return featurize.run([*args, "--progress-interval", "0"], test_pipeline=make_pipeline())
+    return featurize.run([*without_copies(args), "--progress-interval", "0"],
+                         test_pipeline=make_pipeline())
 
 
 def expected_features(path: str, cfg: FeatureConfig, channel: int = -1):
@@ -107,7 +111,7 @@ def test_round_trip_arrays_labels_counts_and_stats(corpus, tmp_path):
         assert FeatureConfig.from_dict(json.load(f)) == cfg
     with open(os.path.join(out, SCHEMA_FILE)) as f:
         assert fk.schema_from_text(f.read()) == fk.build_schema(
-            frame_dims=54, pooled_dims=108, labels=["negative", "neutral", "positive"])
+            frame_dims=310, pooled_dims=620, labels=["negative", "neutral", "positive"])
 
     # same inputs -> same fingerprint; a changed file -> another one
     again = run_featurize("--input", corpus, "--labels", labels_csv, "--output", out,
@@ -206,7 +210,7 @@ def test_memory_url_input_without_labels(tmp_path):
     for ex in examples:
         assert ex[fk.URI][0].decode().startswith("memory:///featurize-")
         assert ex[fk.LABEL][0] == b"" and ex[fk.LABEL_ID][0] == fk.UNLABELLED_ID
-        assert ex[fk.SOURCE_SAMPLE_RATE][0] == 8000 and ex[fk.POOLED].shape == (108,)
+        assert ex[fk.SOURCE_SAMPLE_RATE][0] == 8000 and ex[fk.POOLED].shape == (620,)
 
 
 def test_seed_presets_give_the_study_shapes(corpus, tmp_path):
@@ -227,7 +231,8 @@ def test_seed_presets_give_the_study_shapes(corpus, tmp_path):
         assert ex[fk.N_FRAMES][0] == 128 and ex[fk.FRAMES].shape == (128 * 128,)
 
 
-def test_default_preset_writes_the_spectral_columns_after_the_mfccs(corpus, tmp_path):
+def test_default_preset_writes_the_spectral_and_voice_columns_after_the_mfccs(corpus,
+                                                                            tmp_path):
     out = str(tmp_path / "spectral")
     meta = run_featurize("--input", corpus, "--labels", os.path.join(corpus, "labels.csv"),
                          "--output", out, "--preset", "default")
@@ -236,14 +241,14 @@ def test_default_preset_writes_the_spectral_columns_after_the_mfccs(corpus, tmp_
     cfg = preset("default")
     for path, ex in list(by_uri(examples).items())[:3]:
         want = expected_features(path, cfg)
-        frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], 54)
+        frames = ex[fk.FRAMES].reshape(ex[fk.N_FRAMES][0], 310)
         np.testing.assert_allclose(frames, want.frames, rtol=1e-5, atol=1e-4)
         np.testing.assert_allclose(ex[fk.POOLED], want.pooled, rtol=1e-5, atol=1e-4)
     assert meta["accounting"] == {"matched": 18, "written": 18, "rejected": 0, "lost": 0}
     with open(os.path.join(out, "metadata.json")) as f:
         assert json.load(f) == meta  # the file says the same
-    assert meta["feature_config"]["spectral"] is True
-    assert len(meta["train_stats"]["frames"]["mean"]) == 54
+    assert meta["feature_config"]["spectral"] is True and meta["feature_config"]["voice"] is True
+    assert len(meta["train_stats"]["frames"]["mean"]) == 310
 
 
 def test_split_channels_and_split_column_from_a_manifest(tmp_path):
@@ -441,6 +446,28 @@ def test_augment_adds_copies_to_the_train_split_only(corpus, tmp_path):
             assert ex[fk.DURATION_S][0] == pytest.approx(base[fk.DURATION_S][0] / 0.9, rel=1e-3)
     for split in ("eval", "test"):
         assert all(not ex[fk.AUGMENTATION][0] for ex in read_examples(out, split))
+
+
+@pytest.mark.parametrize("extra, labelled, expected", [
+    ((), True, RECOMMENDED_AUGMENT),
+    (("--augment", "none"), True, None),
+    (("--augment", "NONE"), True, None),
+    (("--augment", ""), True, None),
+    (("--augment", "speed=0.9"), True, "speed=0.9"),
+    ((), False, None),
+])
+def test_a_labelled_run_makes_the_recommended_copies_unless_told_otherwise(
+        corpus, tmp_path, extra, labelled, expected):
+    argv = ["--input", corpus, "--output", str(tmp_path / "out"), *extra]
+    if labelled:
+        argv += ["--labels", os.path.join(corpus, "labels.csv")]
+    args, _ = featurize.parse_known_args(argv)
+    config = featurize.config_from_args(args)
+    assert config.augment == AugmentConfig.parse(expected, seed=0)
+    assert config.augment.enabled == (expected is not None)
+    if expected == RECOMMENDED_AUGMENT:
+        assert config.augment.telephone_copies == 1
+        assert config.augment.speed_factors == (0.9, 1.1)
 
 
 def test_augment_without_labels_fails_fast(corpus, tmp_path):

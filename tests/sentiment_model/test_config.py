@@ -21,16 +21,16 @@ def test_presets_validate_and_have_expected_dims():
     loaded = FeatureConfig.from_dict({**old, "preset": "default"})
     assert loaded.frame_dims == 40
     assert loaded.same_values(mfcc) and loaded != mfcc  # same features, other name
-    assert not loaded.same_values(preset("default"))
+    assert not loaded.same_values(preset("spectral"))
     speaker = preset("speaker_norm")  # + pitch, energy, voicing; 20 ms step; per speaker
     assert (speaker.normalize, speaker.prosody, speaker.hop_length) == ("speaker", True, 320)
     assert speaker.frame_dims == 43 and speaker.pooled_dims == 86
-    default = preset("default")  # the MFCCs + 14 spectral-shape values per frame
-    assert (default.spectral, default.normalize, default.prosody, default.hop_length) == (
+    spectral = preset("spectral")  # the MFCCs + 14 spectral-shape values per frame
+    assert (spectral.spectral, spectral.normalize, spectral.prosody, spectral.hop_length) == (
         True, "none", False, 160)
-    assert default.frame_dims == 54 and default.pooled_dims == 108
-    assert default.to_dict() == {**mfcc.to_dict(), "preset": "default", "spectral": True}
-    assert default.with_overrides({"normalize": "speaker", "speaker_from": "4"}).speaker_columns \
+    assert spectral.frame_dims == 54 and spectral.pooled_dims == 108
+    assert spectral.to_dict() == {**mfcc.to_dict(), "preset": "spectral", "spectral": True}
+    assert spectral.with_overrides({"normalize": "speaker", "speaker_from": "4"}).speaker_columns \
         == (False,) * 4 + (True,) * 36 + (False,) * 14
     image = preset("seed_cnn2d")
     assert (image.kind, image.n_mels, image.image_frames) == ("logmel_image", 128, 128)
@@ -56,11 +56,29 @@ def test_round_trip_through_dict():
         ({"preset": "seed_cnn2d", "kind": "logmel_image", "normalize": "speaker"}, "MFCC only"),
         ({"kind": "logmel_image", "prosody": "true"}, "MFCC only"),
         ({"kind": "logmel_image", "spectral": "true"}, "MFCC only"),
+        ({"kind": "logmel_image", "voice": "true"}, "MFCC only"),
+        ({"sample_rate": "22050"}, "speaker encoder's frame grid"),
+        ({"hop_length": "320"}, "speaker encoder's frame grid"),
     ],
 )
 def test_invalid_values_raise_config_error(overrides, message):
     with pytest.raises(ConfigError, match=message):
         preset("default").with_overrides(overrides)
+
+
+def test_the_default_preset_is_the_spectral_one_with_256_voice_columns():
+    default = preset("default")
+    assert default.to_dict() == {**preset("spectral").to_dict(), "preset": "default",
+                                 "voice": True}
+    assert default.frame_dims == 40 + 14 + 256
+    assert default.pooled_dims == 2 * 310
+    # a default config stored before the voice columns existed loads as spectral
+    old = {k: v for k, v in preset("spectral").to_dict().items() if k != "voice"}
+    loaded = FeatureConfig.from_dict({**old, "preset": "default"})
+    assert loaded.same_values(preset("spectral")) and not loaded.same_values(default)
+    speaker = default.with_overrides({"normalize": "speaker", "speaker_from": "4"})
+    # the spectral and voice columns keep their level, like prosody
+    assert speaker.speaker_columns == (False,) * 4 + (True,) * 36 + (False,) * (14 + 256)
 
 
 def test_from_dict_rejects_unknown_keys_and_unknown_preset():
@@ -79,7 +97,8 @@ def test_speaker_from_leaves_low_coefficients_and_prosody_to_the_train_statistic
     deltas = part.with_overrides({"prosody": "false", "deltas": "1"})
     assert deltas.speaker_columns == ((False,) * 4 + (True,) * 36) * 2
     assert preset("mfcc").speaker_columns == (False,) * 40
-    assert preset("default").speaker_columns == (False,) * 54
+    assert preset("spectral").speaker_columns == (False,) * 54
+    assert preset("default").speaker_columns == (False,) * 310
     with pytest.raises(ConfigError, match="speaker_from=4 needs normalize=speaker"):
         preset("default").with_overrides({"speaker_from": "4"})
     with pytest.raises(ConfigError, match=r"speaker_from=40 must be in \[0, n_mfcc=40\)"):

@@ -10,6 +10,7 @@ from sentiment_model.features import (
     compute_logmel_image,
     compute_prosody,
     compute_spectral,
+    compute_voice,
     mel_basis,
     mel_filters,
     mel_power,
@@ -245,7 +246,7 @@ def test_spectral_columns_tell_a_tone_from_noise():
 
 
 def test_spectral_preset_appends_its_columns_to_the_mfccs(signal_16k):
-    cfg = preset("default")
+    cfg = preset("spectral")
     frames = compute_frames(signal_16k, 16000, cfg)
     assert frames.shape == (1 + 16000 // 160, 54)
     np.testing.assert_array_equal(frames[:, :40], compute_frames(signal_16k, 16000,
@@ -257,3 +258,51 @@ def test_spectral_preset_appends_its_columns_to_the_mfccs(signal_16k):
     assert frames.shape == (101, 57)
     np.testing.assert_array_equal(frames[:, 43:], compute_spectral(signal_16k, 16000, cfg,
                                                                    n_frames=101))
+
+
+def test_voice_columns_are_the_speaker_encoders_last_layer_per_chunk():
+    from sentiment_model import speaker_encoder as se
+
+    rng = np.random.default_rng(5)
+    y = (0.2 * rng.standard_normal(int(16000 * 3.7))).astype(np.float32)  # above -30 dBFS
+    n_frames = 1 + len(y) // 160
+    voice = compute_voice(y, 16000, n_frames=n_frames)
+    assert voice.shape == (n_frames, 256) and voice.dtype == np.float32
+    assert np.abs(voice).max() < 1.0 and voice.std() > 0.01
+    encoder = se.SpeakerEncoder()
+    mel = se.mel_frames(y)
+    assert len(mel) == n_frames
+    # every 160-frame chunk from a zero state; the short last chunk unpadded
+    for start in (0, 160, 320):
+        chunk = encoder.hidden_states(mel[None, start:start + 160])[0]
+        np.testing.assert_allclose(voice[start:start + 160], chunk, atol=1e-5)
+    # the chunk's last output is what the encoder embeds
+    w, b = encoder.linear
+    raw = np.maximum(voice[159] @ w + b, 0)
+    np.testing.assert_allclose(raw / np.linalg.norm(raw),
+                               encoder.embed_frames(mel[None, :160])[0], atol=1e-5)
+
+
+def test_voice_columns_depend_only_on_their_chunk():
+    rng = np.random.default_rng(6)
+    y = (0.2 * rng.standard_normal(16000 * 4)).astype(np.float32)
+    changed = y.copy()
+    changed[160 * 160 + 200:] *= 0.1  # after the 1.6 s chunk and its last STFT window
+    n = 1 + len(y) // 160
+    a, b = compute_voice(y, 16000, n_frames=n), compute_voice(changed, 16000, n_frames=n)
+    np.testing.assert_array_equal(a[:160], b[:160])
+    assert np.abs(a[170:] - b[170:]).max() > 0.05
+
+
+def test_default_preset_appends_the_voice_columns_and_needs_16_khz(signal_16k):
+    cfg = preset("default")
+    frames = compute_frames(signal_16k, 16000, cfg)
+    assert frames.shape == (101, 310)
+    np.testing.assert_array_equal(frames[:, :54], compute_frames(signal_16k, 16000,
+                                                               preset("spectral")))
+    np.testing.assert_array_equal(frames[:, 54:], compute_voice(signal_16k, 16000, n_frames=101))
+    with pytest.raises(ValueError, match="16000 Hz"):
+        compute_voice(signal_16k, 8000, n_frames=51)
+    quiet = compute_voice(signal_16k * 0.01, 16000, n_frames=101)  # raised to -30 dBFS first
+    np.testing.assert_allclose(quiet, compute_voice(signal_16k * 0.02, 16000, n_frames=101),
+                               atol=1e-5)

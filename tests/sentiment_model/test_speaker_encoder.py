@@ -75,8 +75,13 @@ def test_a_missing_or_other_version_names_the_install_command(monkeypatch):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, "distribution", missing)
-    with pytest.raises(ConfigError, match="needs the resemblyzer package"):
+    with pytest.raises(ConfigError, match="comes with the resemblyzer package"):
         se.weights_path()
+    from sentiment_model.config import preset
+
+    preset("spectral")  # needs no encoder
+    with pytest.raises(ConfigError, match="comes with the resemblyzer package"):
+        preset("default")  # refused at start-up, not at the first recording
 
 
 def test_embeddings_are_unit_vectors_closer_for_the_same_voice():

@@ -32,7 +32,7 @@ def run_train(features, model_dir, *extra) -> dict:
 def meta_frames_mean(features_dir) -> list[float]:
     with open(os.path.join(features_dir, "metadata.json")) as f:
         mean = json.load(f)["train_stats"]["frames"]["mean"]
-    assert len(mean) == 54  # the default preset: 40 MFCCs + 14 spectral columns
+    assert len(mean) == 310  # the default preset: 40 MFCCs, 14 spectral and 256 voice columns
     return mean
 
 
@@ -47,7 +47,7 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert card["label_vocabulary"] == ["negative", "neutral", "positive"]
     assert card["feature_config"]["preset"] == "default"
     assert card["model_version"] == model_digest(str(out / "model.keras"), card)
-    # the default preset's 54 columns, standardised with the train statistics
+    # the default preset's 310 columns, standardised with the train statistics
     assert card["normalization"]["group"] == "none"
     assert card["normalization"]["frames"]["mean"] == meta_frames_mean(features_dir)
     assert card["validation"] == {"source": "eval split"}
