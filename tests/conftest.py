@@ -172,11 +172,12 @@ def scoring_model(tmp_path_factory) -> str:
     On the MFCCs alone (``--preset mfcc``): the generated voices carry their
     tone in pitch, loudness and rate only, and with 24 clips per class and
     no training copies the spectral-shape columns (in the default and
-    ``spectral`` presets) let the model fit nuisance detail (on the calls below the agent's windows then
-    changed label twice). The scoring, evaluation and report tests need a
-    model that has learnt the voices; the recipe itself is measured on real
-    speech (benchmarks/README.md), and ``make demo`` (10 voices, training
-    copies) still scores its calls perfectly with the default preset.
+    ``spectral`` presets) let the model fit nuisance detail (on the calls
+    below the agent's windows then changed label twice). The scoring,
+    evaluation and report tests need a model that has learnt the voices; the
+    recipe itself is measured on real speech (benchmarks/README.md), and
+    ``make demo`` (10 voices, training copies) still scores its calls
+    perfectly with the default preset.
     """
     from pipelines import train
 
