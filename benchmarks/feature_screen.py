@@ -8,8 +8,7 @@ a model never heard: a fast screen before a recipe goes through
 Every clip of the dev corpora is featurized once per channel (as recorded
 and as a phone line records it) with the product's ``compute_frames``
 (40 MFCCs, their deltas, the 3 prosody, the 14 spectral and the 256 voice
-columns), and
-pooled over time with the statistics of the ``frame_stats`` model (mean,
+columns), and pooled over time with the statistics of the ``frame_stats`` model (mean,
 standard deviation, minimum, maximum, 10/50/90th percentiles, mean absolute
 and RMS frame-to-frame change). A feature set is a choice of frame columns;
 each is fitted as ``frame_stats`` is, a class-balanced multinomial logistic
@@ -21,9 +20,10 @@ The splits are ``corpus_accuracy``'s: three speaker-grouped folds within
 each corpus and leave one corpus out. ``classical`` is that benchmark's
 reference (pooled MFCC/Δ, pitch and energy statistics), fitted the same way.
 
-The features are kept in ``--work`` (``features-CORPUS-CHANNEL.npz``); a
-second run reuses them. This is a screen of whole clips, not the score
-path: the chosen set is then measured with ``corpus_accuracy``.
+The features are kept in ``--work`` (``frames-CORPUS-CHANNEL.npz``); a
+second run reuses them (delete them when the feature code changes). This
+is a screen of whole clips, not the score path: the chosen set is then
+measured with ``corpus_accuracy``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ STAT_NAMES = ("mean", "std", "min", "max", *(f"p{q:g}" for q in PERCENTILES),
 
 
 def screen_config():
-    """Every column the screen can choose from: MFCCs, deltas, prosody, spectral."""
+    """Every column the screen can choose from: MFCCs, deltas, prosody, spectral, voice."""
     from sentiment_model.config import FeatureConfig
 
     return FeatureConfig(preset="screen", deltas=1, prosody=True, spectral=True,
