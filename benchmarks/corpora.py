@@ -10,6 +10,7 @@ folder), ``label`` (3-class sentiment), ``emotion``, ``speaker`` and
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 
@@ -58,3 +59,14 @@ def through(samples: np.ndarray, rate: int, channel: str) -> np.ndarray:
 
     heard, heard_rate = in_channel(samples, rate, channel)
     return resample(heard, heard_rate, rate)
+
+
+def benchmark_parser(doc: str | None, *, work_dir: str) -> argparse.ArgumentParser:
+    """A corpus benchmark's parser: its docstring as help, ``--data`` (the
+    corpora's folder), ``--work`` (its results) and ``--corpora``."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=DATA_ROOT)
+    parser.add_argument("--work", default=work_dir)
+    parser.add_argument("--corpora", default=",".join(CORPORA))
+    return parser

@@ -40,7 +40,6 @@ of what is there, computing nothing).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import hashlib
@@ -281,11 +280,7 @@ def report(results: dict, *, recipes: list[str], corpora_names: list[str]) -> st
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=corpora.DATA_ROOT)
-    parser.add_argument("--work", default=WORK_DIR)
-    parser.add_argument("--corpora", default=",".join(corpora.CORPORA))
+    parser = corpora.benchmark_parser(__doc__, work_dir=WORK_DIR)
     parser.add_argument("--recipes", default="classical,stats")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", type=int, default=3)

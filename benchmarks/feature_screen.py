@@ -28,7 +28,6 @@ measured with ``corpus_accuracy``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -166,11 +165,7 @@ def uar(y_true: np.ndarray, probs: np.ndarray) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=corpora.DATA_ROOT)
-    parser.add_argument("--work", default=WORK_DIR)
-    parser.add_argument("--corpora", default=",".join(corpora.CORPORA))
+    parser = corpora.benchmark_parser(__doc__, work_dir=WORK_DIR)
     parser.add_argument("--sets", default=",".join([*FEATURE_SETS, "classical"]))
     parser.add_argument("--c", default="0.1", help="inverse L2 strengths, comma-separated")
     parser.add_argument("--folds", type=int, default=3)
