@@ -64,7 +64,7 @@ RECIPES = {
     "default_tel": ("default", "bilstm_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
     "seed": ("seed", "seed_bilstm", "", {}),
 }
-METRICS = ("uar", "accuracy", "macro_f1", "ece", "rejected")
+METRICS = ("uar", "accuracy", "macro_f1", "ece", "ece_floor", "rejected")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,19 +113,39 @@ def make_folds(rows: list[dict], *, corpora_names: list[str], n_folds: int) -> l
 # ------------------------------------------------------------ metrics
 def summarise(y_true: list[str], probs: list[np.ndarray | None], labels: tuple[str, ...]
               ) -> dict:
-    """UAR, accuracy, macro-F1, ECE over the scored files; share rejected."""
+    """UAR, accuracy, macro-F1, ECE and its sampling floor (:func:`ece_floor`)
+    over the scored files; share rejected."""
     from sentiment_model.calibration import expected_calibration_error
     from sentiment_model.evaluation import classification_metrics
 
     kept = [(labels.index(t), p) for t, p in zip(y_true, probs, strict=True) if p is not None]
     out = {"n": len(y_true), "rejected": 1 - len(kept) / max(len(y_true), 1)}
     if not kept:
-        return {**out, "uar": None, "accuracy": None, "macro_f1": None, "ece": None}
+        return {**out, "uar": None, "accuracy": None, "macro_f1": None, "ece": None,
+                "ece_floor": None}
     y = np.array([k for k, _ in kept])
     p = np.stack([q for _, q in kept])
     m = classification_metrics(y, p.argmax(axis=1), labels)
     return {**out, "uar": m["uar"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-            "ece": expected_calibration_error(p, y)}
+            "ece": expected_calibration_error(p, y), "ece_floor": ece_floor(p)}
+
+
+def ece_floor(probs: np.ndarray, *, draws: int = 200, seed: int = 0) -> float:
+    """Median ECE of a perfectly calibrated model with these probabilities
+    ``[n, classes]``: each draw takes every label at random from its row, so
+    the ECE left is the sampling noise of ``n`` files in ten bins. A measured
+    ECE near this floor cannot show miscalibration at this ``n``."""
+    from sentiment_model.calibration import expected_calibration_error
+
+    rng = np.random.default_rng(seed)
+    p = np.asarray(probs, np.float64)
+    cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    values = []
+    for _ in range(draws):
+        u = rng.random((len(p), 1))
+        y = np.minimum((u > cum).sum(axis=1), p.shape[1] - 1)
+        values.append(expected_calibration_error(p, y))
+    return float(np.median(values))
 
 
 # ------------------------------------------------------------ recipes
@@ -253,7 +273,7 @@ def report(results: dict, *, recipes: list[str], corpora_names: list[str]) -> st
     averaged over a corpus's folds (``within``), or the one ``loco`` fold;
     ``±`` is half the seed range."""
     lines = []
-    for key in ("uar", "macro_f1", "ece", "rejected"):
+    for key in ("uar", "macro_f1", "ece", "ece_floor", "rejected"):
         cols = [(split, c, ch) for split in ("within", "loco") for c in corpora_names
                 for ch in corpora.CHANNELS]
         lines.append(f"\n**{key}**\n")

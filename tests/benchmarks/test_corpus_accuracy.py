@@ -45,3 +45,15 @@ def test_the_telephone_recipes_use_the_products_recommended_copies():
     assert ca.RECIPES["voice_tel"] == ("default", "frame_stats", RECOMMENDED, {})
     assert ca.RECIPES["stats_tel"][0] == "spectral"  # as measured before the voice columns
     assert ca.RECIPES["stats"][2] == ca.NOISE_SPEED and "telephone" not in ca.NOISE_SPEED
+
+
+def test_the_ece_floor_is_the_sampling_noise_of_a_calibrated_model_and_shrinks_with_n():
+    rng = np.random.default_rng(3)
+    floors = []
+    for n in (100, 2000):
+        probs = rng.dirichlet([2.0, 1.0, 1.0], size=n)
+        floors.append(ca.ece_floor(probs, draws=100))
+        assert ca.ece_floor(probs, draws=100) == floors[-1]  # seeded
+    assert 0.04 < floors[0] < 0.15 and floors[1] < 0.03 and floors[1] < floors[0] / 3
+    sure = np.tile([1.0, 0.0, 0.0], (50, 1))  # certain and always right: no noise at all
+    assert ca.ece_floor(sure) == pytest.approx(0.0)
