@@ -37,6 +37,7 @@ setup(
         "isal>=1.6",
         "tensorboard>=2.21,<2.22",
         "scikit-learn>=1.4",
+        "threadpoolctl>=3.1",  # one BLAS thread for the speaker encoder's small products
         "matplotlib>=3.8",
         # Silero VAD's network runs on onnxruntime; its model file comes from
         # the silero-vad wheel, installed with --no-deps (Makefile, deploy/)

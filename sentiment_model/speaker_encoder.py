@@ -173,6 +173,14 @@ def normalise_volume(samples: np.ndarray) -> np.ndarray:
     return samples * np.float32(gain) if gain > 1 else samples
 
 
+@functools.lru_cache(maxsize=1)
+def _blas():
+    """The process's BLAS libraries (threadpoolctl), found once, on first use."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
@@ -200,7 +208,16 @@ class SpeakerEncoder:
         """``float32[batch, n_frames, 256]``: the outputs of the last LSTM layer
         at every frame of ``mels`` (``float32[batch, n_frames, 40]``), each
         sequence started from a zero state. The LSTM runs forward only, so a
-        frame's output depends on that frame and the ones before it."""
+        frame's output depends on that frame and the ones before it.
+
+        The products run on one BLAS thread: they are small (a few sequences
+        by 256 by 1,024 per step), and two threads per process made them
+        several times slower wherever another process shared the cores (two
+        Beam workers, or featurize beside training)."""
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._hidden_states(mels)
+
+    def _hidden_states(self, mels: np.ndarray) -> np.ndarray:
         x = np.asarray(mels, np.float32)
         batch, steps, _ = x.shape
         for w_ih, w_hh, bias in self.layers:

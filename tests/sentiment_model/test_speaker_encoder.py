@@ -103,3 +103,26 @@ def test_volume_is_raised_to_minus_30_dbfs_never_lowered():
     assert 20 * np.log10(np.sqrt(np.mean(raised ** 2))) == pytest.approx(-30.0, abs=1e-3)
     loud = np.full(1600, 0.5, np.float32)
     assert se.normalise_volume(loud) is loud
+
+
+def test_the_network_runs_on_one_blas_thread_and_gives_the_threads_back():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    seen = []
+
+    class Watched(se.SpeakerEncoder):
+        def _hidden_states(self, mels):
+            seen.append(blas_threads())
+            return super()._hidden_states(mels)
+
+    before = blas_threads()
+    mels = np.random.default_rng(0).random((2, 30, se.N_MELS), dtype=np.float32)
+    encoder = Watched()
+    out = encoder.hidden_states(mels)
+    assert seen and all(n == 1 for n in seen[0])
+    assert blas_threads() == before
+    np.testing.assert_allclose(out, se.SpeakerEncoder._hidden_states(encoder, mels), atol=1e-5)
+    assert out.shape == (2, 30, 256)
