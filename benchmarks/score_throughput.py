@@ -129,7 +129,7 @@ def plain_main(manifest: str, model_dir: str) -> dict[tuple[str, int], dict]:
     """
     import functools
 
-    from pipelines.score_fns import window_frames
+    from pipelines.score_fns import PAD_BUCKETS, window_frames
     from sentiment_model import scoring
     from sentiment_model import segments as seg
     from sentiment_model.features import mel_filters
@@ -147,7 +147,7 @@ def plain_main(manifest: str, model_dir: str) -> dict[tuple[str, int], dict]:
 
     def flush() -> None:
         probs = scoring.predict_padded(loaded.model, [w.model_input for _, w in pending],
-                                       length=pad, rows=64)
+                                       length=pad, rows=64, buckets=PAD_BUCKETS)
         for (key, w), p in zip(pending, probs, strict=True):
             scored[key].append(seg.ScoredSegment(w.index, w.start_s, w.end_s, True, tuple(p)))
         pending.clear()

@@ -179,15 +179,20 @@ class ValidateInputFn(beam.DoFn):
             seg.ScoredSegment(key.index, key.start_s, key.end_s, True, None)))
 
 
+PAD_BUCKETS = 4  # batch lengths a model sees: a quarter, half, three quarters or all of a window
+
+
 class SentimentModelHandler(ModelHandler):
     """Beam RunInference handler for an exported model directory.
 
     The model is loaded once per worker process (Beam's shared model
     manager), with ``safe_mode=True`` and its content hash checked. Batches
-    are fixed-shape: ``[n_frames, dims]`` inputs are right-padded with zeros
-    (masked by the model) to ``pad_frames`` and the batch to
-    ``max_batch_size`` rows, so the model's predict function is traced once
-    instead of once per batch shape.
+    come in :data:`PAD_BUCKETS` shapes: ``[n_frames, dims]`` inputs are
+    right-padded with zeros (masked by the model) to the smallest quarter of
+    ``pad_frames`` that holds the batch's longest (windows trimmed to their
+    speech are often shorter than a window) and the batch to
+    ``max_batch_size`` rows, so the model's predict function is traced at
+    most four times instead of once per batch shape.
     """
 
     def __init__(self, model_dir: str, *, max_batch_size: int = 64,
@@ -205,7 +210,7 @@ class SentimentModelHandler(ModelHandler):
     def run_inference(self, batch: Sequence[np.ndarray], model, inference_args=None
                       ) -> Iterable[PredictionResult]:
         probs = scoring.predict_padded(model.model, list(batch), length=self._frames,
-                              rows=self._batch)
+                                       rows=self._batch, buckets=PAD_BUCKETS)
         return [PredictionResult(example=None, inference=p) for p in probs]
 
     def get_num_bytes(self, batch: Sequence[np.ndarray]) -> int:

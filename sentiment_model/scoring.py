@@ -511,12 +511,26 @@ def score_recording(samples: np.ndarray, sample_rate: int, model, *,
     return score_events(core.array_events(samples, sample_rate), model, batch_rows=batch_rows)
 
 
+def padded_length(longest: int, *, length: int | None, buckets: int = 1) -> int:
+    """Frames a batch whose longest input has ``longest`` frames is padded to:
+    the smallest of ``ceil(length * k / buckets)`` (k = 1 .. buckets) that
+    holds it, so a model sees at most ``buckets`` shapes; ``longest`` itself
+    when there is no ``length`` or it is longer."""
+    if not length or longest >= length:
+        return max(longest, length or 0)
+    for k in range(1, buckets + 1):
+        size = -(-length * k // buckets)
+        if size >= longest:
+            return size
+    return length
+
+
 def pad_batch(inputs: list[np.ndarray], *, length: int | None = None,
-              rows: int | None = None) -> np.ndarray:
-    """Stacks ``[t_i, ...]`` arrays into ``[max(rows, n), max(length, t_i), ...]``
-    float32, zero-padded at the end of each axis (padding frames are masked
-    by the frame models)."""
-    longest = max(max(x.shape[0] for x in inputs), length or 0)
+              rows: int | None = None, buckets: int = 1) -> np.ndarray:
+    """Stacks ``[t_i, ...]`` arrays into ``[max(rows, n), T, ...]`` float32,
+    zero-padded at the end of each axis (padding frames are masked by the
+    frame models); ``T`` is :func:`padded_length` of the longest ``t_i``."""
+    longest = padded_length(max(x.shape[0] for x in inputs), length=length, buckets=buckets)
     out = np.zeros((max(len(inputs), rows or 0), longest, *inputs[0].shape[1:]), np.float32)
     for i, x in enumerate(inputs):
         out[i, : x.shape[0]] = x
@@ -524,8 +538,9 @@ def pad_batch(inputs: list[np.ndarray], *, length: int | None = None,
 
 
 def predict_padded(keras_model, inputs: list[np.ndarray], *, length: int | None = None,
-                   rows: int | None = None) -> np.ndarray:
+                   rows: int | None = None, buckets: int = 1) -> np.ndarray:
     """Class probabilities ``[len(inputs), n_classes]`` (float64) of a list of
     inputs, padded as :func:`pad_batch` says."""
-    probs = keras_model.predict_on_batch(pad_batch(inputs, length=length, rows=rows))
+    probs = keras_model.predict_on_batch(pad_batch(inputs, length=length, rows=rows,
+                                                   buckets=buckets))
     return np.asarray(probs, np.float64)[: len(inputs)]

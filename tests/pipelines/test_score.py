@@ -568,6 +568,17 @@ def test_pad_batch_right_pads_with_zeros_to_a_fixed_shape():
     assert fns.window_frames(cfg, segments.SegmentConfig(), "image") is None
 
 
+def test_batches_are_padded_to_the_smallest_quarter_of_a_window_that_holds_them():
+    lengths = {n: scoring.padded_length(n, length=301, buckets=fns.PAD_BUCKETS)
+               for n in (1, 76, 77, 151, 152, 226, 227, 301, 320)}
+    assert lengths == {1: 76, 76: 76, 77: 151, 151: 151, 152: 226, 226: 226, 227: 301,
+                       301: 301, 320: 320}
+    assert scoring.padded_length(40, length=None, buckets=4) == 40
+    assert scoring.padded_length(40, length=301) == 301  # one bucket: the whole window
+    inputs = [np.ones((100, 2), np.float32), np.ones((30, 2), np.float32)]
+    assert scoring.pad_batch(inputs, length=301, rows=64, buckets=4).shape == (64, 151, 2)
+
+
 def test_padding_does_not_change_the_predictions(scoring_model):
     from sentiment_model.inference import load_model_dir
 
@@ -579,6 +590,9 @@ def test_padding_does_not_change_the_predictions(scoring_model):
     padded = scoring.predict_padded(loaded.model, inputs, length=301, rows=64)
     assert padded.shape == (3, 3)
     np.testing.assert_allclose(padded, alone, atol=1e-5)
+    short = inputs[::2]  # 120 and 77 frames: padded to 151, not 301
+    bucketed = scoring.predict_padded(loaded.model, short, length=301, rows=64, buckets=4)
+    np.testing.assert_allclose(bucketed, alone[::2], atol=1e-5)
 
 
 def test_score_tables_follow_the_model_vocabulary():
