@@ -212,8 +212,8 @@ class SpeakerEncoder:
 
         The products run on one BLAS thread: they are small (a few sequences
         by 256 by 1,024 per step), and two threads per process made them
-        several times slower wherever another process shared the cores (two
-        Beam workers, or featurize beside training)."""
+        about twice as slow wherever other work shared the cores (two Beam
+        workers, or featurize beside training: ``benchmarks/voice_threads``)."""
         with _blas().limit(limits=1, user_api="blas"):
             return self._hidden_states(mels)
 
