@@ -223,7 +223,7 @@ def main() -> None:
         plain_main(*args.plain)
         return
 
-    work = args.workdir
+    work = os.path.abspath(args.workdir)  # the manifests hold absolute paths
     os.makedirs(work, exist_ok=True)
     model_dir = make_model(work, preset=args.preset)
     clips_dir = os.path.join(work, f"clips-{args.clip_minutes:g}min")
