@@ -12,6 +12,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from sentiment_model import speaker_encoder
 from sentiment_model.errors import ConfigError
 
 FEATURE_KINDS = ("mfcc", "logmel_image")
@@ -31,9 +32,7 @@ SPECTRAL_WINDOW_S = 0.060  # analysis window of the spectral-shape columns (seco
 # The voice columns (``voice=True``): the outputs of the last LSTM layer of
 # Resemblyzer's pretrained speaker encoder (sentiment_model.speaker_encoder)
 # at every 10 ms frame; see sentiment_model.features.compute_voice.
-VOICE_DIMS = 256
-VOICE_RATE = 16000  # the encoder's sample rate and hop (Hz, samples)
-VOICE_HOP = 160
+VOICE_DIMS = speaker_encoder.HIDDEN
 
 
 def check_known_fields(cls: type, data: dict[str, Any], *, what: str) -> None:
@@ -167,13 +166,13 @@ class FeatureConfig:
                                     or self.spectral or self.voice):
             raise bad("kind", "supports none of normalize=speaker, prosody, spectral and "
                       "voice (MFCC only)")
-        if self.voice and (self.sample_rate, self.hop_length) != (VOICE_RATE, VOICE_HOP):
-            raise bad("voice", f"needs sample_rate={VOICE_RATE} and hop_length={VOICE_HOP} "
+        if self.voice and (self.sample_rate, self.hop_length) != (speaker_encoder.RATE,
+                                                                  speaker_encoder.HOP):
+            raise bad("voice", f"needs sample_rate={speaker_encoder.RATE} and "
+                      f"hop_length={speaker_encoder.HOP} "
                       "(the speaker encoder's frame grid)")
         if self.voice:
-            from sentiment_model.speaker_encoder import weights_path
-
-            weights_path()  # the encoder's package installed, at the pinned version
+            speaker_encoder.weights_path()  # the encoder's package installed, pinned version
         if not 0 <= self.speaker_from < self.n_mfcc:
             raise bad("speaker_from", f"must be in [0, n_mfcc={self.n_mfcc})")
         if self.speaker_from and self.normalize != "speaker":

@@ -9,6 +9,7 @@ import librosa
 import numpy as np
 import scipy.fft
 
+from sentiment_model import speaker_encoder
 from sentiment_model.config import (
     PITCH_RANGE_HZ,
     SPECTRAL_DIMS,
@@ -17,7 +18,7 @@ from sentiment_model.config import (
     FeatureConfig,
 )
 
-VOICE_CHUNK_FRAMES = 160  # 1.6 s: the speaker encoder's training partials
+VOICE_CHUNK_FRAMES = speaker_encoder.PARTIAL_FRAMES  # 1.6 s: the encoder's training partials
 
 
 class Features(NamedTuple):
@@ -87,8 +88,10 @@ class MelFilters(NamedTuple):
 # The speaker encoder's input, as Resemblyzer computes it with
 # librosa.feature.melspectrogram: 40 mel bands of 25 ms frames every 10 ms at
 # 16 kHz, 0 Hz to Nyquist, power (n_mfcc is unused here).
-VOICE_MEL = FeatureConfig(preset="voice_encoder_input", n_fft=400, win_length=None,
-                          hop_length=160, n_mels=40, n_mfcc=40, fmin=0.0, fmax=None)
+VOICE_MEL = FeatureConfig(preset="voice_encoder_input", sample_rate=speaker_encoder.RATE,
+                          n_fft=speaker_encoder.N_FFT, win_length=None,
+                          hop_length=speaker_encoder.HOP, n_mels=speaker_encoder.N_MELS,
+                          n_mfcc=speaker_encoder.N_MELS, fmin=0.0, fmax=None)
 
 
 def mel_filters(config: FeatureConfig) -> MelFilters:
@@ -252,9 +255,7 @@ def compute_prosody(samples: np.ndarray, sample_rate: int, config: FeatureConfig
 
 @functools.lru_cache(maxsize=1)
 def _voice_encoder():
-    from sentiment_model.speaker_encoder import SpeakerEncoder
-
-    return SpeakerEncoder()
+    return speaker_encoder.SpeakerEncoder()
 
 
 def compute_voice(samples: np.ndarray, sample_rate: int, *, n_frames: int,
@@ -273,15 +274,14 @@ def compute_voice(samples: np.ndarray, sample_rate: int, *, n_frames: int,
 
     Args:
         samples: float ``[n_samples]`` mono audio in [-1, 1].
-        sample_rate: Hz; must be 16000 (:data:`config.VOICE_RATE`).
+        sample_rate: Hz; must be 16000 (:data:`speaker_encoder.RATE`).
         n_frames: frames of the MFCC grid to fill.
         filters: ``mel_filters(VOICE_MEL)`` built ahead of time, or None.
 
     Returns:
         float32 ``[n_frames, 256]``, each value in (-1, 1).
     """
-    from sentiment_model import speaker_encoder as se
-
+    se = speaker_encoder
     if sample_rate != se.RATE:
         raise ValueError(f"the voice columns need {se.RATE} Hz audio, got {sample_rate} Hz")
     mel = mel_power(se.normalise_volume(np.asarray(samples, np.float32)), sample_rate, VOICE_MEL,
