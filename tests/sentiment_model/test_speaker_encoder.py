@@ -126,3 +126,17 @@ def test_the_network_runs_on_one_blas_thread_and_gives_the_threads_back():
     assert blas_threads() == before
     np.testing.assert_allclose(out, se.SpeakerEncoder._hidden_states(encoder, mels), atol=1e-5)
     assert out.shape == (2, 30, 256)
+
+
+def test_weights_are_row_major_and_a_batch_gives_each_sequences_own_states():
+    encoder = se.SpeakerEncoder()
+    for w_ih, w_hh, _ in encoder.layers:
+        assert w_ih.flags.c_contiguous and w_hh.flags.c_contiguous
+        assert w_ih.dtype == w_hh.dtype == np.float32
+    checkpoint = se._packaged_weights()
+    np.testing.assert_array_equal(encoder.layers[1][1], checkpoint["lstm.weight_hh_l1"].T)
+    mels = np.random.default_rng(1).random((5, 40, se.N_MELS), dtype=np.float32)
+    together = encoder.hidden_states(mels)
+    alone = np.concatenate([encoder.hidden_states(mels[i:i + 1]) for i in range(5)])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert np.abs(together[0] - together[1]).max() > 0.01
