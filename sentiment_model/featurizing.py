@@ -25,7 +25,7 @@ from sentiment_model import storage
 from sentiment_model.augment import AugmentConfig, augmentations
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import RejectedInput, describe, rejected_at
-from sentiment_model.features import MelFilters, compute_features
+from sentiment_model.features import MelFilters, compute_features_many
 
 NO_AUGMENTATION = AugmentConfig()
 
@@ -133,8 +133,9 @@ def _channel_examples(item: AudioItem, mono, source_rate: int, *, channel: int, 
     if augment.enabled and item.split == "train":
         versions += augmentations(y, cfg.sample_rate, augment, key=f"{item.uri}#{channel}")
     examples = []
-    for name, signal in versions:
-        feats = compute_features(signal, cfg.sample_rate, cfg, filters=filters)
+    many = compute_features_many([signal for _, signal in versions], cfg.sample_rate, cfg,
+                                 filters=filters)  # the voice columns' encoder batches the copies
+    for (name, signal), feats in zip(versions, many, strict=True):
         examples.append(FeatureExample(features={
             fk.RECORDING_ID: (f"{rec_id}#{name}" if name else rec_id).encode(),
             fk.URI: storage.redact(item.uri).encode(),  # credentials never stored

@@ -13,7 +13,8 @@ and tests use them).
 
 Pipeline per channel: resample (libsoxr, streaming) -> speech detection
 (:mod:`sentiment_model.vad`) -> windows (:class:`~sentiment_model.segments.WindowCutter`)
--> trim to speech -> features (:func:`~sentiment_model.features.compute_features`).
+-> trim to speech -> features (:func:`~sentiment_model.features.compute_features_many`,
+the windows a block completes together).
 A recording no longer than one window (``segment_s``) is one utterance: it
 is resampled in one piece and scored whole, untrimmed, exactly as featurize
 turns a training clip into features, when it holds at least
@@ -36,7 +37,7 @@ from sentiment_model import dataset
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
 from sentiment_model.errors import RejectedInput, describe, rejected_at
-from sentiment_model.features import Features, MelFilters, compute_features
+from sentiment_model.features import Features, MelFilters, compute_features_many
 from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
 from sentiment_model.vad import DETECTORS, make_detector
 
@@ -56,6 +57,15 @@ class WindowFeatures(NamedTuple):
     start_s: float
     end_s: float
     features: Features | None
+
+
+class _Cut(NamedTuple):
+    """A decided window: its speech samples to featurize, or ``None``."""
+
+    index: int
+    start_s: float
+    end_s: float
+    samples: np.ndarray | None
 
 
 class ChannelStats(NamedTuple):
@@ -152,12 +162,21 @@ class ChannelWindows:
         ready = [w for w in self._pending if last or
                  math.ceil((w.start + len(w.samples)) / self.vad.frame) <= self.vad.n_frames]
         self._pending = self._pending[len(ready):]
-        out = [w for window in ready for w in self._decide(window)]
+        cuts = [c for window in ready for c in self._decide(window)]
         if last:
-            out += self._release_candidate(rescue=self._n_speech == 0)
+            cuts += self._release_candidate(rescue=self._n_speech == 0)
         keep = self._pending[0].start if self._pending else self._cutter.next_start
         self.vad.forget_before(keep)
-        return out
+        return self._featurized(cuts)
+
+    def _featurized(self, cuts: list[_Cut]) -> list[WindowFeatures]:
+        """The windows with their features, computed together (the voice
+        columns' encoder batches every window's chunks)."""
+        speech = [c.samples for c in cuts if c.samples is not None]
+        feats = iter(compute_features_many(speech, self._feature.sample_rate, self._feature,
+                                           filters=self._filters))
+        return [WindowFeatures(c.index, c.start_s, c.end_s,
+                               None if c.samples is None else next(feats)) for c in cuts]
 
     def _track_talk(self, y: np.ndarray, *, last: bool) -> None:
         """Hands the audio and the frames the detector decided since the last
@@ -182,7 +201,7 @@ class ChannelWindows:
     def _speech_s(self, flags: np.ndarray) -> float:
         return float(flags.sum()) * self.vad.frame / self._feature.sample_rate
 
-    def _decide(self, w: seg.Window) -> list[WindowFeatures]:
+    def _decide(self, w: seg.Window) -> list[_Cut]:
         """The windows to emit now that ``w`` is decided (none, ``w``, and/or
         a candidate it releases)."""
         flags = self.vad.flags(w.start, w.start + len(w.samples))
@@ -200,7 +219,7 @@ class ChannelWindows:
             return released
         return [self._window(w, flags, speech=False)]
 
-    def _release_candidate(self, *, rescue: bool) -> list[WindowFeatures]:
+    def _release_candidate(self, *, rescue: bool) -> list[_Cut]:
         """The held window, if any: scored (``rescue``: no other window of the
         channel is speech) or not."""
         if self._candidate is None:
@@ -209,19 +228,18 @@ class ChannelWindows:
         self._candidate = None
         return [self._window(w, flags, speech=rescue)]
 
-    def _window(self, w: seg.Window, flags: np.ndarray, *, speech: bool) -> WindowFeatures:
+    def _window(self, w: seg.Window, flags: np.ndarray, *, speech: bool) -> _Cut:
         rate = self._feature.sample_rate
         start_s, end_s = w.start / rate, (w.start + len(w.samples)) / rate
         if not speech:
-            return WindowFeatures(w.index, start_s, end_s, None)
+            return _Cut(w.index, start_s, end_s, None)
         self._n_speech += 1
         samples = w.samples
         if self._segment.trim_to_speech and not self.whole:
             a, b = seg.speech_span(flags, window_start=w.start, window_len=len(samples),
                                    frame=self.vad.frame)
             samples = samples[a:b]
-        feats = compute_features(samples, rate, self._feature, filters=self._filters)
-        return WindowFeatures(w.index, start_s, end_s, feats)
+        return _Cut(w.index, start_s, end_s, samples)
 
     def stats(self) -> ChannelStats:
         """The channel's summary, once it has been pushed to its end."""

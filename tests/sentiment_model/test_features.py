@@ -6,6 +6,7 @@ from sentiment_model import features
 from sentiment_model.config import preset
 from sentiment_model.features import (
     compute_features,
+    compute_features_many,
     compute_frames,
     compute_logmel_image,
     compute_prosody,
@@ -306,3 +307,20 @@ def test_default_preset_appends_the_voice_columns_and_needs_16_khz(signal_16k):
     quiet = compute_voice(signal_16k * 0.01, 16000, n_frames=101)  # raised to -30 dBFS first
     np.testing.assert_allclose(quiet, compute_voice(signal_16k * 0.02, 16000, n_frames=101),
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["default", "seed_cnn2d"])
+def test_features_of_many_signals_equal_each_signals_own(name, monkeypatch):
+    monkeypatch.setattr(features, "VOICE_BATCH_CHUNKS", 3)  # chunks cross the encoder calls
+    cfg = preset(name)
+    rng = np.random.default_rng(8)
+    signals = [(0.2 * rng.standard_normal(round(cfg.sample_rate * s))).astype(np.float32)
+               for s in (3.0, 0.4, 5.1, 1.6)]
+    many = compute_features_many(signals, cfg.sample_rate, cfg)
+    assert len(many) == len(signals)
+    for y, got in zip(signals, many, strict=True):
+        alone = compute_features(y, cfg.sample_rate, cfg)
+        assert got.frames.shape == alone.frames.shape
+        np.testing.assert_allclose(got.frames, alone.frames, atol=1e-5)
+        np.testing.assert_allclose(got.pooled, alone.pooled, atol=1e-5)
+    assert compute_features_many([], cfg.sample_rate, cfg) == []

@@ -33,8 +33,12 @@ def test_a_recording_no_longer_than_a_window_is_one_untrimmed_utterance(rate):
     np.testing.assert_array_equal(w.features.frames, whole.frames)  # leading pause kept
 
 
-def test_longer_recordings_are_windows_trimmed_to_speech_whatever_the_block_size():
-    feature = FeatureConfig(preset="mfcc", spectral=False)
+@pytest.mark.parametrize("feature", [FeatureConfig(preset="mfcc", spectral=False),
+                                     FeatureConfig(spectral=True, voice=True)],
+                         ids=["mfcc", "voice"])
+def test_longer_recordings_are_windows_trimmed_to_speech_whatever_the_block_size(feature):
+    # a block of 2 s featurizes its windows one or two at a time, one of 60 s
+    # all seven together (the voice columns' encoder batches their chunks)
     segment = seg.SegmentConfig(segment_s=2.0, hop_s=1.0)
     y = np.concatenate([_speech(2.8), np.zeros(3 * RATE, np.float32), _speech(2.0, seed=3)])
     y = y + 1e-4 * np.random.default_rng(0).standard_normal(len(y)).astype(np.float32)
