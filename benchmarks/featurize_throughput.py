@@ -15,9 +15,11 @@ runs, each in a fresh process:
   the library's functions (read, sha256, decode and checks, resample,
   features, schema check, tfx-bsl encoding in batches of 32, one gzip'd
   TFRecord file, statistics), without Beam;
-* ``beam-1``: ``featurize`` on Beam's FnApiRunner, one worker (writes gzip'd
-  TFRecord shards, errors, metadata and train statistics); ``beam-1-raw``:
-  the same with ``--compression none``;
+* ``beam-1``: ``featurize --direct_num_workers 1`` on Beam's FnApiRunner,
+  one worker (writes gzip'd TFRecord shards, errors, metadata and train
+  statistics); ``beam-1-raw``: the same with ``--compression none``;
+* ``beam-auto``: ``featurize`` as a user runs it, without worker options
+  (one worker process per core for more than one input file);
 * ``pool-2``: the plain work in a ``multiprocessing.Pool(2)``;
 * ``beam-2``: ``featurize`` with ``--direct_num_workers 2
   --direct_running_mode multi_processing``.
@@ -226,11 +228,13 @@ def variants(data_dir: str, out_dir: str, preset_name: str) -> dict[str, tuple[l
              data_dir]
     two = ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
     raw = ["--compression", "none"]
+    one = ["--direct_num_workers", "1"]
     return {
         "plain": ([*plain, "1"], False),
         "plain-write": ([*plain, "1", "--plain-write-to", out_dir], False),
-        "beam-1": (featurize, False),
-        "beam-1-raw": ([*featurize, *raw], False),
+        "beam-1": ([*featurize, *one], False),
+        "beam-1-raw": ([*featurize, *one, *raw], False),
+        "beam-auto": (featurize, False),
         "pool-2": ([*plain, "2"], True),
         "beam-2": ([*featurize, *two], True),
     }
@@ -266,9 +270,9 @@ def summarize(large: dict, small: dict, audio_large: float, audio_small: float) 
     return row
 
 
-VARIANTS = ("plain", "plain-write", "beam-1", "beam-1-raw", "pool-2", "beam-2")
+VARIANTS = ("plain", "plain-write", "beam-1", "beam-1-raw", "beam-auto", "pool-2", "beam-2")
 RATIOS = (("beam-1", "plain"), ("beam-1", "plain-write"), ("beam-1-raw", "plain"),
-          ("beam-2", "pool-2"))
+          ("beam-2", "pool-2"), ("beam-auto", "beam-1"))
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """score throughput and memory: the Beam job against a plain loop doing the same work.
 
     python -m benchmarks.score_throughput [--clip-minutes 30] [--call-minutes 10]
-        [--calls 3] [--repeats 3] [--long-hours 2] [--preset default|spectral|speaker_norm]
+        [--calls 3] [--repeats 3] [--long-hours 2] [--parallel-files 0]
+        [--preset default|spectral|speaker_norm]
 
 Data (generated once under ``build/bench/score/``): ``--clip-minutes`` of
 10-s mono clips and ``--calls`` stereo calls of ``--call-minutes`` each
@@ -17,11 +18,15 @@ a fresh process (imports, model loading and start-up included):
   ``predict_on_batch`` in batches of 64 windows shared across files (the
   same fixed-shape padding) -> the same per-channel aggregation; writes
   nothing;
-* ``beam-1``: ``score`` on Beam's FnApiRunner, one worker, writing the
-  files/segments/errors Parquet tables.
+* ``beam-1``: ``score --direct_num_workers 1`` on Beam's FnApiRunner, one
+  worker, writing the files/segments/errors Parquet tables;
+* ``beam-auto``: ``score`` as a user runs it, without worker options (one
+  worker process per core for more than one input file).
 
 Memory: ``score`` (and the plain loop) on a single long stereo file of
 ``--long-hours`` and of a quarter of that, peak RSS of the process tree.
+With ``--parallel-files N``: beam-1 and beam-auto on N distinct stereo
+calls of a quarter of ``--long-hours`` each.
 Prints JSON and Markdown tables of medians and ratios.
 """
 
@@ -177,11 +182,12 @@ def plain_main(manifest: str, model_dir: str) -> dict[tuple[str, int], dict]:
 # ---------------------------------------------------------------- measuring
 def commands(manifest: str, model_dir: str, out_dir: str) -> dict[str, list[str]]:
     py = sys.executable
+    score = [py, "-m", "pipelines.score", "--input", manifest, "--model-dir", model_dir,
+             "--output", out_dir, "--overwrite", "--progress-interval", "3600"]
     return {
         "plain": [py, "-m", "benchmarks.score_throughput", "--plain", manifest, model_dir],
-        "beam-1": [py, "-m", "pipelines.score", "--input", manifest, "--model-dir", model_dir,
-                   "--output", out_dir, "--overwrite", "--progress-interval", "3600",
-                   "--direct_num_workers", "1"],
+        "beam-1": [*score, "--direct_num_workers", "1"],
+        "beam-auto": score,
     }
 
 
@@ -203,6 +209,32 @@ def audio_seconds(files: list[str]) -> tuple[float, float]:
     return rec, chan
 
 
+def measure_parallel(work: str, model_dir: str, out_dir: str, *, n: int,
+                     hours: float) -> dict[str, dict]:
+    """beam-1 and beam-auto on ``n`` distinct stereo calls of ``hours`` each
+    (calls of other seeds repeated to length: distinct content, so that none
+    is taken for another): {"<variant>, <n> x <hours> h stereo": {wall_s,
+    channel_s_per_s, peak_mib}}."""
+    files = []
+    for i in range(n):
+        source = os.path.join(work, f"call-3min-seed{10 + i}.wav")
+        make_call_file(source, minutes=3, seed=10 + i)
+        path = os.path.join(work, f"parallel-{hours:g}h-{i}.wav")
+        make_long_file(path, source=source, hours=hours)
+        files.append(path)
+    manifest = write_manifest(os.path.join(work, f"parallel-{n}x{hours:g}h.txt"), files)
+    _, chan_s = audio_seconds(files)
+    out = {}
+    for name, cmd in commands(manifest, model_dir, out_dir).items():
+        if name == "plain":
+            continue
+        wall, peak, _cpu = measure(cmd, one_thread=False)
+        out[f"{name}, {n} x {hours:g} h stereo"] = {
+            "wall_s": round(wall, 1), "channel_s_per_s": round(chan_s / wall, 1),
+            "peak_mib": round(peak)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -216,6 +248,9 @@ def main() -> None:
                         choices=("default", "spectral", "mfcc", "speaker_norm"),
                         help="feature preset of the model scored (speaker_norm: each "
                              "channel standardised with its own statistics)")
+    parser.add_argument("--parallel-files", type=int, default=0,
+                        help="also time beam-1 against beam-auto on this many distinct "
+                             "stereo calls of --long-hours / 4 each (default: %(default)s)")
     parser.add_argument("--plain", nargs=2, metavar=("MANIFEST", "MODEL_DIR"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,10 +294,15 @@ def main() -> None:
         make_long_file(path, source=calls[0], hours=hours)
         one = write_manifest(os.path.join(work, f"long-{hours:g}h.txt"), [path])
         for name, cmd in commands(one, model_dir, out_dir).items():
+            if name == "beam-auto":
+                continue  # one file: one worker, the same as beam-1
             wall, peak, _cpu = measure(cmd, one_thread=False)
             memory[f"{name}, {hours:g} h stereo"] = {"wall_s": round(wall, 1),
                                                      "peak_mib": round(peak)}
     results["memory"] = memory
+    if args.parallel_files:
+        results["parallel"] = measure_parallel(work, model_dir, out_dir, n=args.parallel_files,
+                                               hours=args.long_hours / 4)
     print(json.dumps(results, indent=1))
     d = results["data"]
     print(f"\nData: {d['clips']} clips + {d['calls']} stereo calls = "
@@ -276,9 +316,13 @@ def main() -> None:
               f"{r['peak_mib']} |")
     ratio = results["beam-1"]["wall_s"] and results["plain"]["wall_s"] / results["beam-1"][
         "wall_s"]
-    print(f"\nbeam-1 / plain throughput: {ratio:.2f} (target >= 0.8)\n")
+    print(f"\nbeam-1 / plain throughput: {ratio:.2f} (target >= 0.8)")
+    print(f"beam-auto / beam-1 throughput: "
+          f"{results['beam-1']['wall_s'] / results['beam-auto']['wall_s']:.2f}\n")
     print("| run | wall s | peak MiB |\n|---|---:|---:|")
     for name, r in memory.items():
+        print(f"| {name} | {r['wall_s']} | {r['peak_mib']} |")
+    for name, r in results.get("parallel", {}).items():
         print(f"| {name} | {r['wall_s']} | {r['peak_mib']} |")
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import uuid
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+)
 
 from schemas import tables
 from sentiment_model import publish, storage
@@ -30,6 +35,79 @@ def make_pipeline(pipeline_args: list[str]) -> beam.Pipeline:
 
         return beam.Pipeline(runner=FnApiRunner(), options=options)
     return beam.Pipeline(options=options)
+
+
+# memory one local worker process of score holds at most: TensorFlow, the
+# model, the speaker encoder and one 60-s block (1.6 GiB measured for an
+# hour-long stereo call, benchmarks/README.md)
+WORKER_MEMORY_GIB = 2.0
+# the worker processes' numeric libraries on one thread each: with a worker
+# per core, more threads only contend
+ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                  "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+
+
+def _machine() -> tuple[int, float]:
+    """(cores this process may run on, memory in GiB)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return cores or 1, memory
+
+
+def local_workers(pipeline_args: list[str], *, n_inputs: int,
+                  machine: tuple[int, float] | None = None) -> tuple[list[str], int]:
+    """Beam options that run a local job on every core, and the worker count.
+
+    Where the options name no runner and no ``--direct_num_workers`` or
+    ``--direct_running_mode``, and more than one input file is to be read,
+    adds ``--direct_num_workers N --direct_running_mode multi_processing``:
+    one worker process per core, at most one per input file and one per
+    :data:`WORKER_MEMORY_GIB` of memory (one share kept for the launching
+    process). Otherwise returns the options unchanged, with the count they
+    name (1 when none).
+
+    Args:
+        pipeline_args: the words for Beam's ``PipelineOptions``.
+        n_inputs: the input files the job matched.
+        machine: (cores, memory GiB); default: this machine's.
+    """
+    named = {a.split("=", 1)[0] for a in pipeline_args if a.startswith("--")}
+    if named & {"--runner", "--direct_num_workers", "--direct_running_mode"}:
+        options = PipelineOptions(pipeline_args).view_as(DirectOptions)
+        return list(pipeline_args), options.direct_num_workers or 1
+    cores, memory = machine or _machine()
+    workers = max(1, min(cores, n_inputs, int(memory // WORKER_MEMORY_GIB) - 1))
+    if workers == 1:
+        return list(pipeline_args), 1
+    return [*pipeline_args, "--direct_num_workers", str(workers),
+            "--direct_running_mode", "multi_processing"], workers
+
+
+@contextlib.contextmanager
+def one_thread_workers(workers: int):
+    """Within the block, worker processes started from here run their
+    numeric libraries on one thread each (:data:`ONE_THREAD_ENV`, where the
+    environment does not set them already), when ``workers`` > 1."""
+    added = ({k: v for k, v in ONE_THREAD_ENV.items() if k not in os.environ}
+             if workers > 1 else {})
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
+def job_pipeline(pipeline_args: list[str], *, job: str,
+                 n_inputs: int) -> tuple[beam.Pipeline, int]:
+    """:func:`make_pipeline` with :func:`local_workers`' options: (the
+    pipeline, its worker processes); run it within
+    :func:`one_thread_workers` of that count."""
+    args, workers = local_workers(pipeline_args, n_inputs=n_inputs)
+    if len(args) > len(pipeline_args):
+        LOG.info("%s: %d local worker processes, one per core (--direct_num_workers 1 for "
+                 "one)", job, workers)
+    return make_pipeline(args), workers
 
 
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "SwitchingDirectRunner",

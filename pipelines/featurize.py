@@ -427,13 +427,15 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         "featurize: %d input files matched by %s", plan.n_inputs,
         storage.redact(plan.input_spec.source))
     with common.locked_output(config.output, key=LOCK_KEY, run_id=config.run_id, job=fns.JOB):
-        p = test_pipeline or common.make_pipeline(pipeline_args)
+        p, workers = ((test_pipeline, 1) if test_pipeline is not None else
+                      common.job_pipeline(pipeline_args, job=fns.JOB, n_inputs=plan.n_inputs))
         with progress.ProgressLine(fns.JOB, plan.n_inputs,
                                    interval_s=config.progress_interval_s) as line:
             if test_pipeline is not None or common.is_local(p):
                 plan = dataclasses.replace(plan, progress_board=line.board)
             build_pipeline(p, plan)
-            p.run().wait_until_finish()
+            with common.one_thread_workers(workers):
+                p.run().wait_until_finish()
         publish_dataset(config)
     metadata_uri = storage.join(plan.config.output, meta.METADATA_FILE)
     metadata = meta.loads(storage.read_text(metadata_uri), source=metadata_uri)

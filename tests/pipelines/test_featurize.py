@@ -15,7 +15,7 @@ import pytest
 import soundfile
 from apache_beam.testing.util import assert_that
 
-from pipelines import cli, featurize, featurize_fns
+from pipelines import cli, common, featurize, featurize_fns
 from schemas import features as fk
 from schemas import tables
 from schemas.metadata import FEATURE_CONFIG_FILE, SCHEMA_FILE
@@ -604,3 +604,22 @@ def test_credentials_in_input_urls_are_never_stored(tmp_path):
     for path in written:
         data = path.read_bytes()
         assert b"s3cr3tPASS" not in data and b"AKIAKEYID" not in data, path
+
+
+def test_a_local_run_of_several_files_uses_a_worker_process_per_core_with_the_same_examples(
+        corpus, features_dir, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(common, "_machine", lambda: (2, 24.0))  # whatever runs the tests
+    out = str(tmp_path / "two")
+    with caplog.at_level("INFO", logger="audio_sentiment"):
+        metadata = featurize.run(["--input", corpus, "--labels",
+                                  os.path.join(corpus, "labels.csv"), "--output", out,
+                                  "--augment", "none", "--progress-interval", "0"])
+    assert "featurize: 2 local worker processes, one per core" in caplog.text
+    assert metadata["accounting"]["lost"] == 0
+    one = {ex["recording_id"][0]: ex for ex in read_examples(features_dir)}
+    two = {ex["recording_id"][0]: ex for ex in read_examples(out)}
+    assert sorted(two) == sorted(one) and len(one) == 18
+    for key, ex in two.items():
+        assert ex.keys() == one[key].keys()
+        for name, value in ex.items():
+            assert list(value) == list(one[key][name]), (key, name)

@@ -747,3 +747,25 @@ def test_credentials_in_input_urls_are_never_stored(tmp_path, scoring_model):
         data = path.read_bytes()
         assert b"s3cr3tPASS" not in data and b"AKIAKEYID" not in data, path
     assert "s3cr3tPASS" not in json.dumps(record)
+
+
+def test_a_local_run_of_several_files_uses_a_worker_process_per_core_with_the_same_scores(
+        tmp_path, scoring_model, calls_dir, monkeypatch, caplog):
+    monkeypatch.setattr(common, "_machine", lambda: (2, 24.0))  # whatever runs the tests
+    args = ["--input", os.path.join(calls_dir, "calls"), "--model-dir", scoring_model,
+            "--progress-interval", "0", *SCORE_ARGS]
+    one = score.run([*args, "--output", str(tmp_path / "one"), "--direct_num_workers", "1"])
+    with caplog.at_level("INFO", logger="audio_sentiment"):
+        two = score.run([*args, "--output", str(tmp_path / "two")])
+    assert "score: 2 local worker processes, one per core" in caplog.text
+    assert two["accounting"] == one["accounting"] and two["rows"] == one["rows"]
+    assert one["accounting"]["scored"] == 3 and one["rows"]["files"] == 6  # 3 stereo calls
+    keys = ["uri", "channel", "index"]
+    a = pd.read_parquet(tmp_path / "one" / "segments").sort_values(keys, ignore_index=True)
+    b = pd.read_parquet(tmp_path / "two" / "segments").sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(a.drop(columns=["run_id"]), b.drop(columns=["run_id"]),
+                                  atol=1e-5)
+    assert len(a) > 30 and a.label.notna().sum() > 10
+    files_one, files_two = (files_table(str(tmp_path / name)).sort_values(
+        ["uri", "channel"], ignore_index=True) for name in ("one", "two"))
+    assert list(files_one.label) == list(files_two.label)
