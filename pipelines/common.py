@@ -98,11 +98,14 @@ def one_thread_workers(workers: int):
             os.environ.pop(k, None)
 
 
-def job_pipeline(pipeline_args: list[str], *, job: str,
-                 n_inputs: int) -> tuple[beam.Pipeline, int]:
+def job_pipeline(pipeline_args: list[str], *, job: str, n_inputs: int,
+                 test_pipeline: beam.Pipeline | None = None) -> tuple[beam.Pipeline, int]:
     """:func:`make_pipeline` with :func:`local_workers`' options: (the
     pipeline, its worker processes); run it within
-    :func:`one_thread_workers` of that count."""
+    :func:`one_thread_workers` of that count. A ``test_pipeline`` is
+    returned as it is, with one worker."""
+    if test_pipeline is not None:
+        return test_pipeline, 1
     args, workers = local_workers(pipeline_args, n_inputs=n_inputs)
     if len(args) > len(pipeline_args):
         LOG.info("%s: %d local worker processes, one per core (--direct_num_workers 1 for "

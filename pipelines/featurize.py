@@ -427,8 +427,8 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         "featurize: %d input files matched by %s", plan.n_inputs,
         storage.redact(plan.input_spec.source))
     with common.locked_output(config.output, key=LOCK_KEY, run_id=config.run_id, job=fns.JOB):
-        p, workers = ((test_pipeline, 1) if test_pipeline is not None else
-                      common.job_pipeline(pipeline_args, job=fns.JOB, n_inputs=plan.n_inputs))
+        p, workers = common.job_pipeline(pipeline_args, job=fns.JOB, n_inputs=plan.n_inputs,
+                                         test_pipeline=test_pipeline)
         with progress.ProgressLine(fns.JOB, plan.n_inputs,
                                    interval_s=config.progress_interval_s) as line:
             if test_pipeline is not None or common.is_local(p):

@@ -495,8 +495,8 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),
                         storage.redact(plan.input_spec.source), plan.card.architecture,
                         plan.card.model_version[:12])
-        p, workers = ((test_pipeline, 1) if test_pipeline is not None else
-                      common.job_pipeline(pipeline_args, job=fns.JOB, n_inputs=len(plan.uris)))
+        p, workers = common.job_pipeline(pipeline_args, job=fns.JOB, n_inputs=len(plan.uris),
+                                         test_pipeline=test_pipeline)
         with progress.ProgressLine(fns.JOB, len(plan.uris),
                                    interval_s=config.progress_interval_s) as line:
             if test_pipeline is not None or common.is_local(p):

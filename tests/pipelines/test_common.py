@@ -54,3 +54,11 @@ def test_worker_processes_get_one_thread_each_and_the_environment_is_restored(mo
     assert [n for n in common.ONE_THREAD_ENV if n in os.environ] == ["OMP_NUM_THREADS"]
     with common.one_thread_workers(1):  # one worker keeps the library defaults
         assert "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_a_test_pipeline_is_used_as_given_with_one_worker():
+    from apache_beam.testing.test_pipeline import TestPipeline
+
+    given = TestPipeline()
+    assert common.job_pipeline(["--direct_num_workers", "4"], job="score", n_inputs=14,
+                               test_pipeline=given) == (given, 1)
