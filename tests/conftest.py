@@ -242,3 +242,23 @@ def _object_store_servers():
 def bucket(request, _object_store_servers) -> str:
     """A fresh, empty bucket on each store: ``s3://t-...`` then ``gs://t-...``."""
     return _object_store_servers[request.param]()
+
+
+@pytest.fixture(scope="session")
+def _fake_gcs_server():
+    from tests import object_stores
+
+    with object_stores.fake_gcs_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["s3", "gs"])
+def conditional_bucket(request, _object_store_servers, monkeypatch) -> str:
+    """A fresh bucket on a server that honours conditional writes as the
+    store does: Moto for ``s3://``, fake-gcs-server for ``gs://`` (named by
+    ``STORAGE_EMULATOR_HOST`` for this test)."""
+    if request.param == "s3":
+        return _object_store_servers["s3"]()
+    url, make = request.getfixturevalue("_fake_gcs_server")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
+    return make()

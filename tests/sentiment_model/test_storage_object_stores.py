@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from sentiment_model import publish, storage
+from sentiment_model import publish, storage, versioned
 from sentiment_model.errors import ConfigError
 from tests.conftest import Killed
 
@@ -39,8 +39,13 @@ def test_files_round_trip_match_move_and_delete(bucket, tmp_path):
     (local / "sub").mkdir(parents=True)
     (local / "sub" / "one.txt").write_text("1")
     (local / "card.json").write_text("{}")
+    (local / "sub" / "empty.lock").write_text("")  # an empty object (S3: no multipart)
     written = storage.upload_tree(str(local), f"{bucket}/up", last=("card.json",))
-    assert written == [f"{bucket}/up/card.json", f"{bucket}/up/sub/one.txt"]
+    assert written == [f"{bucket}/up/card.json", f"{bucket}/up/sub/empty.lock",
+                       f"{bucket}/up/sub/one.txt"]
+    assert storage.read_bytes(f"{bucket}/up/sub/empty.lock") == b""
+    assert storage.match(f"{bucket}/up/sub/empty.lock") == [
+        storage.FileInfo(f"{bucket}/up/sub/empty.lock", 0)]
     storage.copy_to_local(f"{bucket}/up/sub/one.txt", str(tmp_path / "back" / "one.txt"))
     assert (tmp_path / "back" / "one.txt").read_text() == "1"
 
@@ -83,8 +88,8 @@ def test_a_large_object_is_read_in_pieces(bucket):
         assert f.read(10) == data[2 << 20:(2 << 20) + 10]
 
 
-def test_object_store_lock_refuses_a_live_run_and_takes_over_a_stale_one(bucket):
-    out = f"{bucket}/scores"
+def test_object_store_lock_refuses_a_live_run_and_takes_over_a_stale_one(conditional_bucket):
+    out = f"{conditional_bucket}/scores"
     first = publish.OutputLock(out, "score-run_date=2026-12-01", run_id="first", job="score",
                                heartbeat_s=0.05)
     with first:
@@ -94,9 +99,9 @@ def test_object_store_lock_refuses_a_live_run_and_takes_over_a_stale_one(bucket)
                                job="score").acquire()
         with publish.OutputLock(out, "score-run_date=2026-12-02", run_id="other", job="score"):
             pass  # another date is another key
-    assert not storage.exists(first.path)
-    storage.write_text(first.path, json.dumps({"run_id": "dead", "job": "score",
-                                               "heartbeat_at": 0}))
+    assert versioned.read(first.path) is None
+    versioned.write(first.path, json.dumps({"run_id": "dead", "job": "score",
+                                            "heartbeat_at": 0}).encode(), version=None)
     lock = publish.OutputLock(out, "score-run_date=2026-12-01", run_id="third", job="score")
     with lock:
         assert lock.taken_over["run_id"] == "dead"
@@ -132,3 +137,106 @@ def test_a_publication_killed_midway_on_a_bucket_is_finished_by_the_next_run(
     got = {f.uri[len(out) + 1:]: storage.read_text(f.uri) for f in storage.match(f"{out}/**")}
     assert got == {"t/part-new-00000-of-00001.parquet": "new", "_runs/new.json": "done\n",
                    "notes.txt": "theirs"}
+
+
+def test_conditional_writes_create_once_and_replace_only_what_was_read(conditional_bucket):
+    uri = f"{conditional_bucket}/_locks/k.lock"
+    assert versioned.read(uri) is None
+    first = versioned.write(uri, b"first", version=None)
+    assert first is not None
+    assert versioned.write(uri, b"second", version=None) is None  # it exists now
+    assert versioned.read(uri) == (b"first", first)
+    third = versioned.write(uri, b"third", version=first)
+    assert third is not None and third != first
+    assert versioned.write(uri, b"fourth", version=first) is None  # changed since read
+    assert versioned.read(uri) == (b"third", third)
+
+
+def test_of_runs_starting_at_once_exactly_one_takes_the_object_store_lock(conditional_bucket):
+    import threading
+
+    out = f"{conditional_bucket}/scores"
+    key = "score-run_date=2026-12-01"
+    barrier = threading.Barrier(6)
+    won, refused = [], []
+
+    def start(run_id: str) -> None:
+        lock = publish.OutputLock(out, key, run_id=run_id, job="score")
+        barrier.wait()
+        try:
+            lock.acquire()
+        except ConfigError as exc:
+            refused.append(str(exc))
+        else:
+            won.append(lock)
+
+    threads = [threading.Thread(target=start, args=(f"run{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1 and len(refused) == 5
+    holder = won[0].run_id
+    assert all(f"score run {holder} " in message for message in refused)
+    won[0].release()
+    assert versioned.read(won[0].path) is None
+
+
+def read_once(first, real_read):
+    """A read that returns ``first`` (what another run saw a moment ago), then
+    reads the store."""
+    calls = []
+
+    def read(uri):
+        calls.append(uri)
+        return first if len(calls) == 1 else real_read(uri)
+
+    return read
+
+
+def test_two_runs_that_both_read_no_lock_or_the_same_stale_one_do_not_both_take_it(
+        conditional_bucket, monkeypatch):
+    out = f"{conditional_bucket}/scores"
+    key = "score-run_date=2026-12-01"
+    first = publish.OutputLock(out, key, run_id="first", job="score")
+    real_read = versioned.read
+    with first:
+        # the second run read the lock before the first wrote it: nothing there
+        monkeypatch.setattr(versioned, "read", read_once(None, real_read))
+        with pytest.raises(ConfigError, match="score run first"):
+            publish.OutputLock(out, key, run_id="second", job="score").acquire()
+    monkeypatch.setattr(versioned, "read", real_read)
+
+    stale = versioned.write(first.path, json.dumps({"run_id": "dead", "job": "score",
+                                                    "heartbeat_at": 0}).encode(), version=None)
+    seen = real_read(first.path)
+    taker = publish.OutputLock(out, key, run_id="taker", job="score")
+    with taker:
+        assert taker.taken_over["run_id"] == "dead"
+        # a second run read the same stale lock before the taker replaced it
+        monkeypatch.setattr(versioned, "read", read_once(seen, real_read))
+        with pytest.raises(ConfigError, match="score run taker"):
+            publish.OutputLock(out, key, run_id="late", job="score").acquire()
+        monkeypatch.setattr(versioned, "read", real_read)
+        assert json.loads(real_read(first.path).data)["run_id"] == "taker"
+    assert stale is not None and real_read(first.path) is None
+
+
+def test_a_run_whose_lock_was_taken_over_stops_refreshing_it(conditional_bucket, caplog):
+    import time
+
+    out = f"{conditional_bucket}/scores"
+    lock = publish.OutputLock(out, "featurize", run_id="slow", job="featurize",
+                              heartbeat_s=0.2)
+    with lock:
+        current = versioned.read(lock.path)
+        assert versioned.write(lock.path, json.dumps({"run_id": "other", "job": "featurize",
+                                                      "heartbeat_at": time.time()}).encode(),
+                               version=current.version)
+        deadline = time.time() + 20
+        while lock._beat.is_alive() and time.time() < deadline:
+            time.sleep(0.1)
+        assert not lock._beat.is_alive()
+    assert "was taken over by another run" in caplog.text
+    # the other run's lock is left as it is
+    assert json.loads(versioned.read(lock.path).data)["run_id"] == "other"

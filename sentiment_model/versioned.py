@@ -1,0 +1,148 @@
+"""Conditional writes of small objects: create only if absent, replace only
+if unchanged since read. What a lock on an object store needs, and what
+Beam's FileSystems cannot do, so these go through the stores' own clients
+(built from the same options and credentials Beam's file systems use):
+
+* ``s3://``: ``PutObject`` with ``If-None-Match: *`` / ``If-Match: ETAG``;
+* ``gs://``: uploads with ``ifGenerationMatch=0`` / ``=GENERATION``.
+
+A version is the object's ETag (S3) or generation (GCS). Other URLs
+(``memory://`` and fsspec's other protocols, local paths) have no such
+writes: there the check and the write are two steps (best effort; a local
+lock uses ``flock`` instead).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import NamedTuple
+
+from sentiment_model import storage
+
+
+class Versioned(NamedTuple):
+    """An object's bytes and the version they were read at."""
+
+    data: bytes
+    version: str
+
+
+def read(uri: str) -> Versioned | None:
+    """The object and its version; None when there is none."""
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme == "s3":
+        return _s3_read(uri)
+    if scheme == "gs":
+        return _gcs_read(uri)
+    try:
+        data = storage.read_bytes(uri)
+    except FileNotFoundError:
+        return None
+    return Versioned(data, hashlib.sha256(data).hexdigest())
+
+
+def write(uri: str, data: bytes, *, version: str | None) -> str | None:
+    """Writes ``data`` if the object is absent (``version=None``) or still at
+    ``version``; returns the new version, or None when the condition failed
+    (another writer came first) and nothing was written."""
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme == "s3":
+        return _s3_write(uri, data, version)
+    if scheme == "gs":
+        return _gcs_write(uri, data, version)
+    current = read(uri)
+    if (current.version if current else None) != version:
+        return None
+    storage.write_bytes(uri, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def delete(uri: str) -> None:
+    """Deletes the object; one already gone is not an error."""
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme == "s3":
+        bucket, key = _split(uri)
+        storage.s3_client().delete_object(Bucket=bucket, Key=key)
+    elif scheme == "gs":
+        from google.api_core import exceptions
+
+        bucket, key = _split(uri)
+        with contextlib.suppress(exceptions.NotFound):
+            _gcs_bucket(bucket).delete_blob(key)
+    else:
+        storage.delete(uri)
+
+
+def _split(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.split("://", 1)[1].partition("/")
+    return bucket, key
+
+
+# ------------------------------------------------------------------- S3
+def _s3_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _s3_read(uri: str) -> Versioned | None:
+    from botocore.exceptions import ClientError
+
+    bucket, key = _split(uri)
+    try:
+        got = storage.s3_client().get_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _s3_code(exc) in ("NoSuchKey", "404"):
+            return None
+        raise
+    return Versioned(got["Body"].read(), got["ETag"])
+
+
+def _s3_write(uri: str, data: bytes, version: str | None) -> str | None:
+    from botocore.exceptions import ClientError
+
+    bucket, key = _split(uri)
+    condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
+    try:
+        put = storage.s3_client().put_object(Bucket=bucket, Key=key, Body=data, **condition)
+    except ClientError as exc:
+        # 412: the condition failed; 409: a concurrent conditional write won
+        if _s3_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+            return None
+        raise
+    return put["ETag"]
+
+
+# ------------------------------------------------------------------- GCS
+def _gcs_bucket(name: str):
+    from apache_beam.io.gcp import gcsio
+
+    return gcsio.create_storage_client(storage.pipeline_options()).bucket(name)
+
+
+def _gcs_read(uri: str) -> Versioned | None:
+    from google.api_core import exceptions
+
+    bucket, key = _split(uri)
+    blob = _gcs_bucket(bucket).get_blob(key)
+    if blob is None:
+        return None
+    if blob.generation is None:
+        raise OSError(f"{storage.redact(uri)}: this GCS server reports no object generations, "
+                      "which conditional writes need")
+    try:
+        data = blob.download_as_bytes(if_generation_match=blob.generation)
+    except (exceptions.NotFound, exceptions.PreconditionFailed):
+        return _gcs_read(uri)  # replaced or deleted since: read it again
+    return Versioned(data, str(blob.generation))
+
+
+def _gcs_write(uri: str, data: bytes, version: str | None) -> str | None:
+    from google.api_core import exceptions
+
+    bucket, key = _split(uri)
+    blob = _gcs_bucket(bucket).blob(key)
+    try:
+        blob.upload_from_string(data, if_generation_match=0 if version is None else int(version))
+    except exceptions.PreconditionFailed:
+        return None
+    return str(blob.generation)
