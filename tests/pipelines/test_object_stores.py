@@ -68,6 +68,14 @@ def test_featurize_and_train_read_and_write_a_bucket(bucket, corpus, features_di
     assert sum(metadata["examples"].values()) == len(storage.match(f"{corpus_uri}/**/*.wav"))
     with pytest.raises(ConfigError, match="pass --overwrite"):
         featurize_into(glob_out, "--input", f"{corpus_uri}/**/*.wav")
+    # a manifest in the bucket naming three files relative to itself, replacing that dataset
+    wavs = sorted(f.uri for f in storage.match(f"{corpus_uri}/**/*.wav"))[:3]
+    manifest = f"{corpus_uri}/three.txt"
+    storage.write_text(manifest, "".join(u[len(corpus_uri) + 1:] + "\n" for u in wavs))
+    metadata = featurize_into(glob_out, "--input", manifest, "--overwrite")
+    assert sum(metadata["examples"].values()) == 3
+    assert sorted(value(e, fk.URI) for e in read_examples(
+        download(glob_out, str(tmp_path / "manifest-features")))) == wavs
 
     # train on the local features' shards in a bucket: the same bytes, the same model
     uploaded = upload(features_dir, f"{bucket}/features-local")
