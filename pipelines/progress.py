@@ -6,8 +6,11 @@ process keeps its counts in a small JSON file of a shared folder (a
 line for the whole job from them (:class:`ProgressLine`): files done of the
 total, hours of audio, audio-seconds per second, percent and ETA; redrawn in
 place as a bar on a terminal, a plain line every interval in a log. On a
-remote runner (Dataflow, Flink) there is no shared folder: each worker logs
-its own counts, which the runner's logging collects.
+remote runner (Dataflow, Flink) there is no shared folder: the workers also
+count in Beam metrics (namespace ``audio_sentiment``: ``files_done``,
+``audio_ms``), which the launching process reads from the running job for
+the same line (:meth:`ProgressLine.follow`), and each worker logs its own
+counts, which the runner's logging collects.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ import threading
 import time
 from typing import NamedTuple, TextIO
 
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+
 BAR_WIDTH = 24
+METRICS_NAMESPACE = "audio_sentiment"
+FILES_DONE = "files_done"
+AUDIO_MS = "audio_ms"
 
 
 class Counts(NamedTuple):
@@ -51,11 +60,15 @@ class Progress:
         self._last = time.monotonic()
         self._path = (os.path.join(board, f"worker-{os.getpid()}-{id(self):x}.json")
                       if board else None)
+        self._files_metric = Metrics.counter(METRICS_NAMESPACE, FILES_DONE)
+        self._audio_metric = Metrics.counter(METRICS_NAMESPACE, AUDIO_MS)
 
     def update(self, *, audio_s: float) -> None:
         """One more file done (``audio_s``: its length, 0 for a rejected one)."""
         self._files += 1
         self._audio_s += audio_s
+        self._files_metric.inc()
+        self._audio_metric.inc(round(audio_s * 1000))
         now = time.monotonic()
         if self._path is not None and now - self._last >= 0.5:
             self._last = now
@@ -104,6 +117,23 @@ def read_board(board: str) -> Counts:
     return Counts(files, audio_s, started)
 
 
+def metric_counts(result, *, started: float) -> Counts:
+    """The job's counts from a running pipeline's Beam metrics (``result``:
+    its ``PipelineResult``; ``started``: when it was launched). A runner that
+    cannot report them yet counts as nothing done."""
+    try:
+        counters = result.metrics().query(
+            MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]
+    except Exception:  # a runner without metrics, or a transient query failure
+        counters = []
+    sums = {FILES_DONE: 0, AUDIO_MS: 0}
+    for counter in counters:  # one per step that counts; attempted is the live figure
+        value = counter.attempted if counter.attempted is not None else counter.committed
+        if counter.key.metric.name in sums and value:
+            sums[counter.key.metric.name] += int(value)
+    return Counts(sums[FILES_DONE], sums[AUDIO_MS] / 1000, started)
+
+
 def _clock(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -129,12 +159,13 @@ def progress_text(job: str, counts: Counts, total: int, *, now: float, bar: bool
 
 
 class ProgressLine:
-    """The launching process's progress line for a local run.
+    """The launching process's progress line.
 
-    ``with ProgressLine(...) as line:`` runs the pipeline; ``line.board``
-    goes to the workers' :class:`Progress`. Every ``interval_s`` (not at all
-    when 0) the line is printed: redrawn in place on a terminal, a new line
-    in a log. The folder is removed on exit.
+    ``with ProgressLine(...) as line:`` runs the pipeline; on a local runner
+    ``line.board`` goes to the workers' :class:`Progress`; on a remote one
+    :meth:`follow` reads the running job's metrics instead. Every
+    ``interval_s`` (not at all when 0) the line is printed: redrawn in place
+    on a terminal, a new line in a log. The folder is removed on exit.
     """
 
     def __init__(self, job: str, total: int, *, interval_s: float,
@@ -145,6 +176,13 @@ class ProgressLine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.board = ""
+        self._counts = lambda: read_board(self.board)
+
+    def follow(self, result) -> None:
+        """Counts from now on come from ``result``'s Beam metrics (a remote
+        runner's ``PipelineResult``, just launched)."""
+        started = time.time()
+        self._counts = lambda: metric_counts(result, started=started)
 
     def __enter__(self) -> ProgressLine:
         self.board = tempfile.mkdtemp(prefix=f"audio-sentiment-{self._job}-progress-")
@@ -158,8 +196,8 @@ class ProgressLine:
             self._print()
 
     def _print(self) -> None:
-        counts = read_board(self.board)
-        if counts.started is None:
+        counts = self._counts()
+        if counts.started is None or not counts.files:
             return
         text = progress_text(self._job, counts, self._total, now=time.time(), bar=self._tty)
         self._stream.write(f"\r{text}\x1b[K" if self._tty else text + "\n")

@@ -503,7 +503,10 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
                 plan = dataclasses.replace(plan, progress_board=line.board)
             build_pipeline(p, plan)
             with common.one_thread_workers(workers):
-                p.run().wait_until_finish()
+                result = p.run()
+                if plan.progress_board is None:  # a remote runner: its metrics
+                    line.follow(result)
+                result.wait_until_finish()
         record = commit(plan)
     print(storage.redact(summarize(record, config)), file=sys.stderr)
     return record

@@ -3,6 +3,8 @@ import os
 import re
 import time
 
+import apache_beam as beam
+
 from pipelines import featurize, progress
 from tests.conftest import make_pipeline, tone, write_audio
 
@@ -92,3 +94,57 @@ def test_featurize_prints_the_whole_jobs_progress(tmp_path, capsys):
     assert lines[last].startswith("featurize: 4/4 files (100 %), 0.00 h of audio, ")
     assert lines[last + 1] == ("featurize: 4 files matched -> 3 written (3 examples: train 3, "
                                "eval 0, test 0), 1 rejected, 0 unaccounted")
+
+
+class _CountFiles(beam.DoFn):
+    def setup(self):
+        self._progress = progress.Progress("score", 3, interval_s=3600)
+
+    def process(self, seconds):
+        self._progress.update(audio_s=seconds)
+        yield seconds
+
+
+def test_workers_count_in_beam_metrics_that_the_launcher_reads():
+    p = make_pipeline()
+    _ = p | beam.Create([1.5, 2.0, 0.0]) | beam.ParDo(_CountFiles())
+    result = p.run()
+    result.wait_until_finish()
+    assert progress.metric_counts(result, started=100.0) == progress.Counts(3, 3.5, 100.0)
+
+
+class _RunningJob:
+    """A remote runner's result whose metrics grow while it runs."""
+
+    def __init__(self):
+        self.files = 0
+
+    def metrics(self):
+        return self
+
+    def query(self, _filter):
+        from apache_beam.metrics.execution import MetricKey, MetricResult
+        from apache_beam.metrics.metricbase import MetricName
+
+        def counter(name, attempted, step):
+            key = MetricKey(step, MetricName(progress.METRICS_NAMESPACE, name))
+            return MetricResult(key, None, attempted)  # committed: not reported yet
+
+        self.files = min(self.files + 1, 4)
+        # two steps count: their figures add up
+        return {"counters": [counter(progress.FILES_DONE, self.files, "ScoreA"),
+                             counter(progress.AUDIO_MS, 30_000 * self.files, "ScoreA"),
+                             counter(progress.FILES_DONE, 0, "ScoreB")],
+                "distributions": [], "gauges": []}
+
+
+def test_on_a_remote_runner_the_line_follows_the_jobs_metrics():
+    stream = io.StringIO()
+    job = _RunningJob()
+    with progress.ProgressLine("score", 4, interval_s=0.05, stream=stream) as line:
+        line.follow(job)
+        time.sleep(0.4)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("score: 1/4 files (25 %), 0.01 h of audio, ")
+    assert lines[-1].startswith("score: 4/4 files (100 %), 0.03 h of audio, ")
+    assert all(x.startswith("score: ") for x in lines)
