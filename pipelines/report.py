@@ -150,8 +150,8 @@ def plot_shares(seconds, path: str, *, title: str, xlabel: str) -> None:
 
 def line_name(call, channel: int) -> str:
     """What a channel of a ``calls/`` row is called: its role, ``mono mix``
-    (a mono call's roles are not told apart) or ``channel N``."""
-    if call.get("roles") != tables.ROLES_FROM_MIX:
+    (a mono call, its speakers told apart or not) or ``channel N``."""
+    if call.get("roles") == tables.ROLES_FROM_CHANNELS:
         for role in tables.ROLES:
             if call.get(f"{role}_channel") == channel:
                 return role

@@ -46,6 +46,7 @@ from sentiment_model import audio as audio_lib
 from sentiment_model import publish, starter, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
+from sentiment_model.diarize import AGENT_RULES, DiarizeConfig
 from sentiment_model.errors import ConfigError
 from sentiment_model.model_card import ModelCard
 from sentiment_model.talk import TalkConfig
@@ -66,6 +67,7 @@ class ScoreConfig:
     segment: seg.SegmentConfig = dataclasses.field(default_factory=seg.SegmentConfig)
     channels: str = "auto"
     agent_channel: int = 0
+    diarize: DiarizeConfig | None = None  # --mono-speakers 2: split a mono mix in two
     call_metadata: str | None = None
     talk: TalkConfig = dataclasses.field(default_factory=TalkConfig)
     run_date: str | None = None
@@ -80,6 +82,8 @@ class ScoreConfig:
         if self.agent_channel not in (0, 1):
             raise ConfigError(f"--agent-channel {self.agent_channel}: choose 0 or 1")
         self.talk.validate()
+        if self.diarize is not None:
+            self.diarize.validate()
         cli_args.run_date(self.run_date)
         if self.batch_size < 1:
             raise ConfigError("--batch-size must be positive")
@@ -92,6 +96,7 @@ class ScoreConfig:
         data = dataclasses.asdict(self)
         data["segment"] = self.segment.to_dict()
         data["talk"] = self.talk.to_dict()
+        data["diarize"] = None if self.diarize is None else self.diarize.to_dict()
         return data
 
     @classmethod
@@ -99,6 +104,8 @@ class ScoreConfig:
         data = dict(data)
         data["segment"] = seg.SegmentConfig.from_dict(data["segment"])
         data["talk"] = TalkConfig.from_dict(data.get("talk", {}))
+        diarize = data.get("diarize")
+        data["diarize"] = None if diarize is None else DiarizeConfig.from_dict(diarize)
         return cls(**data).validate()
 
     def table_dir(self, table: str, *, staged: bool = False) -> str:
@@ -254,7 +261,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
             feature=plan.feature, segment=config.segment, channels=config.channels,
             input_kind=card.input_kind, norm=card.normalization,
             total=len(plan.uris), interval_s=config.progress_interval_s,
-            board=plan.progress_board,
+            board=plan.progress_board, diarize=config.diarize,
         )).with_outputs("skipped", "summaries", "errors", main="inputs")
     )
     valid = read.inputs | "ValidateInputs" >> beam.ParDo(
@@ -280,6 +287,7 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
             labels=labels, model_version=card.model_version,
             architecture=card.architecture, run_id=config.run_id,
             agent_channel=config.agent_channel, metadata_columns=plan.metadata_columns,
+            min_window_share=config.diarize.min_window_share if config.diarize else 0.0,
         ), **side).with_outputs("segments", "calls", "errors", main="files")
     )
     calls = (
@@ -410,6 +418,14 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
                         choices=(0, 1),
                         help="the agent's channel of 2-channel files, the other is the "
                              "customer's (default: %(default)s)")
+    parser.add_argument("--mono-speakers", "--mono_speakers", type=int, default=1,
+                        choices=(1, 2),
+                        help="voices in a mono recording: 1 (default: one voice, calls/ roles "
+                             "'mix') or 2 (a mono call: diarized into agent and customer, who "
+                             "fill calls/' role columns; about 1/20 of real time more CPU)")
+    parser.add_argument("--agent-speaker", "--agent_speaker", choices=AGENT_RULES,
+                        help="with --mono-speakers 2: the agent is the speaker heard first "
+                             "(default, as when the agent answers) or second")
     parser.add_argument("--call-metadata", "--call_metadata",
                         help="CSV with a path column and the recorder's call_id, agent_id, "
                              "queue, started_at or any other columns, joined into calls/ and "
@@ -448,11 +464,21 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
         input=sources.absolute(args.input),
         model_dir=sources.absolute(args.model_dir) if args.model_dir else starter.REF,
         output=sources.absolute(args.output), segment=segment, channels=args.channels,
-        agent_channel=args.agent_channel,
+        agent_channel=args.agent_channel, diarize=diarize_config(args),
         call_metadata=sources.absolute(args.call_metadata) if args.call_metadata else None,
         run_date=args.run_date, run_id=uuid.uuid4().hex[:16], batch_size=args.batch_size,
         overwrite=args.overwrite, progress_interval_s=args.progress_interval,
     ).validate()
+
+
+def diarize_config(args: argparse.Namespace) -> DiarizeConfig | None:
+    """``--mono-speakers 2``'s diarization, with ``--agent-speaker``."""
+    if args.mono_speakers == 1:
+        if args.agent_speaker is not None:
+            raise ConfigError("--agent-speaker needs --mono-speakers 2 (a mono recording is "
+                              "one voice otherwise)")
+        return None
+    return DiarizeConfig(agent=args.agent_speaker or "first")
 
 
 def summarize(record: dict, config: ScoreConfig) -> str:

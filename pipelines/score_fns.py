@@ -25,6 +25,7 @@ from sentiment_model import audio as audio_lib
 from sentiment_model import call_table, scoring, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
+from sentiment_model.diarize import DiarizeConfig, RoleSpeech
 from sentiment_model.errors import RejectedInput
 from sentiment_model.features import mel_filters
 from sentiment_model.talk import ChannelTalk, TalkConfig
@@ -47,7 +48,8 @@ class ChannelSummary(NamedTuple):
     ``failed``: the file broke part-way (its error row is already out; the
     channel's windows are dropped). ``error``: ``(error_type, message)`` when
     the channel cannot be scored (too short, silent, no speech). ``talk``:
-    its turns and talk measures.
+    its turns and talk measures. ``speakers``: a diarized mono call's agent
+    and customer (:class:`sentiment_model.diarize.RoleSpeech`), else ``None``.
     """
 
     uri: str
@@ -60,6 +62,7 @@ class ChannelSummary(NamedTuple):
     failed: bool = False
     error: tuple[str, str] | None = None
     talk: ChannelTalk | None = None
+    speakers: tuple[RoleSpeech, ...] | None = None
 
 
 def channel_key(uri: str, channel: int) -> tuple[str, int]:
@@ -86,8 +89,9 @@ class SegmentAudioFn(beam.DoFn):
 
     def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
                  input_kind: str, norm: dict, total: int, interval_s: float,
-                 board: str | None = None) -> None:
+                 board: str | None = None, diarize: DiarizeConfig | None = None) -> None:
         self._feature, self._segment, self._channels = feature, segment, channels
+        self._diarize = diarize
         self._input_kind, self._norm = input_kind, norm
         self._total, self._interval, self._board = total, interval_s, board
         # built at pipeline construction and pickled with the DoFn, so that
@@ -119,7 +123,8 @@ class SegmentAudioFn(beam.DoFn):
             return
         core = scoring.RecordingWindows(feature=self._feature, segment=self._segment,
                                         channels=self._channels, input_kind=self._input_kind,
-                                        norm=self._norm, filters=self._filters)
+                                        norm=self._norm, filters=self._filters,
+                                        diarize=self._diarize)
         try:
             for event in core.events(functools.partial(storage.open_read, uri)):
                 yield _output(uri, event)
@@ -144,7 +149,8 @@ def _output(uri: str, event):
     stats = event.stats
     return beam.pvalue.TaggedOutput("summaries", (key, ChannelSummary(
         uri, event.channel, event.sample_rate, stats.duration_s, stats.speech_s,
-        stats.loudness_dbfs, stats.n_segments, error=stats.error, talk=stats.talk)))
+        stats.loudness_dbfs, stats.n_segments, error=stats.error, talk=stats.talk,
+        speakers=stats.speakers)))
 
 
 class ValidateInputFn(beam.DoFn):
@@ -262,10 +268,11 @@ class AggregateChannelFn(beam.DoFn):
 
     def __init__(self, *, labels: tuple[str, ...], model_version: str, architecture: str,
                  run_id: str, agent_channel: int = 0,
-                 metadata_columns: tuple[str, ...] = ()) -> None:
+                 metadata_columns: tuple[str, ...] = (), min_window_share: float = 0.0) -> None:
         self._labels, self._version = labels, model_version
         self._architecture, self._run_id = architecture, run_id
         self._agent, self._extra = agent_channel, metadata_columns
+        self._min_share = min_window_share  # DiarizeConfig.min_window_share
 
     def process(self, element, metadata=None):
         (uri, channel), groups = element
@@ -288,7 +295,12 @@ class AggregateChannelFn(beam.DoFn):
             agg = seg.aggregate(scored, duration_s=summary.duration_s, labels=self._labels)
             yield from self._rows(uri, channel, summary, scored, agg,
                                   call_metadata.lookup(metadata or {}, uri) or {})
-        if summary.talk is not None:
+        if summary.speakers is not None:  # a diarized mono call: one part per speaker
+            for part in call_table.speaker_parts(channel, summary.duration_s, summary.speakers,
+                                                 scored, labels=self._labels,
+                                                 min_share=self._min_share):
+                yield beam.pvalue.TaggedOutput("calls", (uri, part))
+        elif summary.talk is not None:
             scored_agg = agg if agg is not None and agg["probs"] is not None else None
             yield beam.pvalue.TaggedOutput("calls", (uri, call_table.ChannelCall(
                 channel, summary.duration_s, summary.talk, scored_agg)))

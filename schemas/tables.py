@@ -110,6 +110,7 @@ ROLES = ("agent", "customer")
 QUARTERS = (1, 2, 3, 4)
 ROLES_FROM_CHANNELS = "channels"  # calls/ ``roles``: each role is a channel of the file
 ROLES_FROM_MIX = "mix"  # a mono mix: no role separated
+ROLES_FROM_DIARIZATION = "diarized"  # a mono mix split into two speakers (--mono-speakers 2)
 
 
 def valence_labels(labels) -> bool:
@@ -162,7 +163,8 @@ def calls_schema(labels, extra: tuple[pa.Field, ...] | list[pa.Field] = ()) -> p
 # What each role column of calls/ holds ("{role}" is agent or customer).
 ROLE_DESCRIPTIONS = {
     "channel": "the {role}'s channel of the file (--agent-channel); -1 for a mono mix "
-               "(both roles in it, not told apart); null when no channel holds the {role}",
+               "(both roles in it: told apart by diarization when roles is diarized, else "
+               "not); null when no channel holds the {role}",
     "label": "the {role}'s label: class with the highest mean probability over the {role}'s "
              "speech windows; null when none was scored",
     "confidence": "that mean probability",
@@ -239,8 +241,10 @@ DESCRIPTIONS = {
     "role": "agent or customer (the channels of a 2-channel file, --agent-channel); null for "
             "a mono mix",
     "roles": "where the roles come from: channels (a stereo file: agent and customer "
-             "channels) or mix (a mono mix; role columns null)",
-    "talk_s": "seconds anyone talks (the union of both roles' turns)",
+             "channels), diarized (a mono mix split into two speakers, --mono-speakers 2) or "
+             "mix (a mono mix; role columns null)",
+    "talk_s": "seconds anyone talks (the union of both roles' turns; of the detector's "
+              "speech for a diarized mono call)",
     "non_talk_s": "seconds nobody talks: duration_s - talk_s",
     "non_talk_share": "non_talk_s / duration_s",
     "overlap_s": "seconds both roles talk at once; null for a mono mix",

@@ -9,7 +9,9 @@ import posixpath
 from typing import Any, NamedTuple
 
 from schemas import tables
+from sentiment_model import segments as seg
 from sentiment_model.audio import MIX_CHANNEL
+from sentiment_model.diarize import RoleSpeech, windows_by_role
 from sentiment_model.talk import ChannelTalk, TalkConfig, call_measures, union_length
 
 
@@ -23,12 +25,38 @@ class ChannelCall(NamedTuple):
         summary: :func:`~sentiment_model.segments.aggregate` of its windows;
             ``None`` when the channel holds no scored speech (a silent
             customer side: its talk is still counted).
+        role: for a diarized mono call, the speaker's role (``agent`` or
+            ``customer``; the channel is then the mix's); ``None`` when
+            roles are channels.
+        spans: for a diarized speaker, the detector's speech runs given to
+            it (``(start_s, end_s)``): the call's talk time is their union
+            (turns joined across pauses would also join across the other
+            voice's short turns in the mix).
     """
 
     channel: int
     duration_s: float
     talk: ChannelTalk
     summary: dict | None
+    role: str | None = None
+    spans: tuple[tuple[float, float], ...] = ()
+
+
+def speaker_parts(channel: int, duration_s: float, speakers: tuple[RoleSpeech, ...],
+                  scored: list, *, labels: tuple[str, ...],
+                  min_share: float = 0.0) -> list[ChannelCall]:
+    """A diarized mono call's parts, one per speaker: each speech window
+    (``ScoredSegment``) goes to the speaker who speaks most of it
+    (:func:`~sentiment_model.diarize.windows_by_role`, ``min_share``), and
+    each speaker's windows are aggregated as a channel's."""
+    by_role = windows_by_role(scored, speakers, min_share=min_share)
+    parts = []
+    for speaker in speakers:
+        agg = seg.aggregate(by_role[speaker.role], duration_s=duration_s, labels=labels)
+        parts.append(ChannelCall(channel, duration_s, speaker.talk,
+                                 agg if agg["probs"] is not None else None, role=speaker.role,
+                                 spans=speaker.spans))
+    return parts
 
 
 def default_call_id(uri: str) -> str:
@@ -89,25 +117,30 @@ def call_row(uri: str, parts: list[ChannelCall], *, labels: tuple[str, ...],
 
     Args:
         parts: the recording's channels (a mono mix is one part with
-            ``MIX_CHANNEL``).
+            ``MIX_CHANNEL``, a diarized one a part per speaker with its role).
         agent_channel: the agent's channel of a stereo file (0 or 1).
         call_id: default :func:`default_call_id`.
     """
     talk = talk or TalkConfig()
-    by_channel = {part.channel: part for part in parts}
-    channels = role_channels(sorted(by_channel), agent_channel)
     duration = max(part.duration_s for part in parts)
     row: dict[str, Any] = {"call_id": call_id or default_call_id(uri), "uri": uri,
                            "duration_s": duration}
-    roles = {role: by_channel.get(ch) if ch is not None else None
-             for role, ch in channels.items()}
+    diarized = {part.role: part for part in parts if part.role is not None}
+    if diarized:
+        roles = {role: diarized.get(role) for role in tables.ROLES}
+    else:
+        by_channel = {part.channel: part for part in parts}
+        channels = role_channels(sorted(by_channel), agent_channel)
+        roles = {role: by_channel.get(ch) if ch is not None else None
+                 for role, ch in channels.items()}
     if roles["agent"] is None and roles["customer"] is None:
         row["roles"] = tables.ROLES_FROM_MIX
         heard = [t for part in parts for t in part.talk.turns]
         measures = None
     else:
-        row["roles"] = tables.ROLES_FROM_CHANNELS
-        heard = [t for part in roles.values() if part is not None for t in part.talk.turns]
+        row["roles"] = tables.ROLES_FROM_DIARIZATION if diarized else tables.ROLES_FROM_CHANNELS
+        heard = [t for part in roles.values() if part is not None
+                 for t in (part.spans if diarized else part.talk.turns)]
         empty = ChannelTalk((), 0.0, None, 0, None)
         measures = call_measures(*(part.talk if part is not None else empty
                                    for part in (roles["agent"], roles["customer"])),

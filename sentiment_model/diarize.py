@@ -19,11 +19,13 @@ first, as in an inbound call the agent answers; ``"second"`` the other one.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sentiment_model import speaker_encoder as se
 from sentiment_model.errors import ConfigError
+from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
 
 FRAME_S = se.HOP / se.RATE  # 10 ms
 AGENT_RULES = ("first", "second")
@@ -41,6 +43,12 @@ class DiarizeConfig:
             above which the call is taken to have one speaker.
         min_run_s: a speaker run shorter than this goes to its neighbours.
         agent: ``first`` (the speaker heard first is the agent) or ``second``.
+        max_partials: at most this many partials, evenly spread, are
+            clustered (Ward's clustering holds a distance matrix of n² / 2
+            values: 16 MB at 2,000); the others join the nearer centre.
+        min_window_share: a speech window counts for a speaker only when the
+            speaker holds at least this share of its speech
+            (:func:`windows_by_role`).
     """
 
     window_s: float = 1.0
@@ -49,6 +57,8 @@ class DiarizeConfig:
     same_speaker_similarity: float = 0.95
     min_run_s: float = 0.3
     agent: str = "first"
+    max_partials: int = 2000
+    min_window_share: float = 0.0
 
     def validate(self) -> DiarizeConfig:
         if not 0.3 <= self.window_s <= 3.0:
@@ -61,6 +71,10 @@ class DiarizeConfig:
             raise ConfigError("diarize same_speaker_similarity: use -1 to 1")
         if self.min_run_s < 0:
             raise ConfigError(f"diarize min_run_s {self.min_run_s}: must be >= 0")
+        if not 0 <= self.min_window_share <= 1:
+            raise ConfigError(f"diarize min_window_share {self.min_window_share}: use 0-1")
+        if self.max_partials < 2:
+            raise ConfigError(f"diarize max_partials {self.max_partials}: must be >= 2")
         if self.agent not in AGENT_RULES:
             raise ConfigError(f"--agent-speaker {self.agent!r}: choose first or second")
         return self
@@ -119,13 +133,20 @@ def partial_starts(speech: np.ndarray, *, window: int, step: int, min_speech: fl
     return starts[share >= min_speech]
 
 
-def _two_clusters(embeddings: np.ndarray) -> np.ndarray:
-    """``int[n]`` 0/1: Ward's clustering of the call-centred unit embeddings."""
+def _two_clusters(embeddings: np.ndarray, *, max_partials: int) -> np.ndarray:
+    """``int[n]`` 0/1: Ward's clustering of the call-centred unit embeddings
+    (of at most ``max_partials`` of them, evenly spread; every embedding then
+    joins the nearer cluster centre)."""
     from sklearn.cluster import AgglomerativeClustering
 
     centred = embeddings - embeddings.mean(axis=0)
     centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
-    return AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred)
+    if len(centred) <= max_partials:
+        return AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred)
+    pick = np.unique(np.linspace(0, len(centred) - 1, max_partials).round().astype(int))
+    labels = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred[pick])
+    centres = np.stack([centred[pick][labels == k].mean(axis=0) for k in (0, 1)])
+    return np.argmin(((centred[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
 
 
 def _frame_votes(starts, labels, similarity, *, n_frames: int, window: int) -> np.ndarray:
@@ -193,7 +214,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     encoder = encoder or se.SpeakerEncoder()
     padded = np.pad(mels, ((0, window), (0, 0)))
     embeddings = encoder.embed_frames(np.stack([padded[s:s + window] for s in starts]))
-    labels = _two_clusters(embeddings)
+    labels = _two_clusters(embeddings, max_partials=config.max_partials)
     centres = np.stack([embeddings[labels == k].mean(axis=0) for k in (0, 1)])
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     similarity = float(centres[0] @ centres[1])
@@ -227,3 +248,57 @@ def _nearest_covered(covered: np.ndarray) -> np.ndarray:
     right = idx[np.clip(pos, 0, len(idx) - 1)]
     frames = np.arange(len(covered))
     return np.where(np.abs(frames - left) <= np.abs(right - frames), left, right)
+
+
+class RoleSpeech(NamedTuple):
+    """One diarized speaker of a mono call.
+
+    Attributes:
+        role: ``agent`` or ``customer``.
+        spans: ``(start_s, end_s)`` of the speaker's speech runs.
+        talk: the speaker's turns, talk time, loudness and speaking rate.
+    """
+
+    role: str
+    spans: tuple[tuple[float, float], ...]
+    talk: ChannelTalk
+
+
+def role_speech(result: Diarization, samples: np.ndarray, sample_rate: int, *,
+                talk: TalkConfig) -> tuple[RoleSpeech, ...]:
+    """The agent's and the customer's speech (none for a role nobody
+    speaks): ``samples`` ``float32[n]`` are the call at ``sample_rate`` Hz,
+    for each speaker's loudness and speaking rate."""
+    out = []
+    for role, speaker in (("agent", result.agent), ("customer", result.customer)):
+        if speaker < 0:
+            continue
+        tracker = TalkTracker(sample_rate=sample_rate, config=talk)
+        tracker.push_audio(samples, last=True)
+        tracker.push_flags(result.mask(speaker), frame_s=FRAME_S)
+        out.append(RoleSpeech(role, tuple(result.spans(speaker)), tracker.result()))
+    return tuple(out)
+
+
+def windows_by_role(windows, roles: tuple[RoleSpeech, ...], *,
+                    min_share: float = 0.0) -> dict[str, list]:
+    """``{role: [window, ...]}``: each speech window (anything with
+    ``start_s``, ``end_s`` and ``is_speech``) goes to the role whose speech
+    covers most of it (the first in ``roles`` on a tie); a window neither
+    speaks in goes to neither. With ``min_share``, a window goes to its role
+    only when that role holds at least this share of the speech in it (both
+    voices in one window blur its tone), unless the role would then have
+    none."""
+    out: dict[str, list] = {r.role: [] for r in roles}
+    mixed: dict[str, list] = {r.role: [] for r in roles}
+    for w in windows:
+        if not w.is_speech:
+            continue
+        cover = {r.role: sum(max(0.0, min(b, w.end_s) - max(a, w.start_s)) for a, b in r.spans)
+                 for r in roles}
+        best = max(cover, key=cover.get, default=None)
+        if best is None or cover[best] <= 0:
+            continue
+        pure = cover[best] >= min_share * sum(cover.values())
+        (out if pure else mixed)[best].append(w)
+    return {role: kept or mixed[role] for role, kept in out.items()}

@@ -34,8 +34,10 @@ import numpy as np
 
 from sentiment_model import audio as audio_lib
 from sentiment_model import dataset
+from sentiment_model import diarize as diarize_lib
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
+from sentiment_model.diarize import DiarizeConfig, RoleSpeech
 from sentiment_model.errors import RejectedInput, describe, rejected_at
 from sentiment_model.features import Features, MelFilters, compute_features_many
 from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
@@ -82,6 +84,9 @@ class ChannelStats(NamedTuple):
             (``too_short``, ``silent``, ``no_speech``), else ``None``.
         talk: the channel's turns, talk time, loudness and speaking rate
             (:mod:`sentiment_model.talk`).
+        speakers: a diarized mono call's agent and customer
+            (:class:`~sentiment_model.diarize.RoleSpeech`, a role nobody
+            speaks left out); ``None`` when the channel was not diarized.
     """
 
     duration_s: float
@@ -91,6 +96,7 @@ class ChannelStats(NamedTuple):
     n_speech: int
     error: tuple[str, str] | None
     talk: ChannelTalk | None = None
+    speakers: tuple[RoleSpeech, ...] | None = None
 
 
 class ChannelWindows:
@@ -108,14 +114,23 @@ class ChannelWindows:
             ``n_frames``, ``speech_samples``) at the feature rate (default:
             the one ``segment.vad`` names).
         talk: how the detector's frames become turns (default: ``TalkConfig()``).
+        diarize: split the channel into two speakers at its end (a mono
+            call; :mod:`sentiment_model.diarize`), or ``None``. The channel's
+            audio is held meanwhile, 2 bytes a sample at the feature rate
+            (115 MB per hour at 16 kHz).
     """
 
     def __init__(self, *, source_rate: int, source_frames: int, feature: FeatureConfig,
                  segment: seg.SegmentConfig, filters: MelFilters | None = None,
-                 detector=None, talk: TalkConfig | None = None) -> None:
+                 detector=None, talk: TalkConfig | None = None,
+                 diarize: DiarizeConfig | None = None) -> None:
         import soxr
 
         self._feature, self._segment, self._filters = feature, segment, filters
+        self._talk_config = talk or TalkConfig()
+        self._diarize = diarize
+        self._heard: list[np.ndarray] = []  # int16 audio for diarization
+        self._heard_flags: list[np.ndarray] = []  # the detector's frames, in order
         self._source_rate = source_rate
         rate = feature.sample_rate
         self.whole = source_frames <= round(segment.segment_s * source_rate)
@@ -124,7 +139,7 @@ class ChannelWindows:
                            soxr.ResampleStream(source_rate, rate, 1, dtype="float32",
                                                quality="HQ"))
         self.vad = detector if detector is not None else make_detector(segment, rate)
-        self._talk = TalkTracker(sample_rate=rate, config=talk or TalkConfig())
+        self._talk = TalkTracker(sample_rate=rate, config=self._talk_config)
         self._cutter = seg.WindowCutter.for_config(segment, rate)
         self._pending: list[seg.Window] = []  # cut, waiting for the detector
         self._sum_squares = 0.0
@@ -153,6 +168,8 @@ class ChannelWindows:
         else:
             y = np.asarray(self._resampler.resample_chunk(mono, last=last), np.float32)
         self.vad.push(self._for_detector(y) if self.whole else y, last=last)
+        if self._diarize is not None:
+            self._heard.append((np.clip(y, -1.0, 1.0) * 32767).astype(np.int16))
         self._track_talk(y, last=last)
         self._pending += self._cutter.push(y)
         if last:
@@ -189,6 +206,8 @@ class ChannelWindows:
             flags = self.vad.flags(math.floor((seen - 0.5) * frame) + 1,
                                    math.floor((decided - 0.5) * frame) + 1)
             self._talk.push_flags(flags, frame_s=frame / self._feature.sample_rate)
+            if self._diarize is not None:
+                self._heard_flags.append(np.asarray(flags, bool))
 
     def _for_detector(self, y: np.ndarray) -> np.ndarray:
         """A whole utterance scaled to ``vad_utterance_peak_dbfs`` (``[n]``)."""
@@ -256,8 +275,25 @@ class ChannelWindows:
         elif self._n_speech == 0:
             error = ("no_speech", f"none of {self._n_segments} windows holds speech by "
                                   f"{DETECTORS[self._segment.vad]}")
+        speakers = self._speakers() if self._diarize is not None and error is None else None
+        self._heard, self._heard_flags = [], []
         return ChannelStats(duration, self.vad.speech_samples / cfg.sample_rate, loudness,
-                            self._n_segments, self._n_speech, error, self._talk.result())
+                            self._n_segments, self._n_speech, error, self._talk.result(),
+                            speakers)
+
+    def _speakers(self) -> tuple[RoleSpeech, ...]:
+        """The held call split into its agent and customer."""
+        rate = self._feature.sample_rate
+        y = np.concatenate(self._heard).astype(np.float32) / np.float32(32767)
+        flags = (np.concatenate(self._heard_flags) if self._heard_flags
+                 else np.zeros(0, bool))
+        # the detector's decision every 10 ms, as the diarizer reads it
+        steps = np.arange(round(len(y) / rate / diarize_lib.FRAME_S))
+        at = np.floor(steps * diarize_lib.FRAME_S * rate / self.vad.frame).astype(int)
+        speech = (flags[np.minimum(at, len(flags) - 1)] if len(flags)
+                  else np.zeros(len(steps), bool))
+        result = diarize_lib.diarize(y, rate, speech, config=self._diarize)
+        return diarize_lib.role_speech(result, y, rate, talk=self._talk_config)
 
 
 class SpeechWindow(NamedTuple):
@@ -340,12 +376,18 @@ class RecordingWindows:
     (stage ``decode``; ``decode_failed``/``score_failed`` for unexpected
     errors); :attr:`channel_ids` says then whether the file was open
     (``None`` before).
+
+    ``diarize``: a mono mix (a mono file, or any file under ``channels="mix"``)
+    is a two-speaker call to split into agent and customer
+    (``ChannelStats.speakers``); ``None`` leaves it one voice.
     """
 
     def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
-                 input_kind: str, norm: dict, filters: MelFilters | None = None) -> None:
+                 input_kind: str, norm: dict, filters: MelFilters | None = None,
+                 diarize: DiarizeConfig | None = None) -> None:
         self._feature, self._segment, self._channels = feature, segment, channels
         self._input_kind, self._norm, self._filters = input_kind, norm, filters
+        self._diarize = diarize
         self._speaker = norm.get("group", "none") == "speaker"
         self.channel_ids: list[int] | None = None
 
@@ -402,7 +444,9 @@ class RecordingWindows:
         ids = list(range(stream.channels)) if mode == "split" else [audio_lib.MIX_CHANNEL]
         states = {c: ChannelWindows(source_rate=stream.sample_rate,
                                     source_frames=stream.declared_frames, feature=self._feature,
-                                    segment=self._segment, filters=self._filters) for c in ids}
+                                    segment=self._segment, filters=self._filters,
+                                    diarize=(self._diarize if c == audio_lib.MIX_CHANNEL
+                                             else None)) for c in ids}
         self.channel_ids = ids
         block = max(1, round(self._segment.block_s * stream.sample_rate))
         try:
@@ -469,11 +513,12 @@ def channel_windows(samples: np.ndarray, sample_rate: int, *, feature: FeatureCo
 
 
 def recording_windows(model, *, segment: seg.SegmentConfig, channels: str = "mix",
-                      filters: MelFilters | None = None) -> RecordingWindows:
+                      filters: MelFilters | None = None,
+                      diarize: DiarizeConfig | None = None) -> RecordingWindows:
     """A :class:`RecordingWindows` for a :class:`~sentiment_model.inference.LoadedModel`."""
     return RecordingWindows(feature=model.feature_config, segment=segment, channels=channels,
                             input_kind=model.input_kind, norm=model.card.normalization,
-                            filters=filters)
+                            filters=filters, diarize=diarize)
 
 
 def score_events(events, model, *, batch_rows: int = 64) -> list[ChannelResult]:
@@ -512,7 +557,8 @@ def _channel_result(end: ChannelEnd, quiet: list[seg.ScoredSegment], speech: lis
 
 def score_recording(samples: np.ndarray, sample_rate: int, model, *,
                     segment: seg.SegmentConfig, channels: str = "mix",
-                    batch_rows: int = 64) -> list[ChannelResult]:
+                    batch_rows: int = 64,
+                    diarize: DiarizeConfig | None = None) -> list[ChannelResult]:
     """What ``score`` computes for one in-memory recording.
 
     Args:
@@ -520,12 +566,14 @@ def score_recording(samples: np.ndarray, sample_rate: int, model, *,
         sample_rate: Hz.
         model: a :class:`~sentiment_model.inference.LoadedModel`.
         channels: ``"mix"``, ``"split"`` or ``"auto"``.
+        diarize: split a mono mix into agent and customer (see
+            :class:`RecordingWindows`).
 
     Returns:
         one :class:`ChannelResult` per channel; ``summary["probs"]`` are the
         probabilities ``files/`` holds.
     """
-    core = recording_windows(model, segment=segment, channels=channels)
+    core = recording_windows(model, segment=segment, channels=channels, diarize=diarize)
     return score_events(core.array_events(samples, sample_rate), model, batch_rows=batch_rows)
 
 

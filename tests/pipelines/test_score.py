@@ -18,6 +18,8 @@ from schemas import features as fk
 from schemas import tables
 from sentiment_model import calls, dataset, scoring, segments, synth, talk
 from sentiment_model.config import FeatureConfig
+from sentiment_model.diarize import DiarizeConfig
+from sentiment_model.errors import ConfigError
 from sentiment_model.model_card import CARD_FILE, MODEL_FILE, ModelCard
 from tests.conftest import (
     SCORE_ARGS,
@@ -127,6 +129,62 @@ def test_calls_put_both_speakers_side_by_side_with_their_known_turns(scored_call
         assert row.interruptions == sum(measures.interruptions) >= 4
         assert row.customer_valence == pytest.approx(row.customer_p_positive
                                                      - row.customer_p_negative)
+
+
+def test_mono_calls_are_diarized_into_the_agent_and_customer_their_stereo_copies_have(
+        scoring_model, tmp_path):
+    # the generated voices carry their tone in pitch and rate, which a speaker
+    # encoder also hears: each customer keeps one tone here, so that the two
+    # clusters are the two voices (real speech: benchmarks/diarization.py)
+    voices = synth.make_voices(6, seed=11)
+    truth = {}
+    for i, tone in enumerate(("negative", "positive")):
+        turns = []
+        audio = calls.make_call(calls.CallScript(customer_arc=(tone,) * 4, section_s=8.0),
+                                calls.synth_utterances(voices[4], voices[i], sample_rate=RATE),
+                                sample_rate=RATE, seed=i, turns=turns)
+        write_audio(str(tmp_path / "stereo" / f"call_{i}.wav"), audio, RATE)
+        write_audio(str(tmp_path / "mono" / f"call_{i}.wav"),
+                    np.clip(audio.sum(axis=1), -1, 1), RATE)
+        truth[f"call_{i}"] = {ch: sum(e - s for c, s, e in turns if c == ch) / RATE
+                              for ch in (calls.AGENT, calls.CUSTOMER)}
+        truth[f"call_{i}"]["non_talk"] = len(audio) / RATE - talk.union_length(
+            [(s / RATE, e / RATE) for _, s, e in turns])
+    stereo_out, mono_out = str(tmp_path / "stereo-out"), str(tmp_path / "mono-out")
+    score_into(stereo_out, "--input", str(tmp_path / "stereo"), "--model-dir", scoring_model,
+               *SCORE_ARGS)
+    # the customer speaks first in these calls: the agent is the second voice
+    score_into(mono_out, "--input", str(tmp_path / "mono"), "--model-dir", scoring_model,
+               "--mono-speakers", "2", "--agent-speaker", "second", *SCORE_ARGS)
+    stereo = pd.read_parquet(os.path.join(stereo_out, "calls")).set_index("call_id")
+    got = pd.read_parquet(os.path.join(mono_out, "calls")).set_index("call_id")
+    assert list(files_table(mono_out).channel) == [-1, -1]  # files/ keeps the mix's row
+    saved = score.ScoreConfig.from_dict(run_record(mono_out)["config"])
+    assert saved.diarize == DiarizeConfig(agent="second")
+    for call_id, talk_s in truth.items():
+        row, want = got.loc[call_id], stereo.loc[call_id]
+        assert row.roles == "diarized" and (row.agent_channel, row.customer_channel) == (-1, -1)
+        for role, ch in (("agent", calls.AGENT), ("customer", calls.CUSTOMER)):
+            assert row[f"{role}_label"] == want[f"{role}_label"], (call_id, role)
+            assert row[f"{role}_talk_s"] == pytest.approx(talk_s[ch], abs=0.3 * 8), (call_id,
+                                                                                    role)
+        assert (want.agent_label, want.customer_label) == (
+            ("neutral", "negative") if call_id == "call_0" else ("neutral", "positive"))
+        assert row.agent_talk_share + row.customer_talk_share == pytest.approx(1.0)
+        assert want.non_talk_s == pytest.approx(talk_s["non_talk"], abs=0.5)
+        # the detector's speech in the mix (0.5 s of slack in the stereo measure)
+        assert row.non_talk_s == pytest.approx(talk_s["non_talk"], abs=0.6)
+        assert row.non_talk_s == pytest.approx(row.duration_s - row.talk_s)
+
+    first = str(tmp_path / "first")
+    score_into(first, "--input", str(tmp_path / "mono" / "call_0.wav"), "--model-dir",
+               scoring_model, "--mono-speakers", "2", *SCORE_ARGS)
+    swapped = pd.read_parquet(os.path.join(first, "calls")).iloc[0]
+    assert swapped.agent_talk_s == pytest.approx(got.loc["call_0"].customer_talk_s)
+    assert swapped.agent_label == got.loc["call_0"].customer_label == "negative"
+    with pytest.raises(ConfigError, match="--agent-speaker needs --mono-speakers 2"):
+        score_into(str(tmp_path / "x"), "--input", str(tmp_path / "mono"), "--model-dir",
+                   scoring_model, "--agent-speaker", "second")
 
 
 def test_call_metadata_is_joined_into_calls_and_files_and_nothing_is_dropped(

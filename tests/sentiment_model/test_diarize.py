@@ -84,6 +84,75 @@ def test_config_is_validated_and_round_trips():
     assert dz.DiarizeConfig.from_dict(config.to_dict()) == config
     for bad, match in (({"agent": "loudest"}, "first or second"),
                        ({"step_s": 2.0}, "step_s"), ({"window_s": 0.1}, "window_s"),
-                       ({"min_run_s": -1}, "min_run_s")):
+                       ({"min_run_s": -1}, "min_run_s"), ({"max_partials": 1}, "max_partials")):
         with pytest.raises(ConfigError, match=match):
             dataclasses.replace(dz.DiarizeConfig(), **bad).validate()
+
+
+def test_a_long_call_clusters_a_spread_sample_and_the_rest_joins_the_nearer_centre():
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(2, 256))
+    who = rng.integers(0, 2, 900)
+    embeddings = centres[who] + 0.4 * rng.normal(size=(900, 256))
+    whole = dz._two_clusters(embeddings, max_partials=2000)
+    sampled = dz._two_clusters(embeddings, max_partials=100)
+    same = whole == who if (whole == who).mean() > 0.5 else whole != who
+    assert same.all()  # two clear voices: every partial right
+    agree = (sampled == whole).mean()
+    assert agree == 1.0 or agree == 0.0  # the same split, whichever cluster is called 0
+
+
+def test_each_speech_window_goes_to_the_role_that_speaks_most_of_it():
+    from sentiment_model.segments import ScoredSegment
+    from sentiment_model.talk import ChannelTalk
+
+    none = ChannelTalk((), 0.0, None, 0, None)
+    roles = (dz.RoleSpeech("agent", ((0.0, 2.0), (6.0, 7.0)), none),
+             dz.RoleSpeech("customer", ((2.0, 5.5),), none))
+    p = (0.2, 0.5, 0.3)
+    windows = [ScoredSegment(0, 0.0, 3.0, True, p),    # agent 2 s, customer 1 s
+               ScoredSegment(1, 1.5, 4.5, True, p),    # agent 0.5 s, customer 2.5 s
+               ScoredSegment(2, 3.0, 6.0, False, None),  # no speech: nobody's
+               ScoredSegment(3, 4.5, 7.5, True, p),    # 1 s each: the first role, the agent
+               ScoredSegment(4, 8.0, 11.0, True, p)]   # nobody speaks in it
+    got = dz.windows_by_role(windows, roles)
+    assert [w.index for w in got["agent"]] == [0, 3]
+    assert [w.index for w in got["customer"]] == [1]
+
+
+def test_each_role_gets_its_own_talk_from_the_call_and_its_frames(mono_call):
+    mono, truth, _ = mono_call
+    result = dz.diarize(mono, 16000, truth >= 0, config=dz.DiarizeConfig())
+    roles = dz.role_speech(result, mono.astype(np.float32), 16000, talk=dz.TalkConfig())
+    assert [r.role for r in roles] == ["agent", "customer"]
+    for role in roles:
+        speaker = result.agent if role.role == "agent" else result.customer
+        assert role.spans == tuple(result.spans(speaker))
+        want = sum(b - a for a, b in role.spans)
+        # turns join pauses under min_pause_s and drop stretches under min_turn_s
+        assert role.talk.talk_s == pytest.approx(want, abs=1.0)
+        assert role.talk.loudness_dbfs is not None and role.talk.speaking_rate is not None
+    silent = dz.diarize(np.zeros(16000, np.float32), 16000, np.zeros(100, bool),
+                        config=dz.DiarizeConfig())
+    assert dz.role_speech(silent, np.zeros(16000, np.float32), 16000,
+                          talk=dz.TalkConfig()) == ()
+
+
+def test_with_a_minimum_share_windows_both_voices_fill_are_left_out_unless_none_is_left():
+    from sentiment_model.segments import ScoredSegment
+    from sentiment_model.talk import ChannelTalk
+
+    none = ChannelTalk((), 0.0, None, 0, None)
+    roles = (dz.RoleSpeech("agent", ((0.0, 2.6),), none),
+             dz.RoleSpeech("customer", ((2.6, 6.0),), none))
+    p = (0.2, 0.5, 0.3)
+    windows = [ScoredSegment(0, 0.0, 3.0, True, p),   # agent 2.6 of 3.0 s: 87 %
+               ScoredSegment(1, 1.5, 4.5, True, p),   # agent 1.1, customer 1.9: 63 %
+               ScoredSegment(2, 3.0, 6.0, True, p)]   # the customer's alone
+    got = dz.windows_by_role(windows, roles, min_share=0.8)
+    assert [w.index for w in got["agent"]] == [0]
+    assert [w.index for w in got["customer"]] == [2]
+    assert [w.index for w in dz.windows_by_role(windows, roles)["customer"]] == [1, 2]
+    # a speaker whose every window is shared keeps them rather than none
+    only_mixed = dz.windows_by_role(windows[1:2], roles, min_share=0.8)
+    assert [w.index for w in only_mixed["customer"]] == [1] and only_mixed["agent"] == []

@@ -285,3 +285,43 @@ def test_speaker_normalised_windows_are_the_same_held_or_read_twice(tmp_path):
     for c in (0, 1):
         frames = np.concatenate([a.model_input for a, _ in speech if a.channel == c])
         np.testing.assert_allclose(frames.mean(axis=0), 0.0, atol=1e-3)
+
+
+def test_a_mono_call_is_diarized_at_its_end_and_stereo_channels_are_not():
+    from sentiment_model import calls
+    from sentiment_model.config import preset
+    from sentiment_model.diarize import DiarizeConfig
+
+    voices = synth.make_voices(6, seed=11)
+    turns = []
+    audio = calls.make_call(calls.CallScript(customer_arc=("negative",) * 4, section_s=8.0),
+                            calls.synth_utterances(voices[4], voices[0], sample_rate=16000),
+                            sample_rate=16000, seed=0, turns=turns)
+    feature = preset("mfcc")
+    segment = dataclasses.replace(seg.SegmentConfig(), vad="energy")
+    core = scoring.RecordingWindows(feature=feature, segment=segment, channels="auto",
+                                    input_kind="frames", norm={},
+                                    diarize=DiarizeConfig(agent="second"))
+    mono = np.clip(audio.sum(axis=1, keepdims=True), -1, 1)
+    ends = [e for e in core.array_events(mono, 16000) if isinstance(e, scoring.ChannelEnd)]
+    assert [e.channel for e in ends] == [-1]
+    speakers = ends[0].stats.speakers
+    assert [s.role for s in speakers] == ["agent", "customer"]
+    for speaker, ch in zip(speakers, (calls.AGENT, calls.CUSTOMER), strict=True):
+        want = sum(b - a for c, a, b in turns if c == ch) / 16000
+        assert speaker.talk.talk_s == pytest.approx(want, abs=0.3 * 8)
+        # the customer speaks first in make_call, so "second" found the agent
+        frames = np.zeros(len(audio) // 160, bool)
+        for c, a, b in turns:
+            if c == ch:
+                frames[a // 160:b // 160] = True
+        mine = np.zeros_like(frames)
+        for a, b in speaker.spans:
+            mine[round(a * 100):round(b * 100)] = True
+        assert (mine & frames).sum() / max(mine.sum(), 1) >= 0.9
+    stereo = [e for e in core.array_events(audio, 16000) if isinstance(e, scoring.ChannelEnd)]
+    assert [(e.channel, e.stats.speakers) for e in stereo] == [(0, None), (1, None)]
+    plain = scoring.RecordingWindows(feature=feature, segment=segment, channels="auto",
+                                     input_kind="frames", norm={})
+    assert [e.stats.speakers for e in plain.array_events(mono, 16000)
+            if isinstance(e, scoring.ChannelEnd)] == [None]
