@@ -13,8 +13,8 @@ ways through score's path (:func:`sentiment_model.scoring.score_recording`,
 
 * ``stereo``: each channel on its own (``--channels split``), the agent on 0;
 * ``mono``: the mix, diarized (``--mono-speakers 2``, the agent heard
-  first), each speech window counted for the speaker who speaks most of it
-  (:func:`sentiment_model.call_table.speaker_parts`), as ``calls/`` is filled.
+  first), each speaker's own speech (the mix with every other sample
+  silent) scored as a channel of its own, as ``calls/`` is filled.
 
 Truth per role and quarter of the call: the section's tone (the agent's is
 neutral). Reported: UAR over both roles' quarter labels (a quarter with no
@@ -36,7 +36,7 @@ import numpy as np
 from benchmarks import corpora
 from benchmarks.diarization import mono_mix, with_greeting
 from benchmarks.vad_accuracy import RATE, detectors, make_calls
-from sentiment_model import call_table, calls, scoring
+from sentiment_model import calls, scoring
 from sentiment_model import diarize as dz
 
 NO_LABEL = "none"
@@ -58,18 +58,12 @@ def stereo_roles(audio: np.ndarray, model, *, segment) -> dict[str, dict | None]
 
 def mono_roles(mono: np.ndarray, model, *, segment, diarize: dz.DiarizeConfig
                ) -> dict[str, dict | None]:
-    """{role: summary} of the mix, diarized as ``--mono-speakers 2`` does."""
-    (result,) = scoring.score_recording(mono[:, None], RATE, model, segment=segment,
-                                        channels="mix", diarize=diarize)
-    out: dict[str, dict | None] = {"agent": None, "customer": None}
-    if result.stats.speakers is None:
-        return out
-    for part in call_table.speaker_parts(result.channel, result.stats.duration_s,
-                                         result.stats.speakers, result.segments,
-                                         labels=model.labels,
-                                         min_share=diarize.min_window_share):
-        out[part.role] = part.summary
-    return out
+    """{role: summary} of the mix diarized as ``--mono-speakers 2`` does:
+    each speaker's own channel (the mix with every other sample silent)."""
+    results = scoring.score_recording(mono[:, None], RATE, model, segment=segment,
+                                      channels="mix", diarize=diarize)
+    by_channel = {r.channel: r.summary for r in results}
+    return {role: by_channel.get(channel) for role, channel in dz.SPEAKER_CHANNELS.items()}
 
 
 def uar(truth: list[str], got: list[str]) -> float:
@@ -103,13 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpora", default=",".join(corpora.CORPORA))
     parser.add_argument("--calls", type=int, default=6, help="generated calls per corpus")
     parser.add_argument("--model-dir", default=None, help="default: the starter model")
-    parser.add_argument("--min-window-share", type=float,
-                        default=dz.DiarizeConfig.min_window_share,
-                        help="DiarizeConfig.min_window_share (default: %(default)s)")
     args = parser.parse_args(argv)
     model = load_model_dir(args.model_dir or starter.starter_dir())
     segment = detectors()["either"][0]
-    diarize = dz.DiarizeConfig(min_window_share=args.min_window_share).validate()
+    diarize = dz.DiarizeConfig()
     print(f"model {model.card.model_version[:12]} ({model.card.architecture}); "
           f"{diarize.to_dict()}", file=sys.stderr)
     print("| corpus | channel | quarters | stereo UAR | mono (diarized) UAR | mono - stereo | "

@@ -287,7 +287,6 @@ def build_pipeline(p: beam.Pipeline, plan: ScorePlan) -> dict[str, beam.PCollect
             labels=labels, model_version=card.model_version,
             architecture=card.architecture, run_id=config.run_id,
             agent_channel=config.agent_channel, metadata_columns=plan.metadata_columns,
-            min_window_share=config.diarize.min_window_share if config.diarize else 0.0,
         ), **side).with_outputs("segments", "calls", "errors", main="files")
     )
     calls = (
@@ -422,7 +421,7 @@ def parse_known_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[s
                         choices=(1, 2),
                         help="voices in a mono recording: 1 (default: one voice, calls/ roles "
                              "'mix') or 2 (a mono call: diarized into agent and customer, who "
-                             "fill calls/' role columns; about 1/20 of real time more CPU)")
+                             "fill calls/' role columns; about 1 CPU-second more per 40 s of call)")
     parser.add_argument("--agent-speaker", "--agent_speaker", choices=AGENT_RULES,
                         help="with --mono-speakers 2: the agent is the speaker heard first "
                              "(default, as when the agent answers) or second")

@@ -25,7 +25,7 @@ from sentiment_model import audio as audio_lib
 from sentiment_model import call_table, scoring, storage
 from sentiment_model import segments as seg
 from sentiment_model.config import FeatureConfig
-from sentiment_model.diarize import DiarizeConfig, RoleSpeech
+from sentiment_model.diarize import SPEAKER_CHANNELS, DiarizeConfig, RoleSpeech
 from sentiment_model.errors import RejectedInput
 from sentiment_model.features import mel_filters
 from sentiment_model.talk import ChannelTalk, TalkConfig
@@ -63,6 +63,9 @@ class ChannelSummary(NamedTuple):
     error: tuple[str, str] | None = None
     talk: ChannelTalk | None = None
     speakers: tuple[RoleSpeech, ...] | None = None
+
+
+SPEAKER_ROLES = {channel: role for role, channel in SPEAKER_CHANNELS.items()}
 
 
 def channel_key(uri: str, channel: int) -> tuple[str, int]:
@@ -268,11 +271,10 @@ class AggregateChannelFn(beam.DoFn):
 
     def __init__(self, *, labels: tuple[str, ...], model_version: str, architecture: str,
                  run_id: str, agent_channel: int = 0,
-                 metadata_columns: tuple[str, ...] = (), min_window_share: float = 0.0) -> None:
+                 metadata_columns: tuple[str, ...] = ()) -> None:
         self._labels, self._version = labels, model_version
         self._architecture, self._run_id = architecture, run_id
         self._agent, self._extra = agent_channel, metadata_columns
-        self._min_share = min_window_share  # DiarizeConfig.min_window_share
 
     def process(self, element, metadata=None):
         (uri, channel), groups = element
@@ -287,6 +289,14 @@ class AggregateChannelFn(beam.DoFn):
             yield from self._outputs(uri, channel, summaries[0], scored, metadata)
 
     def _outputs(self, uri, channel, summary, scored, metadata):
+        if channel in SPEAKER_ROLES:  # a diarized speaker: its call part only
+            agg = None if summary.error is not None else seg.aggregate(
+                scored, duration_s=summary.duration_s, labels=self._labels)
+            (speaker,) = summary.speakers
+            yield beam.pvalue.TaggedOutput("calls", (uri, call_table.speaker_part(
+                speaker, duration_s=summary.duration_s,
+                summary=agg if agg is not None and agg["probs"] is not None else None)))
+            return
         agg = None
         if summary.error is not None:
             yield beam.pvalue.TaggedOutput("errors", error_row(
@@ -295,12 +305,7 @@ class AggregateChannelFn(beam.DoFn):
             agg = seg.aggregate(scored, duration_s=summary.duration_s, labels=self._labels)
             yield from self._rows(uri, channel, summary, scored, agg,
                                   call_metadata.lookup(metadata or {}, uri) or {})
-        if summary.speakers is not None:  # a diarized mono call: one part per speaker
-            for part in call_table.speaker_parts(channel, summary.duration_s, summary.speakers,
-                                                 scored, labels=self._labels,
-                                                 min_share=self._min_share):
-                yield beam.pvalue.TaggedOutput("calls", (uri, part))
-        elif summary.talk is not None:
+        if summary.talk is not None and not summary.speakers:  # diarized: the speakers' parts
             scored_agg = agg if agg is not None and agg["probs"] is not None else None
             yield beam.pvalue.TaggedOutput("calls", (uri, call_table.ChannelCall(
                 channel, summary.duration_s, summary.talk, scored_agg)))

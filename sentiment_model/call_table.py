@@ -9,9 +9,8 @@ import posixpath
 from typing import Any, NamedTuple
 
 from schemas import tables
-from sentiment_model import segments as seg
 from sentiment_model.audio import MIX_CHANNEL
-from sentiment_model.diarize import RoleSpeech, windows_by_role
+from sentiment_model.diarize import RoleSpeech
 from sentiment_model.talk import ChannelTalk, TalkConfig, call_measures, union_length
 
 
@@ -42,21 +41,13 @@ class ChannelCall(NamedTuple):
     spans: tuple[tuple[float, float], ...] = ()
 
 
-def speaker_parts(channel: int, duration_s: float, speakers: tuple[RoleSpeech, ...],
-                  scored: list, *, labels: tuple[str, ...],
-                  min_share: float = 0.0) -> list[ChannelCall]:
-    """A diarized mono call's parts, one per speaker: each speech window
-    (``ScoredSegment``) goes to the speaker who speaks most of it
-    (:func:`~sentiment_model.diarize.windows_by_role`, ``min_share``), and
-    each speaker's windows are aggregated as a channel's."""
-    by_role = windows_by_role(scored, speakers, min_share=min_share)
-    parts = []
-    for speaker in speakers:
-        agg = seg.aggregate(by_role[speaker.role], duration_s=duration_s, labels=labels)
-        parts.append(ChannelCall(channel, duration_s, speaker.talk,
-                                 agg if agg["probs"] is not None else None, role=speaker.role,
-                                 spans=speaker.spans))
-    return parts
+def speaker_part(speaker: RoleSpeech, *, duration_s: float, summary: dict | None
+                 ) -> ChannelCall:
+    """A diarized speaker's part of its call: the speaker's talk and spans,
+    and ``summary``, the aggregate of the windows of the speaker's own
+    channel (:data:`~sentiment_model.diarize.SPEAKER_CHANNELS`)."""
+    return ChannelCall(MIX_CHANNEL, duration_s, speaker.talk, summary, role=speaker.role,
+                       spans=speaker.spans)
 
 
 def default_call_id(uri: str) -> str:

@@ -29,6 +29,8 @@ from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
 
 FRAME_S = se.HOP / se.RATE  # 10 ms
 AGENT_RULES = ("first", "second")
+# the channel ids a diarized mono call's speakers are scored under (the mix is -1)
+SPEAKER_CHANNELS = {"agent": -2, "customer": -3}
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,6 @@ class DiarizeConfig:
         max_partials: at most this many partials, evenly spread, are
             clustered (Ward's clustering holds a distance matrix of n² / 2
             values: 16 MB at 2,000); the others join the nearer centre.
-        min_window_share: a speech window counts for a speaker only when the
-            speaker holds at least this share of its speech
-            (:func:`windows_by_role`).
     """
 
     window_s: float = 1.0
@@ -58,7 +57,6 @@ class DiarizeConfig:
     min_run_s: float = 0.3
     agent: str = "first"
     max_partials: int = 2000
-    min_window_share: float = 0.0
 
     def validate(self) -> DiarizeConfig:
         if not 0.3 <= self.window_s <= 3.0:
@@ -71,8 +69,6 @@ class DiarizeConfig:
             raise ConfigError("diarize same_speaker_similarity: use -1 to 1")
         if self.min_run_s < 0:
             raise ConfigError(f"diarize min_run_s {self.min_run_s}: must be >= 0")
-        if not 0 <= self.min_window_share <= 1:
-            raise ConfigError(f"diarize min_window_share {self.min_window_share}: use 0-1")
         if self.max_partials < 2:
             raise ConfigError(f"diarize max_partials {self.max_partials}: must be >= 2")
         if self.agent not in AGENT_RULES:
@@ -278,27 +274,3 @@ def role_speech(result: Diarization, samples: np.ndarray, sample_rate: int, *,
         tracker.push_flags(result.mask(speaker), frame_s=FRAME_S)
         out.append(RoleSpeech(role, tuple(result.spans(speaker)), tracker.result()))
     return tuple(out)
-
-
-def windows_by_role(windows, roles: tuple[RoleSpeech, ...], *,
-                    min_share: float = 0.0) -> dict[str, list]:
-    """``{role: [window, ...]}``: each speech window (anything with
-    ``start_s``, ``end_s`` and ``is_speech``) goes to the role whose speech
-    covers most of it (the first in ``roles`` on a tie); a window neither
-    speaks in goes to neither. With ``min_share``, a window goes to its role
-    only when that role holds at least this share of the speech in it (both
-    voices in one window blur its tone), unless the role would then have
-    none."""
-    out: dict[str, list] = {r.role: [] for r in roles}
-    mixed: dict[str, list] = {r.role: [] for r in roles}
-    for w in windows:
-        if not w.is_speech:
-            continue
-        cover = {r.role: sum(max(0.0, min(b, w.end_s) - max(a, w.start_s)) for a, b in r.spans)
-                 for r in roles}
-        best = max(cover, key=cover.get, default=None)
-        if best is None or cover[best] <= 0:
-            continue
-        pure = cover[best] >= min_share * sum(cover.values())
-        (out if pure else mixed)[best].append(w)
-    return {role: kept or mixed[role] for role, kept in out.items()}

@@ -86,7 +86,9 @@ class ChannelStats(NamedTuple):
             (:mod:`sentiment_model.talk`).
         speakers: a diarized mono call's agent and customer
             (:class:`~sentiment_model.diarize.RoleSpeech`, a role nobody
-            speaks left out); ``None`` when the channel was not diarized.
+            speaks left out); for a speaker's channel
+            (:data:`~sentiment_model.diarize.SPEAKER_CHANNELS`) that speaker
+            alone; ``None`` otherwise.
     """
 
     duration_s: float
@@ -276,10 +278,32 @@ class ChannelWindows:
             error = ("no_speech", f"none of {self._n_segments} windows holds speech by "
                                   f"{DETECTORS[self._segment.vad]}")
         speakers = self._speakers() if self._diarize is not None and error is None else None
-        self._heard, self._heard_flags = [], []
+        self._heard_flags = []
         return ChannelStats(duration, self.vad.speech_samples / cfg.sample_rate, loudness,
                             self._n_segments, self._n_speech, error, self._talk.result(),
                             speakers)
+
+    def speaker_blocks(self, speaker: RoleSpeech, block: int):
+        """The held call with only ``speaker``'s speech left (every other
+        sample silent): float32 blocks of ``block`` samples at the feature
+        rate. Then :meth:`forget` the call."""
+        rate = self._feature.sample_rate
+        y = np.concatenate(self._heard) if self._heard else np.zeros(0, np.int16)
+        keep = np.zeros(len(y), bool)
+        for a, b in speaker.spans:
+            keep[round(a * rate):round(b * rate)] = True
+        for a in range(0, len(y), block):
+            part = y[a:a + block].astype(np.float32) / np.float32(32767)
+            yield np.where(keep[a:a + block], part, np.float32(0.0))
+
+    @property
+    def held_samples(self) -> int:
+        """Samples held for diarization (at the feature rate)."""
+        return sum(len(part) for part in self._heard)
+
+    def forget(self) -> None:
+        """Drops the audio held for diarization."""
+        self._heard = []
 
     def _speakers(self) -> tuple[RoleSpeech, ...]:
         """The held call split into its agent and customer."""
@@ -379,7 +403,12 @@ class RecordingWindows:
 
     ``diarize``: a mono mix (a mono file, or any file under ``channels="mix"``)
     is a two-speaker call to split into agent and customer
-    (``ChannelStats.speakers``); ``None`` leaves it one voice.
+    (``ChannelStats.speakers``); ``None`` leaves it one voice. After the
+    mix's :class:`ChannelEnd`, each speaker's own speech (the mix with every
+    other sample silent) is streamed as a channel of its own
+    (:data:`~sentiment_model.diarize.SPEAKER_CHANNELS`: -2 the agent, -3 the
+    customer), with its windows and its :class:`ChannelEnd`: what a stereo
+    recorder would have given that speaker.
     """
 
     def __init__(self, *, feature: FeatureConfig, segment: seg.SegmentConfig, channels: str,
@@ -460,7 +489,27 @@ class RecordingWindows:
         finally:
             stream.close()
         for channel in ids:
-            yield ChannelEnd(channel, stream.sample_rate, states[channel].stats())
+            stats = states[channel].stats()
+            yield ChannelEnd(channel, stream.sample_rate, stats)
+            for speaker in stats.speakers or ():
+                yield from self._speaker_events(states[channel], speaker, stream.sample_rate)
+            states[channel].forget()
+
+    def _speaker_events(self, mix: ChannelWindows, speaker: RoleSpeech, sample_rate: int):
+        """One diarized speaker's windows and end, as a channel of its own."""
+        rate = self._feature.sample_rate
+        channel = diarize_lib.SPEAKER_CHANNELS[speaker.role]
+        block = max(1, round(self._segment.block_s * rate))
+        state = ChannelWindows(source_rate=rate, source_frames=mix.held_samples,
+                               feature=self._feature, segment=self._segment,
+                               filters=self._filters)
+        with rejected_at("decode", unexpected="score_failed"):
+            for part in mix.speaker_blocks(speaker, block):
+                yield from self._windows(channel, state.push(part))
+            yield from self._windows(channel, state.push(np.zeros(0, np.float32), last=True))
+        stats = state.stats()
+        yield ChannelEnd(channel, sample_rate, stats._replace(talk=speaker.talk,
+                                                              speakers=(speaker,)))
 
     def _windows(self, channel: int, windows: list[WindowFeatures]):
         for w in windows:

@@ -102,24 +102,6 @@ def test_a_long_call_clusters_a_spread_sample_and_the_rest_joins_the_nearer_cent
     assert agree == 1.0 or agree == 0.0  # the same split, whichever cluster is called 0
 
 
-def test_each_speech_window_goes_to_the_role_that_speaks_most_of_it():
-    from sentiment_model.segments import ScoredSegment
-    from sentiment_model.talk import ChannelTalk
-
-    none = ChannelTalk((), 0.0, None, 0, None)
-    roles = (dz.RoleSpeech("agent", ((0.0, 2.0), (6.0, 7.0)), none),
-             dz.RoleSpeech("customer", ((2.0, 5.5),), none))
-    p = (0.2, 0.5, 0.3)
-    windows = [ScoredSegment(0, 0.0, 3.0, True, p),    # agent 2 s, customer 1 s
-               ScoredSegment(1, 1.5, 4.5, True, p),    # agent 0.5 s, customer 2.5 s
-               ScoredSegment(2, 3.0, 6.0, False, None),  # no speech: nobody's
-               ScoredSegment(3, 4.5, 7.5, True, p),    # 1 s each: the first role, the agent
-               ScoredSegment(4, 8.0, 11.0, True, p)]   # nobody speaks in it
-    got = dz.windows_by_role(windows, roles)
-    assert [w.index for w in got["agent"]] == [0, 3]
-    assert [w.index for w in got["customer"]] == [1]
-
-
 def test_each_role_gets_its_own_talk_from_the_call_and_its_frames(mono_call):
     mono, truth, _ = mono_call
     result = dz.diarize(mono, 16000, truth >= 0, config=dz.DiarizeConfig())
@@ -136,23 +118,3 @@ def test_each_role_gets_its_own_talk_from_the_call_and_its_frames(mono_call):
                         config=dz.DiarizeConfig())
     assert dz.role_speech(silent, np.zeros(16000, np.float32), 16000,
                           talk=dz.TalkConfig()) == ()
-
-
-def test_with_a_minimum_share_windows_both_voices_fill_are_left_out_unless_none_is_left():
-    from sentiment_model.segments import ScoredSegment
-    from sentiment_model.talk import ChannelTalk
-
-    none = ChannelTalk((), 0.0, None, 0, None)
-    roles = (dz.RoleSpeech("agent", ((0.0, 2.6),), none),
-             dz.RoleSpeech("customer", ((2.6, 6.0),), none))
-    p = (0.2, 0.5, 0.3)
-    windows = [ScoredSegment(0, 0.0, 3.0, True, p),   # agent 2.6 of 3.0 s: 87 %
-               ScoredSegment(1, 1.5, 4.5, True, p),   # agent 1.1, customer 1.9: 63 %
-               ScoredSegment(2, 3.0, 6.0, True, p)]   # the customer's alone
-    got = dz.windows_by_role(windows, roles, min_share=0.8)
-    assert [w.index for w in got["agent"]] == [0]
-    assert [w.index for w in got["customer"]] == [2]
-    assert [w.index for w in dz.windows_by_role(windows, roles)["customer"]] == [1, 2]
-    # a speaker whose every window is shared keeps them rather than none
-    only_mixed = dz.windows_by_role(windows[1:2], roles, min_share=0.8)
-    assert [w.index for w in only_mixed["customer"]] == [1] and only_mixed["agent"] == []

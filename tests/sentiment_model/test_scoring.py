@@ -303,9 +303,18 @@ def test_a_mono_call_is_diarized_at_its_end_and_stereo_channels_are_not():
                                     input_kind="frames", norm={},
                                     diarize=DiarizeConfig(agent="second"))
     mono = np.clip(audio.sum(axis=1, keepdims=True), -1, 1)
-    ends = [e for e in core.array_events(mono, 16000) if isinstance(e, scoring.ChannelEnd)]
-    assert [e.channel for e in ends] == [-1]
+    events = list(core.array_events(mono, 16000))
+    ends = [e for e in events if isinstance(e, scoring.ChannelEnd)]
+    # the mix, then each speaker's own speech as a channel of its own
+    assert [e.channel for e in ends] == [-1, -2, -3]
     speakers = ends[0].stats.speakers
+    for end, speaker in zip(ends[1:], speakers, strict=True):
+        assert end.stats.speakers == (speaker,) and end.stats.talk == speaker.talk
+        assert end.stats.duration_s == pytest.approx(ends[0].stats.duration_s)
+        windows = [e for e in events if isinstance(e, scoring.SpeechWindow)
+                   and e.channel == end.channel]
+        assert windows and all(any(a < w.end_s and b > w.start_s for a, b in speaker.spans)
+                               for w in windows)  # only where that speaker speaks
     assert [s.role for s in speakers] == ["agent", "customer"]
     for speaker, ch in zip(speakers, (calls.AGENT, calls.CUSTOMER), strict=True):
         want = sum(b - a for c, a, b in turns if c == ch) / 16000
@@ -321,6 +330,7 @@ def test_a_mono_call_is_diarized_at_its_end_and_stereo_channels_are_not():
         assert (mine & frames).sum() / max(mine.sum(), 1) >= 0.9
     stereo = [e for e in core.array_events(audio, 16000) if isinstance(e, scoring.ChannelEnd)]
     assert [(e.channel, e.stats.speakers) for e in stereo] == [(0, None), (1, None)]
+    assert not core.channel_ids or -2 not in core.channel_ids
     plain = scoring.RecordingWindows(feature=feature, segment=segment, channels="auto",
                                      input_kind="frames", norm={})
     assert [e.stats.speakers for e in plain.array_events(mono, 16000)
