@@ -49,7 +49,8 @@ class ChannelSummary(NamedTuple):
     channel's windows are dropped). ``error``: ``(error_type, message)`` when
     the channel cannot be scored (too short, silent, no speech). ``talk``:
     its turns and talk measures. ``speakers``: a diarized mono call's agent
-    and customer (:class:`sentiment_model.diarize.RoleSpeech`), else ``None``.
+    and customer (:class:`sentiment_model.diarize.RoleSpeech`), or on a
+    speaker's own channel (``SPEAKER_CHANNELS``) that speaker; else ``None``.
     """
 
     uri: str
