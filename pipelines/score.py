@@ -2,10 +2,13 @@
 
     python -m pipelines.score --input DIR_GLOB_URL_OR_MANIFEST [--model-dir MODEL] \\
         --output OUT_DIR [--run-date YYYY-MM-DD] [--segment-seconds 3]
-        [--hop-seconds 1.5] [--channels auto|mix|split] [Beam options]
+        [--hop-seconds 1.5] [--channels auto|mix|split] [--mono-speakers 1|2]
+        [Beam options]
 
 Each recording (each of its channels for 2-channel files under the default
-``--channels auto``) is read block by block and cut into overlapping windows;
+``--channels auto``) is read block by block and cut into overlapping windows
+(with ``--mono-speakers 2`` a mono call is also diarized at its end, and each
+speaker's own speech scored as a channel of its own for ``calls/``);
 a recording no longer than one window is scored whole, as one utterance. A
 speech detector (by default: speech where Silero VAD or the energy detector
 finds it) picks the speech windows, which are scored by Beam's RunInference
