@@ -150,8 +150,8 @@ def plot_shares(seconds, path: str, *, title: str, xlabel: str) -> None:
 
 def line_name(call, channel: int) -> str:
     """What a channel of a ``calls/`` row is called: its role, ``mono mix``
-    (a mono call, its speakers told apart or not) or ``channel N``."""
-    if call.get("roles") == tables.ROLES_FROM_CHANNELS:
+    (a mono call's mix) or ``channel N``."""
+    if call.get("roles") in (tables.ROLES_FROM_CHANNELS, tables.ROLES_FROM_DIARIZATION):
         for role in tables.ROLES:
             if call.get(f"{role}_channel") == channel:
                 return role

@@ -297,6 +297,7 @@ class AggregateChannelFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput("calls", (uri, call_table.speaker_part(
                 speaker, duration_s=summary.duration_s,
                 summary=agg if agg is not None and agg["probs"] is not None else None)))
+            yield from self._segment_rows(uri, channel, scored)
             return
         agg = None
         if summary.error is not None:
@@ -346,6 +347,9 @@ class AggregateChannelFn(beam.DoFn):
             "scored_at": datetime.datetime.now(datetime.UTC),
         })
         yield row
+        yield from self._segment_rows(uri, channel, scored)
+
+    def _segment_rows(self, uri, channel, scored):
         for s in scored:
             seg_row = {"uri": uri, "channel": channel, "index": s.index,
                        "start_s": s.start_s, "end_s": s.end_s, "is_speech": s.is_speech,

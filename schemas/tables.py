@@ -163,8 +163,9 @@ def calls_schema(labels, extra: tuple[pa.Field, ...] | list[pa.Field] = ()) -> p
 # What each role column of calls/ holds ("{role}" is agent or customer).
 ROLE_DESCRIPTIONS = {
     "channel": "the {role}'s channel of the file (--agent-channel); -1 for a mono mix "
-               "(both roles in it: told apart by diarization when roles is diarized, else "
-               "not); null when no channel holds the {role}",
+               "(both roles in it, not told apart); -2 / -3 for the agent / customer of a "
+               "diarized mono call (their windows in segments/); null when no channel holds "
+               "the {role}",
     "label": "the {role}'s label: class with the highest mean probability over the {role}'s "
              "speech windows; null when none was scored",
     "confidence": "that mean probability",
@@ -211,7 +212,8 @@ DESCRIPTIONS = {
     "error_type": "machine-readable reason, e.g. unreadable, too_short, no_speech",
     "message": "what is wrong, for a person",
     "channel": "channel index (0 = agent, 1 = customer on the usual recorders); -1 for a "
-               "mono mix-down",
+               "mono mix-down; in segments/ also -2 / -3: a diarized mono call's agent / "
+               "customer, their own speech (--mono-speakers 2)",
     "duration_s": "length of the recording, seconds",
     "sample_rate": "the file's sample rate, Hz",
     "speech_s": "seconds of speech frames found by the speech detector",

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from schemas import tables
 from sentiment_model.audio import MIX_CHANNEL
-from sentiment_model.diarize import RoleSpeech
+from sentiment_model.diarize import SPEAKER_CHANNELS, RoleSpeech
 from sentiment_model.talk import ChannelTalk, TalkConfig, call_measures, union_length
 
 
@@ -25,7 +25,8 @@ class ChannelCall(NamedTuple):
             ``None`` when the channel holds no scored speech (a silent
             customer side: its talk is still counted).
         role: for a diarized mono call, the speaker's role (``agent`` or
-            ``customer``; the channel is then the mix's); ``None`` when
+            ``customer``; the channel is then the speaker's own,
+            :data:`~sentiment_model.diarize.SPEAKER_CHANNELS`); ``None`` when
             roles are channels.
         spans: for a diarized speaker, the detector's speech runs given to
             it (``(start_s, end_s)``): the call's talk time is their union
@@ -46,8 +47,8 @@ def speaker_part(speaker: RoleSpeech, *, duration_s: float, summary: dict | None
     """A diarized speaker's part of its call: the speaker's talk and spans,
     and ``summary``, the aggregate of the windows of the speaker's own
     channel (:data:`~sentiment_model.diarize.SPEAKER_CHANNELS`)."""
-    return ChannelCall(MIX_CHANNEL, duration_s, speaker.talk, summary, role=speaker.role,
-                       spans=speaker.spans)
+    return ChannelCall(SPEAKER_CHANNELS[speaker.role], duration_s, speaker.talk, summary,
+                       role=speaker.role, spans=speaker.spans)
 
 
 def default_call_id(uri: str) -> str:

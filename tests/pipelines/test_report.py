@@ -159,3 +159,7 @@ def test_a_mono_calls_line_is_the_mix_and_a_stereo_calls_lines_are_its_roles():
     mono = pd.Series({"roles": tables.ROLES_FROM_MIX, "agent_channel": tables.MIX_CHANNEL,
                       "customer_channel": tables.MIX_CHANNEL})
     assert report.line_name(mono, tables.MIX_CHANNEL) == "mono mix"
+    diarized = pd.Series({"roles": tables.ROLES_FROM_DIARIZATION, "agent_channel": -2,
+                          "customer_channel": -3})
+    assert [report.line_name(diarized, c) for c in (-1, -2, -3)] == [
+        "mono mix", "agent", "customer"]

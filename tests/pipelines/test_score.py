@@ -159,11 +159,19 @@ def test_mono_calls_are_diarized_into_the_agent_and_customer_their_stereo_copies
     stereo = pd.read_parquet(os.path.join(stereo_out, "calls")).set_index("call_id")
     got = pd.read_parquet(os.path.join(mono_out, "calls")).set_index("call_id")
     assert list(files_table(mono_out).channel) == [-1, -1]  # files/ keeps the mix's row
+    segs = pd.read_parquet(os.path.join(mono_out, "segments"))
+    for path in ("call_0.wav", "call_1.wav"):
+        mine = segs[segs.uri == str(tmp_path / "mono" / path)]
+        # the mix's windows, and each speaker's own (only where they speak)
+        assert sorted(set(mine.channel)) == [-3, -2, -1]
+        n_mix = (mine.channel == -1).sum()
+        assert all((mine.channel == ch).sum() == n_mix for ch in (-2, -3))
+        assert all(0 < mine[mine.channel == ch].is_speech.sum() < n_mix for ch in (-2, -3))
     saved = score.ScoreConfig.from_dict(run_record(mono_out)["config"])
     assert saved.diarize == DiarizeConfig(agent="second")
     for call_id, talk_s in truth.items():
         row, want = got.loc[call_id], stereo.loc[call_id]
-        assert row.roles == "diarized" and (row.agent_channel, row.customer_channel) == (-1, -1)
+        assert row.roles == "diarized" and (row.agent_channel, row.customer_channel) == (-2, -3)
         for role, ch in (("agent", calls.AGENT), ("customer", calls.CUSTOMER)):
             assert row[f"{role}_label"] == want[f"{role}_label"], (call_id, role)
             assert row[f"{role}_talk_s"] == pytest.approx(talk_s[ch], abs=0.3 * 8), (call_id,
