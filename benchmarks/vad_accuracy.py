@@ -119,13 +119,12 @@ def rejected(samples: np.ndarray, rate: int, *, feature: FeatureConfig, segment,
 
 def frame_flags(samples: np.ndarray, *, segment, factory, n_steps: int) -> np.ndarray:
     """The detector's decision every 10 ms of a 16 kHz mono signal: ``[n_steps]``."""
-    from sentiment_model.vad import make_detector
+    from sentiment_model.vad import flags_every, make_detector
 
     det = factory() if factory is not None else make_detector(segment, RATE)
     det.push(samples, last=True)
-    flags = det.flags(0, len(samples))
-    at = (np.arange(n_steps) * TRUTH_STEP_S * RATE / det.frame).astype(int)
-    return flags[np.minimum(at, len(flags) - 1)] if len(flags) else np.zeros(n_steps, bool)
+    return flags_every(det.flags(0, len(samples)), frame=det.frame, sample_rate=RATE,
+                       step_s=TRUTH_STEP_S, n_steps=n_steps)
 
 
 def trimmed(y: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ from sentiment_model.diarize import DiarizeConfig, RoleSpeech
 from sentiment_model.errors import RejectedInput, describe, rejected_at
 from sentiment_model.features import Features, MelFilters, compute_features_many
 from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
-from sentiment_model.vad import DETECTORS, make_detector
+from sentiment_model.vad import DETECTORS, flags_every, make_detector
 
 SILENT_DBFS = audio_lib.SILENT_DBFS
 
@@ -131,7 +131,8 @@ class ChannelWindows:
         self._feature, self._segment, self._filters = feature, segment, filters
         self._talk_config = talk or TalkConfig()
         self._diarize = diarize
-        self._heard: list[np.ndarray] = []  # int16 audio for diarization
+        self._heard: list[np.ndarray] = []  # int16 audio for diarization, block by block
+        self._call = np.zeros(0, np.int16)  # ... joined at the end (:meth:`stats`)
         self._heard_flags: list[np.ndarray] = []  # the detector's frames, in order
         self._source_rate = source_rate
         rate = feature.sample_rate
@@ -277,8 +278,11 @@ class ChannelWindows:
         elif self._n_speech == 0:
             error = ("no_speech", f"none of {self._n_segments} windows holds speech by "
                                   f"{DETECTORS[self._segment.vad]}")
-        speakers = self._speakers() if self._diarize is not None and error is None else None
-        self._heard_flags = []
+        speakers = None
+        if self._diarize is not None and error is None:
+            self._call = np.concatenate(self._heard) if self._heard else self._call
+            speakers = self._speakers()
+        self._heard, self._heard_flags = [], []
         return ChannelStats(duration, self.vad.speech_samples / cfg.sample_rate, loudness,
                             self._n_segments, self._n_speech, error, self._talk.result(),
                             speakers)
@@ -288,34 +292,32 @@ class ChannelWindows:
         sample silent): float32 blocks of ``block`` samples at the feature
         rate. Then :meth:`forget` the call."""
         rate = self._feature.sample_rate
-        y = np.concatenate(self._heard) if self._heard else np.zeros(0, np.int16)
-        keep = np.zeros(len(y), bool)
+        keep = np.zeros(len(self._call), bool)
         for a, b in speaker.spans:
             keep[round(a * rate):round(b * rate)] = True
-        for a in range(0, len(y), block):
-            part = y[a:a + block].astype(np.float32) / np.float32(32767)
+        for a in range(0, len(self._call), block):
+            part = self._call[a:a + block].astype(np.float32) / np.float32(32767)
             yield np.where(keep[a:a + block], part, np.float32(0.0))
 
     @property
     def held_samples(self) -> int:
-        """Samples held for diarization (at the feature rate)."""
-        return sum(len(part) for part in self._heard)
+        """Samples of the call held for its speakers (at the feature rate)."""
+        return len(self._call)
 
     def forget(self) -> None:
         """Drops the audio held for diarization."""
-        self._heard = []
+        self._call = np.zeros(0, np.int16)
 
     def _speakers(self) -> tuple[RoleSpeech, ...]:
         """The held call split into its agent and customer."""
         rate = self._feature.sample_rate
-        y = np.concatenate(self._heard).astype(np.float32) / np.float32(32767)
+        y = self._call.astype(np.float32) / np.float32(32767)
         flags = (np.concatenate(self._heard_flags) if self._heard_flags
                  else np.zeros(0, bool))
         # the detector's decision every 10 ms, as the diarizer reads it
-        steps = np.arange(round(len(y) / rate / diarize_lib.FRAME_S))
-        at = np.floor(steps * diarize_lib.FRAME_S * rate / self.vad.frame).astype(int)
-        speech = (flags[np.minimum(at, len(flags) - 1)] if len(flags)
-                  else np.zeros(len(steps), bool))
+        speech = flags_every(flags, frame=self.vad.frame, sample_rate=rate,
+                             step_s=diarize_lib.FRAME_S,
+                             n_steps=round(len(y) / rate / diarize_lib.FRAME_S))
         result = diarize_lib.diarize(y, rate, speech, config=self._diarize)
         return diarize_lib.role_speech(result, y, rate, talk=self._talk_config)
 

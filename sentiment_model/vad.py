@@ -232,6 +232,17 @@ class EitherVad:
         self._b.forget_before(sample)
 
 
+def flags_every(flags: np.ndarray, *, frame: float, sample_rate: int, step_s: float,
+                n_steps: int) -> np.ndarray:
+    """A detector's per-frame decisions ``[n]`` (frames of ``frame`` samples
+    at ``sample_rate``) read every ``step_s`` seconds: ``bool[n_steps]`` (the
+    last frame repeats past the end; all False without frames)."""
+    if not len(flags):
+        return np.zeros(n_steps, bool)
+    at = (np.arange(n_steps) * step_s * sample_rate / frame).astype(int)
+    return np.asarray(flags, bool)[np.minimum(at, len(flags) - 1)]
+
+
 def make_detector(config, sample_rate: int):
     """The speech detector ``config.vad`` names, for a signal at ``sample_rate`` Hz.
 

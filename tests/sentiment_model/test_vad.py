@@ -117,3 +117,13 @@ def test_either_is_speech_where_silero_or_the_energy_detector_finds_it():
     tone = (t_frames > 5.6) & (t_frames < 7.45)  # the tone: 5.5-7.5 s
     assert got[tone].all() and not alone[tone].any()
     assert either.speech_samples >= silero.speech_samples
+
+
+def test_detector_frames_are_read_at_fixed_steps():
+    from sentiment_model.vad import flags_every
+
+    flags = np.array([False, True, True, False])  # 512-sample frames at 16 kHz: 32 ms
+    got = flags_every(flags, frame=512, sample_rate=16000, step_s=0.01, n_steps=15)
+    np.testing.assert_array_equal(got, [False] * 4 + [True] * 6 + [False] * 3 + [False] * 2)
+    assert not flags_every(np.zeros(0, bool), frame=512, sample_rate=16000, step_s=0.01,
+                           n_steps=3).any()
