@@ -84,8 +84,7 @@ def files_rows(output: str) -> list[dict]:
     rows = frame.to_dict("records")
     for row in rows:
         row["uri"] = os.path.basename(row["uri"])
-    return sorted(rows, key=lambda r: (r["uri"], -1 if r["channel"] != r["channel"]
-                                       or r["channel"] is None else r["channel"]))
+    return sorted(rows, key=lambda r: (r["uri"], r["channel"]))
 
 
 def same_scores(got: list[dict], want: list[dict]) -> bool:

@@ -184,6 +184,13 @@ class ProgressLine:
         started = time.time()
         self._counts = lambda: metric_counts(result, started=started)
 
+    def wait(self, result, *, remote: bool) -> None:
+        """Waits for the launched pipeline (``result``), following its
+        metrics when its workers share no board (``remote``)."""
+        if remote:
+            self.follow(result)
+        result.wait_until_finish()
+
     def __enter__(self) -> ProgressLine:
         self.board = tempfile.mkdtemp(prefix=f"audio-sentiment-{self._job}-progress-")
         if self._interval > 0:

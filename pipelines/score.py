@@ -531,10 +531,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
                 plan = dataclasses.replace(plan, progress_board=line.board)
             build_pipeline(p, plan)
             with common.one_thread_workers(workers):
-                result = p.run()
-                if plan.progress_board is None:  # a remote runner: its metrics
-                    line.follow(result)
-                result.wait_until_finish()
+                line.wait(p.run(), remote=plan.progress_board is None)
         record = commit(plan)
     print(storage.redact(summarize(record, config)), file=sys.stderr)
     return record

@@ -290,13 +290,12 @@ class AggregateChannelFn(beam.DoFn):
             yield from self._outputs(uri, channel, summaries[0], scored, metadata)
 
     def _outputs(self, uri, channel, summary, scored, metadata):
-        if channel in SPEAKER_ROLES:  # a diarized speaker: its call part only
+        if channel in SPEAKER_ROLES:  # a diarized speaker: its call part and windows
             agg = None if summary.error is not None else seg.aggregate(
                 scored, duration_s=summary.duration_s, labels=self._labels)
             (speaker,) = summary.speakers
             yield beam.pvalue.TaggedOutput("calls", (uri, call_table.speaker_part(
-                speaker, duration_s=summary.duration_s,
-                summary=agg if agg is not None and agg["probs"] is not None else None)))
+                speaker, duration_s=summary.duration_s, summary=_scored(agg))))
             yield from self._segment_rows(uri, channel, scored)
             return
         agg = None
@@ -308,9 +307,8 @@ class AggregateChannelFn(beam.DoFn):
             yield from self._rows(uri, channel, summary, scored, agg,
                                   call_metadata.lookup(metadata or {}, uri) or {})
         if summary.talk is not None and not summary.speakers:  # diarized: the speakers' parts
-            scored_agg = agg if agg is not None and agg["probs"] is not None else None
             yield beam.pvalue.TaggedOutput("calls", (uri, call_table.ChannelCall(
-                channel, summary.duration_s, summary.talk, scored_agg)))
+                channel, summary.duration_s, summary.talk, _scored(agg))))
 
     def _rows(self, uri, channel, summary, scored, agg, extra):
         if agg["probs"] is None:
@@ -359,6 +357,11 @@ class AggregateChannelFn(beam.DoFn):
             values = s.probs if s.probs is not None else [None] * len(self._labels)
             seg_row.update(zip(tables.prob_columns(self._labels), values, strict=True))
             yield beam.pvalue.TaggedOutput("segments", seg_row)
+
+
+def _scored(agg: dict | None) -> dict | None:
+    """An aggregate that holds scored speech, else ``None`` (a call part's summary)."""
+    return agg if agg is not None and agg["probs"] is not None else None
 
 
 class BuildCallFn(beam.DoFn):

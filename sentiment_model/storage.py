@@ -165,8 +165,18 @@ def s3_client():
     return boto3_client.Client(pipeline_options()).client
 
 
+def bucket_key(uri: str) -> tuple[str, str, str]:
+    """``(scheme, bucket, key)`` of an object store URL (``s3://b/k/x`` ->
+    ``("s3", "b", "k/x")``); ``("", "", uri)`` for a local path."""
+    if "://" not in uri:
+        return "", "", uri
+    scheme, rest = uri.split("://", 1)
+    bucket, _, key = rest.partition("/")
+    return scheme, bucket, key
+
+
 def _put_empty_s3(uri: str) -> None:
-    bucket, _, key = uri[len("s3://"):].partition("/")
+    _, bucket, key = bucket_key(uri)
     s3_client().put_object(Bucket=bucket, Key=key, Body=b"")
 
 

@@ -30,11 +30,11 @@ class Versioned(NamedTuple):
 
 def read(uri: str) -> Versioned | None:
     """The object and its version; None when there is none."""
-    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    scheme, bucket, key = storage.bucket_key(uri)
     if scheme == "s3":
-        return _s3_read(uri)
+        return _s3_read(bucket, key)
     if scheme == "gs":
-        return _gcs_read(uri)
+        return _gcs_read(bucket, key, uri)
     try:
         data = storage.read_bytes(uri)
     except FileNotFoundError:
@@ -46,11 +46,11 @@ def write(uri: str, data: bytes, *, version: str | None) -> str | None:
     """Writes ``data`` if the object is absent (``version=None``) or still at
     ``version``; returns the new version, or None when the condition failed
     (another writer came first) and nothing was written."""
-    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    scheme, bucket, key = storage.bucket_key(uri)
     if scheme == "s3":
-        return _s3_write(uri, data, version)
+        return _s3_write(bucket, key, data, version)
     if scheme == "gs":
-        return _gcs_write(uri, data, version)
+        return _gcs_write(bucket, key, data, version)
     current = read(uri)
     if (current.version if current else None) != version:
         return None
@@ -60,23 +60,16 @@ def write(uri: str, data: bytes, *, version: str | None) -> str | None:
 
 def delete(uri: str) -> None:
     """Deletes the object; one already gone is not an error."""
-    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    scheme, bucket, key = storage.bucket_key(uri)
     if scheme == "s3":
-        bucket, key = _split(uri)
         storage.s3_client().delete_object(Bucket=bucket, Key=key)
     elif scheme == "gs":
         from google.api_core import exceptions
 
-        bucket, key = _split(uri)
         with contextlib.suppress(exceptions.NotFound):
             _gcs_bucket(bucket).delete_blob(key)
     else:
         storage.delete(uri)
-
-
-def _split(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.split("://", 1)[1].partition("/")
-    return bucket, key
 
 
 # ------------------------------------------------------------------- S3
@@ -84,10 +77,9 @@ def _s3_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
-def _s3_read(uri: str) -> Versioned | None:
+def _s3_read(bucket: str, key: str) -> Versioned | None:
     from botocore.exceptions import ClientError
 
-    bucket, key = _split(uri)
     try:
         got = storage.s3_client().get_object(Bucket=bucket, Key=key)
     except ClientError as exc:
@@ -97,10 +89,9 @@ def _s3_read(uri: str) -> Versioned | None:
     return Versioned(got["Body"].read(), got["ETag"])
 
 
-def _s3_write(uri: str, data: bytes, version: str | None) -> str | None:
+def _s3_write(bucket: str, key: str, data: bytes, version: str | None) -> str | None:
     from botocore.exceptions import ClientError
 
-    bucket, key = _split(uri)
     condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
     try:
         put = storage.s3_client().put_object(Bucket=bucket, Key=key, Body=data, **condition)
@@ -119,10 +110,9 @@ def _gcs_bucket(name: str):
     return gcsio.create_storage_client(storage.pipeline_options()).bucket(name)
 
 
-def _gcs_read(uri: str) -> Versioned | None:
+def _gcs_read(bucket: str, key: str, uri: str) -> Versioned | None:
     from google.api_core import exceptions
 
-    bucket, key = _split(uri)
     blob = _gcs_bucket(bucket).get_blob(key)
     if blob is None:
         return None
@@ -132,14 +122,13 @@ def _gcs_read(uri: str) -> Versioned | None:
     try:
         data = blob.download_as_bytes(if_generation_match=blob.generation)
     except (exceptions.NotFound, exceptions.PreconditionFailed):
-        return _gcs_read(uri)  # replaced or deleted since: read it again
+        return _gcs_read(bucket, key, uri)  # replaced or deleted since: read it again
     return Versioned(data, str(blob.generation))
 
 
-def _gcs_write(uri: str, data: bytes, version: str | None) -> str | None:
+def _gcs_write(bucket: str, key: str, data: bytes, version: str | None) -> str | None:
     from google.api_core import exceptions
 
-    bucket, key = _split(uri)
     blob = _gcs_bucket(bucket).blob(key)
     try:
         blob.upload_from_string(data, if_generation_match=0 if version is None else int(version))
