@@ -228,11 +228,16 @@ def test_a_run_whose_lock_was_taken_over_stops_refreshing_it(conditional_bucket,
     out = f"{conditional_bucket}/scores"
     lock = publish.OutputLock(out, "featurize", run_id="slow", job="featurize",
                               heartbeat_s=0.2)
+    other = json.dumps({"run_id": "other", "job": "featurize", "heartbeat_at": time.time()})
     with lock:
-        current = versioned.read(lock.path)
-        assert versioned.write(lock.path, json.dumps({"run_id": "other", "job": "featurize",
-                                                      "heartbeat_at": time.time()}).encode(),
-                               version=current.version)
+        # another run takes the lock over as a taker does: its write is
+        # conditional, so it reads again when a refresh came between
+        for _ in range(50):
+            current = versioned.read(lock.path)
+            if versioned.write(lock.path, other.encode(), version=current.version):
+                break
+        else:
+            pytest.fail("the lock could not be taken over")
         deadline = time.time() + 20
         while lock._beat.is_alive() and time.time() < deadline:
             time.sleep(0.1)
