@@ -198,10 +198,10 @@ def noisy_test_audio(rows: list[dict], audio: dict, *, test_spk: str,
 # ----------------------------------------------------------------- classical
 def classical_features(y: np.ndarray, sr: int) -> np.ndarray:
     """Pooled MFCC/delta statistics, pitch and energy statistics of one clip."""
-    import librosa
-
+    from sentiment_model import numba_cache
     from sentiment_model.audio import resample
 
+    librosa = numba_cache.librosa()
     y = resample(y, sr, 16000)
     mfcc = librosa.feature.mfcc(y=y, sr=16000, n_mfcc=20, n_fft=512, hop_length=160)
     delta = librosa.feature.delta(mfcc)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-import librosa
 import numpy as np
 import scipy.fft
 
-from sentiment_model import speaker_encoder
+from sentiment_model import numba_cache, speaker_encoder
 from sentiment_model.config import (
     PITCH_RANGE_HZ,
     SPECTRAL_DIMS,
@@ -48,8 +47,8 @@ def mel_basis(sample_rate: int, n_fft: int, n_mels: int, fmin: float,
     Returns:
         float32 ``[n_mels, 1 + n_fft // 2]``.
     """
-    basis = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
-                                fmax=fmax)
+    basis = numba_cache.librosa().filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels,
+                                              fmin=fmin, fmax=fmax)
     basis.setflags(write=False)
     return basis
 
@@ -62,6 +61,7 @@ def stft_window(n_fft: int, win_length: int | None) -> np.ndarray:
     Returns:
         float32 ``[n_fft]``.
     """
+    librosa = numba_cache.librosa()
     window = librosa.filters.get_window("hann", win_length or n_fft, fftbins=True)
     window = librosa.util.pad_center(window, size=n_fft).astype(np.float32)
     window.setflags(write=False)
@@ -248,9 +248,11 @@ def _frame_blocks(y: np.ndarray, sample_rate: int, config: FeatureConfig, *,
     mfcc = scipy.fft.dct(mel_db, type=2, norm="ortho", axis=-1)[:, :config.n_mfcc]
     blocks = [mfcc]
     if config.deltas >= 1:
-        blocks.append(librosa.feature.delta(mfcc, width=config.delta_width, order=1, axis=0))
+        blocks.append(numba_cache.librosa().feature.delta(
+            mfcc, width=config.delta_width, order=1, axis=0))
     if config.deltas >= 2:
-        blocks.append(librosa.feature.delta(mfcc, width=config.delta_width, order=2, axis=0))
+        blocks.append(numba_cache.librosa().feature.delta(
+            mfcc, width=config.delta_width, order=2, axis=0))
     if config.prosody:
         blocks.append(compute_prosody(y, sample_rate, config, n_frames=mfcc.shape[0]))
     if config.spectral:
@@ -276,6 +278,7 @@ def compute_prosody(samples: np.ndarray, sample_rate: int, config: FeatureConfig
     y = np.asarray(samples, dtype=np.float32)
     if len(y) < pitch_frame:  # YIN needs one whole window
         y = np.pad(y, (0, pitch_frame - len(y)))
+    librosa = numba_cache.librosa()
     f0 = librosa.yin(y, fmin=PITCH_RANGE_HZ[0], fmax=PITCH_RANGE_HZ[1], sr=sample_rate,
                      frame_length=pitch_frame, hop_length=hop)
     rms = librosa.feature.rms(y=y, frame_length=frame, hop_length=hop)[0]

@@ -152,9 +152,9 @@ def load_checkpoint(path: str) -> dict:
 def mel_frames(samples: np.ndarray) -> np.ndarray:
     """The encoder's input: ``float32[n_frames, 40]`` mel power frames (10 ms
     hop) of ``samples`` (float, 16 kHz mono), as Resemblyzer computes them."""
-    import librosa
+    from sentiment_model import numba_cache
 
-    mel = librosa.feature.melspectrogram(y=np.asarray(samples, np.float32), sr=RATE,
+    mel = numba_cache.librosa().feature.melspectrogram(y=np.asarray(samples, np.float32), sr=RATE,
                                          n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
     return mel.astype(np.float32).T
 
