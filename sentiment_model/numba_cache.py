@@ -5,8 +5,9 @@ first imported, and caches them on disk (``cache=True``). numba writes a
 vectorised kernel (``guvectorize``) as two cache files, and processes that
 compile it at the same moment can leave a pair from different compilations:
 every later process that loads the pair crashes with a segmentation fault
-on the kernel's first call (numba issue 10128; seen here with two
-``featurize`` workers on a fresh install, then YIN in any process). The
+on the kernel's first call (numba issue 10128; seen here when the feature
+screen's two worker processes started on a fresh install: YIN then crashed
+in every process). The
 first :func:`librosa` call of a process imports those submodules while it
 holds :func:`lock_path`, so the first process compiles and writes a whole
 cache and the others read it. Everything in this package that calls
@@ -37,15 +38,20 @@ def librosa() -> ModuleType:
     this process holds :func:`lock_path` (waits while another holds it)."""
     try:
         import fcntl
-    except ImportError:  # no flock (Windows): import as librosa itself would
-        fcntl = None
-    with open(lock_path(), "a") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+
+        lock = open(lock_path(), "a")  # noqa: SIM115 (the with below closes it)
+    except (ImportError, OSError):  # no flock (Windows), or another user's file
+        _import_kernels()
+        return importlib.import_module("librosa")
+    with lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            for name in KERNEL_MODULES:
-                importlib.import_module(name)
+            _import_kernels()
         finally:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
     return importlib.import_module("librosa")
+
+
+def _import_kernels() -> None:
+    for name in KERNEL_MODULES:
+        importlib.import_module(name)

@@ -61,3 +61,10 @@ def test_processes_that_compile_at_once_leave_a_cache_every_later_process_can_ru
         out, err = child.communicate(timeout=300)
         assert child.returncode == 0, err[-2000:]
         assert abs(float(out.split("\n")[1].split()[1]) - 200.0) < 3.0
+
+
+def test_a_lock_file_that_cannot_be_opened_loads_librosa_without_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(numba_cache, "lock_path", lambda: str(tmp_path))  # a folder
+    module = numba_cache.librosa.__wrapped__()
+    assert module.__name__ == "librosa"
+    assert all(name in sys.modules for name in numba_cache.KERNEL_MODULES)
