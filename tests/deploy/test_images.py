@@ -55,6 +55,10 @@ def test_images_install_like_ci(dockerfile):
         assert os.path.exists(os.path.join(ROOT, src)), src
     assert 'find_packages(include=["pipelines*", "sentiment_model*", "schemas*"])' in read(
         "setup.py")
+    # librosa's kernels compiled at build time, after the packages are installed
+    warm = 'RUN python -c "from sentiment_model import numba_cache; numba_cache.librosa()"'
+    assert warm in text
+    assert text.index(warm) > text.index(wheels)
 
 
 def test_every_deploy_file_is_documented():
