@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> None:
                                args.set)
     y = np.array([fs.LABELS.index(r["label"]) for r in rows])
     speakers = np.array([r["speaker"] for r in rows])
+    folds = make_folds(rows, corpora_names=names, n_folds=3)
     results: dict = {}
-    for fold in make_folds(rows, corpora_names=names, n_folds=3):
+    for fold in folds:
         parts = {}
         for part in ("train", "eval"):
             keep = np.isin(speakers, getattr(fold, part))
@@ -115,8 +116,7 @@ def main(argv: list[str] | None = None) -> None:
                 results.setdefault((variant, _group(fold.name), seed), []).append(uars)
                 print(f"{fold.name} {variant} seed {seed}: "
                       + " / ".join(f"{u:.3f}" for u in uars), file=sys.stderr, flush=True)
-    groups = list(dict.fromkeys(_group(f.name) for f in make_folds(rows, corpora_names=names,
-                                                                   n_folds=3)))
+    groups = list(dict.fromkeys(_group(f.name) for f in folds))
     print("| variant | " + " | ".join(groups) + " | mean of groups |")
     print("|---|" + "---|" * (len(groups) + 1))
     for variant in variants:

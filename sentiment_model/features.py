@@ -247,12 +247,9 @@ def _frame_blocks(y: np.ndarray, sample_rate: int, config: FeatureConfig, *,
     mel_db = power_to_db(mel_power(y, sample_rate, config, filters=filters))
     mfcc = scipy.fft.dct(mel_db, type=2, norm="ortho", axis=-1)[:, :config.n_mfcc]
     blocks = [mfcc]
-    if config.deltas >= 1:
+    for order in range(1, config.deltas + 1):  # deltas: 0, 1 or 2
         blocks.append(numba_cache.librosa().feature.delta(
-            mfcc, width=config.delta_width, order=1, axis=0))
-    if config.deltas >= 2:
-        blocks.append(numba_cache.librosa().feature.delta(
-            mfcc, width=config.delta_width, order=2, axis=0))
+            mfcc, width=config.delta_width, order=order, axis=0))
     if config.prosody:
         blocks.append(compute_prosody(y, sample_rate, config, n_frames=mfcc.shape[0]))
     if config.spectral:

@@ -6,6 +6,8 @@ import time
 
 from sentiment_model import numba_cache
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 # a child process: loads librosa through numba_cache, then YIN of a 200 Hz tone
 _CHILD = """
 import sys
@@ -26,8 +28,7 @@ def _child(env: dict) -> subprocess.Popen:
 
 
 def _env(tmp_path, **extra) -> dict:
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": root, **extra}
+    return {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": ROOT, **extra}
 
 
 def test_lock_path_is_in_the_temporary_directory(tmp_path, monkeypatch):
