@@ -350,33 +350,79 @@ class MaskedStatistics(layers.Layer):
                 "deltas": self.deltas}
 
 
-def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 0.05,
+STATISTICS_VARIANCE_FLOOR = 1e-4  # a statistic constant in training is not divided by ~0
+
+
+def frame_stats(n_classes: int, *, frame_dims: int, l2: float = 1e-3,
                 percentiles: tuple[float, ...] = (10.0, 50.0, 90.0),
                 deltas: bool = True,
                 standardize: layers.Layer | None = None) -> keras.Model:
     """A linear classifier of time statistics: per frame feature, its mean,
     standard deviation, minimum, maximum and ``percentiles`` over the clip,
     and with ``deltas`` the mean absolute and RMS frame-to-frame change
-    (:class:`MaskedStatistics`), batch-normalised, into an L2-regularised
-    softmax layer — multinomial logistic regression on clip functionals.
+    (:class:`MaskedStatistics`), standardised with fixed moments (the
+    ``standardise`` layer, a ``Normalization`` that
+    :func:`fit_statistics_moments` sets from the training data before
+    fitting; until then it passes values through), into an L2-regularised
+    softmax layer: multinomial logistic regression on clip functionals.
 
     Input ``frames`` ``[batch, time, frame_dims]``, right-padded with exact
     zeros (masked), standardised by ``standardize`` or before. With
     ``n_stats = 4 + len(percentiles) + 2 * deltas`` (9 by default),
-    ``n_stats * frame_dims * (n_classes + 4) + n_classes`` parameters,
-    ``2 * n_stats * frame_dims`` of them batch-norm moving statistics.
-    Trained with Adam at 1e-2 (:func:`optimizer_for`).
+    ``n_stats * frame_dims * (n_classes + 2) + n_classes + 1`` parameters:
+    the statistics' mean and variance and a count are not trained. Trained
+    with Adam at 1e-3 (:func:`optimizer_for`).
     """
     inputs = keras.Input(shape=(None, frame_dims), name="frames")
     x = layers.Masking(mask_value=0.0)(_standardized(inputs, standardize))
     x = MaskedStatistics(percentiles=percentiles, deltas=deltas, name="statistics")(x)
-    # momentum 0.9: early stopping may keep an early epoch, whose moving
-    # statistics must already be close to the data's
-    x = layers.BatchNormalization(momentum=0.9, name="standardise")(x)
+    x = layers.Normalization(name="standardise")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities",
                            dtype="float32",
                            kernel_regularizer=keras.regularizers.L2(l2))(x)
     return keras.Model(inputs, outputs, name="frame_stats")
+
+
+def fit_statistics_moments(model: keras.Model, batches) -> bool:
+    """Sets a ``frame_stats`` model's ``standardise`` layer to the mean and
+    variance (floored at :data:`STATISTICS_VARIANCE_FLOOR`) of its clip
+    statistics over ``batches``: an iterable of ``frames`` batches
+    ``[batch, time, frame_dims]`` or of ``(frames, labels[, weights])``
+    tuples, e.g. the training dataset. Accumulated in float64, one batch at
+    a time (memory does not grow with the data).
+
+    Returns:
+        whether ``model`` has such a layer (other architectures: nothing set).
+
+    Raises:
+        ValueError: ``batches`` holds no example.
+    """
+    try:
+        layer = model.get_layer("standardise")
+    except ValueError:
+        return False
+    if not isinstance(layer, layers.Normalization):
+        return False
+    statistics = keras.Model(model.inputs[0], model.get_layer("statistics").output)
+    count, total, squares, shift = 0, 0.0, 0.0, None
+    for batch in batches:
+        frames = batch[0] if isinstance(batch, (tuple, list)) else batch
+        values = np.asarray(statistics(frames, training=False), np.float64)
+        if shift is None:
+            shift = values.mean(axis=0)  # centred sums keep float64 exact enough
+        centred = values - shift
+        count += len(values)
+        total = total + centred.sum(axis=0)
+        squares = squares + np.square(centred).sum(axis=0)
+    if not count:
+        raise ValueError("fit_statistics_moments: no examples in the batches")
+    mean = total / count
+    variance = np.maximum(squares / count - np.square(mean), STATISTICS_VARIANCE_FLOOR)
+    layer.adapt_mean.assign((shift + mean).astype(np.float32))
+    layer.adapt_variance.assign(variance.astype(np.float32))
+    layer.count.assign(count)
+    layer.finalize_state()  # what Keras runs after adapt() and after loading the weights
+    return True
 
 
 def optimizer_for(architecture: str, learning_rate: float | None = None):

@@ -311,10 +311,14 @@ class _Members:
         """
         import keras
 
+        from sentiment_model import models
+
         config, data = self._config, self._data
         members, runs, hist = [], [], {}
         for i, (seed, arch) in enumerate(self.plan):
             member = self.new(seed, arch)
+            train_ds = data.train_ds(seed)
+            models.fit_statistics_moments(member, train_ds)  # frame_stats: from its data
             if len(self.plan) > 1 and config.verbose:
                 print(f"train: ensemble member {i + 1}/{len(self.plan)} ({arch})",
                       file=sys.stderr)
@@ -325,7 +329,7 @@ class _Members:
             board = keras.callbacks.TensorBoard(
                 log_dir=log_dir if len(self.plan) == 1 else storage.join(log_dir, f"m{i}"))
             # shuffle=False: the dataset shuffles itself (by seed); Keras cannot
-            history = member.fit(data.train_ds(seed), validation_data=data.val_ds,
+            history = member.fit(train_ds, validation_data=data.val_ds,
                                  shuffle=False, epochs=config.epochs,
                                  class_weight=data.weights, verbose=config.verbose,
                                  callbacks=[stopper, board])
@@ -343,6 +347,8 @@ class _Members:
         Returns:
             (the members, the card's ``refit``, the label ids trained on).
         """
+        from sentiment_model import models
+
         config, data = self._config, self._data
         by_eval = data.validation["source"] == "eval split"
         splits = ("train", "eval") if by_eval else "train"
@@ -360,7 +366,9 @@ class _Members:
                 print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
                       "epochs", file=sys.stderr)
             member = self.new(run["seed"], run["architecture"])
-            member.fit(refit_ds(run["seed"]), epochs=run["best_epoch"], shuffle=False,
+            ds = refit_ds(run["seed"])
+            models.fit_statistics_moments(member, ds)
+            member.fit(ds, epochs=run["best_epoch"], shuffle=False,
                        class_weight=weights, verbose=config.verbose)
             members.append(member)
         info = {"examples": len(y_refit),

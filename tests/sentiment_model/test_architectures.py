@@ -28,7 +28,7 @@ def test_the_study_models_train_as_the_study_did():
         assert entry.optimizer == "rmsprop" and entry.schedule == architectures.STUDY_SCHEDULE
     assert architectures.get("bilstm_stats").schedule == {"epochs": 40, "patience": 8,
                                                           "min_epochs": 1}
-    assert architectures.get("frame_stats").learning_rate == 1e-2
+    assert architectures.get("frame_stats").learning_rate == 1e-3
     assert architectures.members("bilstm_stats") == ("bilstm_attention", "frame_stats")
     assert architectures.members("seed_cnn2d") == ("seed_cnn2d",)
     with pytest.raises(ConfigError, match="unknown architecture 'cnn'; choose one of seed_"):

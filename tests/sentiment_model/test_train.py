@@ -63,9 +63,13 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     frame_stats = models.frame_stats(3, frame_dims=len(card["normalization"]["frames"]["mean"]))
     assert members[1].count_params() == frame_stats.count_params()
     assert card["parameters"] == members[0].count_params() + members[1].count_params()
-    # the linear member learned (its optimizer ran: the batch-norm statistics moved)
-    assert not np.allclose(members[1].get_layer("standardise").moving_mean.numpy(), 0.0)
+    # the linear member's statistics standardised with their moments over the
+    # examples it was fitted on (the train split: the eval split validates)
     fs = dataset.load_feature_set(features_dir)
+    standardise = members[1].get_layer("standardise")
+    assert int(standardise.count.numpy()) == fs.examples("train")
+    assert not np.allclose(standardise.adapt_mean.numpy(), 0.0)
+    assert not np.allclose(standardise.adapt_variance.numpy(), 1.0)
     x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
     # ... followed by the temperature fitted on the eval split
     info = card["calibration"]
@@ -337,6 +341,10 @@ def test_refit_retrains_on_train_and_eval_for_the_best_epoch_count(features_dir,
     assert card["model_version"] != plain["model_version"]
     assert card["metrics"]["test"]["n"] == examples["test"]
     assert "refit on" in train.summary_line(ModelCard.from_dict(card))
+    # the refit linear member's statistics standardised over what it was refitted on
+    model = keras.saving.load_model(str(tmp_path / "refit" / "model.keras"), safe_mode=True)
+    standardise = model.get_layer("member_1").get_layer("standardise")
+    assert int(standardise.count.numpy()) == examples["train"] + examples["eval"]
 
 
 def test_min_epochs_keeps_no_epoch_before_it(features_dir, tmp_path):
