@@ -1,21 +1,24 @@
 """How ``frame_stats`` is fitted, on the feature screen's clip statistics:
 its Keras training against variants and scikit-learn, over seeds.
 
-    python -m benchmarks.frame_stats_training [--variants product,fixed_norm]
+    python -m benchmarks.frame_stats_training [--variants batch_norm,fixed_norm]
         [--seeds 0,1,2] [--set voice]
 
 ``frame_stats`` is multinomial logistic regression on clip statistics: the
-statistics are batch-normalised (``BatchNormalization``, momentum 0.9, with
-its learnt scale and shift) into an L2-regularised (0.05) softmax layer,
-fitted with Adam at 1e-2, class-weighted, batch 32, early stopping on the
-eval speakers' loss (patience 8, at most 40 epochs). Here that head is
+statistics are standardised with their moments over the training data into
+an L2-regularised (1e-3) softmax layer, fitted with Adam at 1e-3,
+class-weighted, batch 32, early stopping on the eval speakers' loss
+(patience 8, at most 40 epochs): ``fixed_norm``. Until 2026-12-07 they were
+batch-normalised (``BatchNormalization``, momentum 0.9, with its learnt
+scale and shift), with L2 0.05 and Adam at 1e-2: ``batch_norm``, the
+variant the ``bn_*`` rows change one thing at a time. Here that head is
 rebuilt on the statistics ``benchmarks.feature_screen`` keeps (run it first;
 its folds, its train copies: each clip as recorded and as a phone line
-records it) and fitted per fold and seed; variants change one thing at a
-time. ``sklearn`` is the screen's own fit (train and eval speakers, C=0.1,
-no seed). Whole clips, not the score path. Prints one line per fold, variant
-and seed, then UAR medians over seeds per corpus group (wideband /
-telephone, the range of the wideband seeds).
+records it) and fitted per fold and seed. ``sklearn`` is the screen's own
+fit (train and eval speakers, C=0.1, no seed). Whole clips, not the score
+path. Prints one line per fold, variant and seed, then UAR medians over
+seeds per corpus group (wideband / telephone, the range of the wideband
+seeds).
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ from benchmarks import corpora
 from benchmarks import feature_screen as fs
 from benchmarks.corpus_accuracy import make_folds
 
-# name -> changes to the product's head and schedule
+# name -> fit_head's options
 VARIANTS = {
-    "product": {},
+    "batch_norm": {},
     "bn_fixed": {"affine": False},  # batch statistics, no learnt scale or shift
     "bn_fixed_lr": {"affine": False, "lr": 1e-3},
     "bn_fixed_l2_lr": {"affine": False, "l2": 1e-3, "lr": 1e-3},
-    "fixed_norm": {"norm": "fixed", "l2": 1e-3, "lr": 1e-3},  # the train statistics' moments
+    "fixed_norm": {"norm": "fixed", "l2": 1e-3, "lr": 1e-3},  # the product's fit
     "sklearn": {},
 }
 

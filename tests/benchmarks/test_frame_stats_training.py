@@ -14,7 +14,7 @@ def _blobs(n_per_class: int, *, seed: int, scale: float = 50.0):
     return (x * scale + 100.0).astype(np.float32), y
 
 
-@pytest.mark.parametrize("variant", ["product", "bn_fixed_l2_lr", "fixed_norm"])
+@pytest.mark.parametrize("variant", ["batch_norm", "bn_fixed_l2_lr", "fixed_norm"])
 def test_each_head_learns_separable_statistics_whatever_their_scale(variant):
     x_train, y_train = _blobs(400, seed=0)  # lr 1e-3 needs the steps
     x_eval, y_eval = _blobs(20, seed=1)
