@@ -39,7 +39,8 @@ VARIANTS = {
     "bn_fixed": {"affine": False},  # batch statistics, no learnt scale or shift
     "bn_fixed_lr": {"affine": False, "lr": 1e-3},
     "bn_fixed_l2_lr": {"affine": False, "l2": 1e-3, "lr": 1e-3},
-    "fixed_norm": {"norm": "fixed", "l2": 1e-3, "lr": 1e-3},  # the product's fit
+    # the product's fit, less its variance floor (models.STATISTICS_VARIANCE_FLOOR)
+    "fixed_norm": {"norm": "fixed", "l2": 1e-3, "lr": 1e-3},
     "sklearn": {},
 }
 
