@@ -6,8 +6,10 @@ clusters the embeddings into two speakers (Ward's agglomerative clustering
 of the embeddings less their call mean, renormalised: the mean holds what
 all of the call shares, the channel above all, which on telephone audio
 otherwise outweighs the voices), labels every 10 ms speech frame by the
-partials covering it, and gives speaker runs shorter than ``min_run_s`` to
-their neighbours. When the two clusters' centres (uncentred) are closer than
+partials covering it, gives speaker runs shorter than ``min_run_s`` to
+their neighbours and closes a speaker's pauses shorter than ``join_pause_s``
+(the speaker's runs become turns, as a stereo channel's talk joins them).
+When the two clusters' centres (uncentred) are closer than
 ``same_speaker_similarity`` the call is taken to have one speaker; the
 voices of a two-speaker call are often that close on telephone audio, so
 the default only catches near-identical clusters.
@@ -44,6 +46,10 @@ class DiarizeConfig:
         same_speaker_similarity: cosine similarity of the two cluster centres
             above which the call is taken to have one speaker.
         min_run_s: a speaker run shorter than this goes to its neighbours.
+        join_pause_s: a pause shorter than this between two runs of the same
+            speaker, with nobody speaking in it, is part of that speaker's
+            turn (the speech detector drops quiet stretches inside words; as
+            :class:`~sentiment_model.talk.TalkConfig`'s ``min_pause_s``).
         agent: ``first`` (the speaker heard first is the agent) or ``second``.
         max_partials: at most this many partials, evenly spread, are
             clustered (Ward's clustering holds a distance matrix of n² / 2
@@ -55,6 +61,7 @@ class DiarizeConfig:
     min_speech: float = 0.5
     same_speaker_similarity: float = 0.95
     min_run_s: float = 0.3
+    join_pause_s: float = 0.5
     agent: str = "first"
     max_partials: int = 2000
 
@@ -69,6 +76,8 @@ class DiarizeConfig:
             raise ConfigError("diarize same_speaker_similarity: use -1 to 1")
         if self.min_run_s < 0:
             raise ConfigError(f"diarize min_run_s {self.min_run_s}: must be >= 0")
+        if self.join_pause_s < 0:
+            raise ConfigError(f"diarize join_pause_s {self.join_pause_s}: must be >= 0")
         if self.max_partials < 2:
             raise ConfigError(f"diarize max_partials {self.max_partials}: must be >= 2")
         if self.agent not in AGENT_RULES:
@@ -89,8 +98,9 @@ class Diarization:
     """Who speaks when in a mono call.
 
     Attributes:
-        speaker: ``int8[n_frames]`` per 10 ms frame: -1 no speech, else the
-            speaker (0 is heard first).
+        speaker: ``int8[n_frames]`` per 10 ms frame: -1 nobody's turn, else
+            the speaker (0 is heard first): the detector's speech with each
+            speaker's short pauses closed (``join_pause_s``).
         n_speakers: 0, 1 or 2.
         agent: the agent's speaker number (-1 when there is no speech).
         similarity: cosine similarity of the two cluster centres (None with
@@ -177,6 +187,21 @@ def _drop_short_runs(speaker: np.ndarray, min_frames: int) -> np.ndarray:
     return out
 
 
+def _join_pauses(speaker: np.ndarray, max_frames: int) -> np.ndarray:
+    """Frame labels ``int8[n]`` with every run of -1 shorter than
+    ``max_frames`` that lies between two frames of the same speaker given
+    to that speaker."""
+    out = speaker.copy()
+    speech = np.flatnonzero(out >= 0)
+    if len(speech) < 2:
+        return out
+    gap = np.diff(speech) - 1
+    same = out[speech[:-1]] == out[speech[1:]]
+    for k in np.flatnonzero((gap > 0) & (gap < max_frames) & same):
+        out[speech[k] + 1:speech[k + 1]] = out[speech[k]]
+    return out
+
+
 def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
             config: DiarizeConfig, encoder: se.SpeakerEncoder | None = None) -> Diarization:
     """Who speaks when in a two-speaker mono call.
@@ -204,9 +229,10 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     window = round(config.window_s / FRAME_S)
     starts = partial_starts(flags, window=window, step=max(1, round(config.step_s / FRAME_S)),
                             min_speech=config.min_speech)
+    join = round(config.join_pause_s / FRAME_S)
     if len(starts) < 2:
         speaker = np.where(flags, 0, -1).astype(np.int8)
-        return Diarization(speaker, 1, 0, None)
+        return Diarization(_join_pauses(speaker, join), 1, 0, None)
     encoder = encoder or se.SpeakerEncoder()
     padded = np.pad(mels, ((0, window), (0, 0)))
     embeddings = encoder.embed_frames(np.stack([padded[s:s + window] for s in starts]))
@@ -216,7 +242,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     similarity = float(centres[0] @ centres[1])
     if similarity > config.same_speaker_similarity:
         speaker = np.where(flags, 0, -1).astype(np.int8)
-        return Diarization(speaker, 1, 0, similarity)
+        return Diarization(_join_pauses(speaker, join), 1, 0, similarity)
     sure = np.clip((embeddings @ centres.T)[np.arange(len(labels)), labels], 0.0, 1.0)
     votes = _frame_votes(starts, labels, sure, n_frames=n, window=window)
     covered = votes.sum(axis=1) > 0
@@ -226,6 +252,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     speaker = _drop_short_runs(speaker, round(config.min_run_s / FRAME_S))
     first = int(speaker[np.flatnonzero(speaker >= 0)[0]])
     speaker = np.where(speaker >= 0, np.where(speaker == first, 0, 1), -1).astype(np.int8)
+    speaker = _join_pauses(speaker, join)
     n_speakers = 2 if (speaker == 1).any() else 1
     agent = 1 if config.agent == "second" and n_speakers == 2 else 0
     return Diarization(speaker, n_speakers, agent, similarity)

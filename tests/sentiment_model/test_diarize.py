@@ -33,7 +33,10 @@ def test_two_voices_are_told_apart_and_the_first_heard_is_speaker_0(mono_call):
     result = dz.diarize(mono, 16000, truth >= 0, config=dz.DiarizeConfig())
     assert result.n_speakers == 2 and result.agent == 0 and result.customer == 1
     got = result.speaker[:len(truth)]
-    np.testing.assert_array_equal(got < 0, truth < 0)  # speech frames only, all of them
+    # every speech frame; beside them, only pauses under 0.5 s
+    assert (got[truth >= 0] >= 0).all()
+    short_pauses = dz._join_pauses(np.where(truth >= 0, 0, -1).astype(np.int8), 50) >= 0
+    assert (got[~short_pauses] < 0).all()
     alone = (truth >= 0) & ~overlap
     # make_call: the customer (channel 1) speaks first
     want = np.where(truth[alone] == calls.CUSTOMER, 0, 1)
@@ -79,12 +82,24 @@ def test_short_runs_join_the_longer_neighbour_and_silence_stays():
     np.testing.assert_array_equal(out, want)
 
 
+def test_pauses_within_one_speakers_speech_are_closed_and_others_stay():
+    labels = np.array([0] * 4 + [-1] * 3 + [0] * 2 + [-1] * 2 + [1] * 3 + [-1] * 5 + [1] * 2
+                      + [-1] * 2, np.int8)
+    out = dz._join_pauses(labels, 4)
+    want = np.array([0] * 9 + [-1] * 2 + [1] * 3 + [-1] * 5 + [1] * 2 + [-1] * 2, np.int8)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(dz._join_pauses(labels, 6), np.array(
+        [0] * 9 + [-1] * 2 + [1] * 10 + [-1] * 2, np.int8))
+    np.testing.assert_array_equal(dz._join_pauses(labels, 0), labels)
+
+
 def test_config_is_validated_and_round_trips():
     config = dz.DiarizeConfig(window_s=1.6, step_s=0.4, agent="second")
     assert dz.DiarizeConfig.from_dict(config.to_dict()) == config
     for bad, match in (({"agent": "loudest"}, "first or second"),
                        ({"step_s": 2.0}, "step_s"), ({"window_s": 0.1}, "window_s"),
-                       ({"min_run_s": -1}, "min_run_s"), ({"max_partials": 1}, "max_partials")):
+                       ({"min_run_s": -1}, "min_run_s"), ({"max_partials": 1}, "max_partials"),
+                       ({"join_pause_s": -0.1}, "join_pause_s")):
         with pytest.raises(ConfigError, match=match):
             dataclasses.replace(dz.DiarizeConfig(), **bad).validate()
 
