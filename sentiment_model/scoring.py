@@ -41,7 +41,7 @@ from sentiment_model.diarize import DiarizeConfig, RoleSpeech
 from sentiment_model.errors import RejectedInput, describe, rejected_at
 from sentiment_model.features import Features, MelFilters, compute_features_many
 from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
-from sentiment_model.vad import DETECTORS, flags_every, make_detector
+from sentiment_model.vad import DETECTORS, KnownSpeech, flags_every, make_detector
 
 SILENT_DBFS = audio_lib.SILENT_DBFS
 
@@ -502,9 +502,11 @@ class RecordingWindows:
         rate = self._feature.sample_rate
         channel = diarize_lib.SPEAKER_CHANNELS[speaker.role]
         block = max(1, round(self._segment.block_s * rate))
+        # the speaker's turns are its speech: no second detector pass
         state = ChannelWindows(source_rate=rate, source_frames=mix.held_samples,
                                feature=self._feature, segment=self._segment,
-                               filters=self._filters)
+                               filters=self._filters,
+                               detector=KnownSpeech(speaker.spans, sample_rate=rate))
         with rejected_at("decode", unexpected="score_failed"):
             for part in mix.speaker_blocks(speaker, block):
                 yield from self._windows(channel, state.push(part))

@@ -232,6 +232,48 @@ class EitherVad:
         self._b.forget_before(sample)
 
 
+class KnownSpeech:
+    """A detector that is told where the speech is: ``spans``, ``(start_s,
+    end_s)`` sorted and apart (a diarized speaker's turns). A frame of
+    ``frame_s`` is speech when its centre lies in a span. Interface as
+    :class:`~sentiment_model.segments.EnergyVad`; it keeps nothing per frame.
+    """
+
+    def __init__(self, spans, *, sample_rate: int, frame_s: float = 0.01) -> None:
+        bounds = np.asarray(spans, np.float64).reshape(-1, 2) * sample_rate
+        self._starts, self._ends = bounds[:, 0], bounds[:, 1]
+        self.frame = max(1, round(frame_s * sample_rate))
+        self._pushed = 0
+        self._n_frames = 0
+        self.speech_samples = 0.0  # samples in the spans so far
+
+    def push(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        """Counts the samples; ``last=True`` also decides the final partial frame."""
+        self._pushed += len(chunk)
+        self._n_frames = (-(-self._pushed // self.frame) if last
+                          else self._pushed // self.frame)
+        heard = np.minimum(self._ends, self._pushed) - self._starts
+        self.speech_samples = float(np.clip(heard, 0.0, None).sum())
+
+    @property
+    def n_frames(self) -> int:
+        """Frames decided so far."""
+        return self._n_frames
+
+    def flags(self, start: int, end: int) -> np.ndarray:
+        """Speech flags ``[n]`` of the decided frames starting in samples ``[start, end)``."""
+        a = -(-start // self.frame)
+        b = min(-(-end // self.frame), self._n_frames)
+        centres = (np.arange(a, max(a, b)) + 0.5) * self.frame
+        if not len(self._starts):
+            return np.zeros(len(centres), bool)
+        k = np.searchsorted(self._starts, centres, side="right") - 1
+        return (k >= 0) & (centres < self._ends[np.maximum(k, 0)])
+
+    def forget_before(self, sample: int) -> None:
+        """Nothing to forget (the spans are the whole state)."""
+
+
 def flags_every(flags: np.ndarray, *, frame: float, sample_rate: int, step_s: float,
                 n_steps: int) -> np.ndarray:
     """A detector's per-frame decisions ``[n]`` (frames of ``frame`` samples

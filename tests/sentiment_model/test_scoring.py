@@ -311,6 +311,8 @@ def test_a_mono_call_is_diarized_at_its_end_and_stereo_channels_are_not():
     for end, speaker in zip(ends[1:], speakers, strict=True):
         assert end.stats.speakers == (speaker,) and end.stats.talk == speaker.talk
         assert end.stats.duration_s == pytest.approx(ends[0].stats.duration_s)
+        # the speaker's speech is its turns, not a second detector's decision
+        assert end.stats.speech_s == pytest.approx(sum(b - a for a, b in speaker.spans))
         windows = [e for e in events if isinstance(e, scoring.SpeechWindow)
                    and e.channel == end.channel]
         assert windows and all(any(a < w.end_s and b > w.start_s for a, b in speaker.spans)

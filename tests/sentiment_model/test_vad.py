@@ -127,3 +127,21 @@ def test_detector_frames_are_read_at_fixed_steps():
     np.testing.assert_array_equal(got, [False] * 4 + [True] * 6 + [False] * 3 + [False] * 2)
     assert not flags_every(np.zeros(0, bool), frame=512, sample_rate=16000, step_s=0.01,
                            n_steps=3).any()
+
+
+def test_known_speech_flags_the_frames_whose_centre_is_in_a_span():
+    det = vad.KnownSpeech([(0.02, 0.05), (0.10, 0.125)], sample_rate=1000, frame_s=0.01)
+    assert det.frame == 10 and det.n_frames == 0
+    det.push(np.zeros(64, np.float32))
+    assert det.n_frames == 6 and det.speech_samples == pytest.approx(30.0)
+    np.testing.assert_array_equal(det.flags(0, 1000), [0, 0, 1, 1, 1, 0])  # decided frames only
+    det.push(np.zeros(70, np.float32), last=True)  # 134 samples: the partial 14th frame too
+    assert det.n_frames == 14 and det.speech_samples == pytest.approx(55.0)
+    np.testing.assert_array_equal(det.flags(0, 134), [0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0])
+    np.testing.assert_array_equal(det.flags(25, 60), [1, 1, 0])  # frames starting at 30, 40, 50
+    det.forget_before(100)
+    np.testing.assert_array_equal(det.flags(100, 134), [1, 1, 0, 0])  # 125 is past the span
+    assert len(vad.KnownSpeech([], sample_rate=1000).flags(0, 0)) == 0
+    nobody = vad.KnownSpeech([], sample_rate=1000)
+    nobody.push(np.zeros(50, np.float32), last=True)
+    assert not nobody.flags(0, 50).any() and nobody.speech_samples == 0.0
