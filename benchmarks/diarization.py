@@ -1,7 +1,7 @@
 """Two-speaker diarization of mono calls made of real speech: DER and roles.
 
     python -m benchmarks.diarization [--corpora emodb-dev,ased,turev] [--calls 6]
-        [--window 1.0] [--step 0.2]
+        [--window 1.0] [--step 0.2] [--join-pause 0.3] [--min-edge 0.1] [--seed 41]
 
 Stereo calls are assembled from real utterances of each dev corpus
 (``benchmarks.vad_accuracy.make_calls``: customer and agent taking turns,
@@ -13,9 +13,11 @@ detector (``--vad either``) and :func:`sentiment_model.diarize.diarize`.
 
 Diarization error rate (pyannote.metrics, overlapping speech counted, a
 collar of 0.25 s either side of each reference boundary: ``collar=0.5``)
-per call, median and worst; the share of calls whose agent is found by the
-rule (the speaker heard first); the baseline in the same run is one speaker
-for all the speech the detector found (what score did with mono calls).
+per call, median and worst, with its median parts (speech missed, which is
+the detector's and the pauses', and speaker confusion); the share of calls
+whose agent is found by the rule (the speaker heard first); the baseline in
+the same run is one speaker for all the speech the detector found (what
+score did with mono calls).
 """
 
 from __future__ import annotations
@@ -96,32 +98,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=6, help="generated calls per corpus")
     parser.add_argument("--window", type=float, default=dz.DiarizeConfig.window_s)
     parser.add_argument("--step", type=float, default=dz.DiarizeConfig.step_s)
+    parser.add_argument("--join-pause", type=float, default=dz.DiarizeConfig.join_pause_s,
+                        help="a speaker's pauses shorter than this (s) are closed")
+    parser.add_argument("--min-edge", type=float, default=dz.DiarizeConfig.min_edge_s,
+                        help="a run shorter than this (s) between a pause and the other "
+                             "voice is that voice's")
+    parser.add_argument("--seed", type=int, default=41, help="seed of the generated calls")
     args = parser.parse_args(argv)
-    config = dataclasses.replace(dz.DiarizeConfig(), window_s=args.window,
-                                 step_s=args.step).validate()
+    config = dataclasses.replace(dz.DiarizeConfig(), window_s=args.window, step_s=args.step,
+                                 join_pause_s=args.join_pause,
+                                 min_edge_s=args.min_edge).validate()
     segment = detectors()["either"][0]
     encoder = SpeakerEncoder()
     print(f"diarize config: {config.to_dict()}", file=sys.stderr)
-    print("| corpus | channel | calls | DER median | DER max | agent found | one speaker "
-          "(baseline) DER median |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| corpus | channel | calls | DER median | DER max | missed | confusion | agent found "
+          "| one speaker (baseline) DER median |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for corpus in args.corpora.split(","):
         rows = corpora.load_rows(corpus, data_root=args.data)
-        made = [with_greeting(*call) for call in make_calls(rows, n_calls=args.calls, seed=41)]
+        made = [with_greeting(*call)
+                for call in make_calls(rows, n_calls=args.calls, seed=args.seed)]
         for channel in corpora.CHANNELS:
-            ders, base, found = [], [], []
+            ders, parts, base, found = [], [], [], []
             for audio, turns in made:
                 mono = mono_mix(audio, channel)
                 flags = frame_flags(mono, segment=segment, factory=None,
                                     n_steps=len(mono) // (RATE // 100))
                 result = dz.diarize(mono, RATE, flags, config=config, encoder=encoder)
                 ref, hyp = reference(turns), hypothesis(result)
-                ders.append(DiarizationErrorRate(collar=0.5)(ref, hyp))
+                detail = DiarizationErrorRate(collar=0.5)(ref, hyp, detailed=True)
+                ders.append(detail["diarization error rate"])
+                parts.append([detail[k] / max(detail["total"], 1e-9)
+                              for k in ("missed detection", "confusion")])
                 base.append(DiarizationErrorRate(collar=0.5)(ref, one_speaker(flags)))
                 found.append(agent_found(ref, hyp))
+            missed, confusion = np.median(parts, axis=0)
             print(f"| {corpus} | {channel} | {len(ders)} | {np.median(ders):.1%} | "
-                  f"{np.max(ders):.1%} | {np.mean(found):.2f} | {np.median(base):.1%} |",
-                  flush=True)
+                  f"{np.max(ders):.1%} | {missed:.1%} | {confusion:.1%} | {np.mean(found):.2f} | "
+                  f"{np.median(base):.1%} |", flush=True)
 
 
 if __name__ == "__main__":

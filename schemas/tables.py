@@ -245,8 +245,8 @@ DESCRIPTIONS = {
     "roles": "where the roles come from: channels (a stereo file: agent and customer "
              "channels), diarized (a mono mix split into two speakers, --mono-speakers 2) or "
              "mix (a mono mix; role columns null)",
-    "talk_s": "seconds anyone talks (the union of both roles' turns; of the detector's "
-              "speech for a diarized mono call)",
+    "talk_s": "seconds anyone talks (the union of both roles' turns; for a diarized mono "
+              "call, of the two speakers' speech with each one's pauses under 0.3 s)",
     "non_talk_s": "seconds nobody talks: duration_s - talk_s",
     "non_talk_share": "non_talk_s / duration_s",
     "overlap_s": "seconds both roles talk at once; null for a mono mix",

@@ -29,9 +29,10 @@ class ChannelCall(NamedTuple):
             :data:`~sentiment_model.diarize.SPEAKER_CHANNELS`); ``None`` when
             roles are channels.
         spans: for a diarized speaker, the detector's speech runs given to
-            it (``(start_s, end_s)``): the call's talk time is their union
-            (turns joined across pauses would also join across the other
-            voice's short turns in the mix).
+            it, its pauses under ``join_pause_s`` closed (``(start_s,
+            end_s)``): the call's talk time is their union (turns joined
+            across longer pauses would also join across the other voice's
+            short turns in the mix).
     """
 
     channel: int

@@ -7,8 +7,9 @@ of the embeddings less their call mean, renormalised: the mean holds what
 all of the call shares, the channel above all, which on telephone audio
 otherwise outweighs the voices), labels every 10 ms speech frame by the
 partials covering it, gives speaker runs shorter than ``min_run_s`` to
-their neighbours and closes a speaker's pauses shorter than ``join_pause_s``
-(the speaker's runs become turns, as a stereo channel's talk joins them).
+their neighbours, gives a run shorter than ``min_edge_s`` between a pause
+and the other voice to that voice, and closes a speaker's pauses shorter
+than ``join_pause_s`` (quiet stretches inside words that the detector drops).
 When the two clusters' centres (uncentred) are closer than
 ``same_speaker_similarity`` the call is taken to have one speaker; the
 voices of a two-speaker call are often that close on telephone audio, so
@@ -46,10 +47,14 @@ class DiarizeConfig:
         same_speaker_similarity: cosine similarity of the two cluster centres
             above which the call is taken to have one speaker.
         min_run_s: a speaker run shorter than this goes to its neighbours.
+        min_edge_s: a speaker run shorter than this between a pause and the
+            other speaker's run is that speaker's.
         join_pause_s: a pause shorter than this between two runs of the same
             speaker, with nobody speaking in it, is part of that speaker's
-            turn (the speech detector drops quiet stretches inside words; as
-            :class:`~sentiment_model.talk.TalkConfig`'s ``min_pause_s``).
+            turn (the speech detector drops quiet stretches inside words).
+            Shorter than talk's ``min_pause_s`` (0.5 s): in a mix, a longer
+            pause is more often a change of speaker that the partials blurred
+            (``benchmarks.diarization``).
         agent: ``first`` (the speaker heard first is the agent) or ``second``.
         max_partials: at most this many partials, evenly spread, are
             clustered (Ward's clustering holds a distance matrix of n² / 2
@@ -61,7 +66,8 @@ class DiarizeConfig:
     min_speech: float = 0.5
     same_speaker_similarity: float = 0.95
     min_run_s: float = 0.3
-    join_pause_s: float = 0.5
+    min_edge_s: float = 0.1
+    join_pause_s: float = 0.3
     agent: str = "first"
     max_partials: int = 2000
 
@@ -76,6 +82,8 @@ class DiarizeConfig:
             raise ConfigError("diarize same_speaker_similarity: use -1 to 1")
         if self.min_run_s < 0:
             raise ConfigError(f"diarize min_run_s {self.min_run_s}: must be >= 0")
+        if self.min_edge_s < 0:
+            raise ConfigError(f"diarize min_edge_s {self.min_edge_s}: must be >= 0")
         if self.join_pause_s < 0:
             raise ConfigError(f"diarize join_pause_s {self.join_pause_s}: must be >= 0")
         if self.max_partials < 2:
@@ -187,6 +195,26 @@ def _drop_short_runs(speaker: np.ndarray, min_frames: int) -> np.ndarray:
     return out
 
 
+def _drop_short_edges(speaker: np.ndarray, min_frames: int) -> np.ndarray:
+    """Frame labels ``int8[n]`` in which a speaker run shorter than
+    ``min_frames`` with silence on one side and the other speaker's run on
+    the other takes that speaker (partials that straddle a turn change smear
+    the next voice over the last frames before the pause)."""
+    out = speaker.copy()
+    change = np.flatnonzero(np.diff(out)) + 1
+    bounds = np.concatenate([[0], change, [len(out)]])
+    labels = out[bounds[:-1]]
+    for k in range(len(labels)):
+        a, b = bounds[k], bounds[k + 1]
+        if labels[k] < 0 or b - a >= min_frames:
+            continue
+        left = labels[k - 1] if k > 0 else -1
+        right = labels[k + 1] if k + 1 < len(labels) else -1
+        if (left < 0) != (right < 0):
+            out[a:b] = max(left, right)
+    return out
+
+
 def _join_pauses(speaker: np.ndarray, max_frames: int) -> np.ndarray:
     """Frame labels ``int8[n]`` with every run of -1 shorter than
     ``max_frames`` that lies between two frames of the same speaker given
@@ -250,6 +278,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     best = np.argmax(votes[nearest], axis=1)
     speaker = np.where(flags, best, -1).astype(np.int8)
     speaker = _drop_short_runs(speaker, round(config.min_run_s / FRAME_S))
+    speaker = _drop_short_edges(speaker, round(config.min_edge_s / FRAME_S))
     first = int(speaker[np.flatnonzero(speaker >= 0)[0]])
     speaker = np.where(speaker >= 0, np.where(speaker == first, 0, 1), -1).astype(np.int8)
     speaker = _join_pauses(speaker, join)

@@ -180,7 +180,7 @@ def test_mono_calls_are_diarized_into_the_agent_and_customer_their_stereo_copies
             ("neutral", "negative") if call_id == "call_0" else ("neutral", "positive"))
         assert row.agent_talk_share + row.customer_talk_share == pytest.approx(1.0)
         assert want.non_talk_s == pytest.approx(talk_s["non_talk"], abs=0.5)
-        # the detector's speech in the mix (0.5 s of slack in the stereo measure)
+        # the two speakers' speech in the mix (0.5 s of slack in the stereo measure)
         assert row.non_talk_s == pytest.approx(talk_s["non_talk"], abs=0.6)
         assert row.non_talk_s == pytest.approx(row.duration_s - row.talk_s)
 

@@ -33,9 +33,9 @@ def test_two_voices_are_told_apart_and_the_first_heard_is_speaker_0(mono_call):
     result = dz.diarize(mono, 16000, truth >= 0, config=dz.DiarizeConfig())
     assert result.n_speakers == 2 and result.agent == 0 and result.customer == 1
     got = result.speaker[:len(truth)]
-    # every speech frame; beside them, only pauses under 0.5 s
+    # every speech frame; beside them, only pauses under 0.3 s
     assert (got[truth >= 0] >= 0).all()
-    short_pauses = dz._join_pauses(np.where(truth >= 0, 0, -1).astype(np.int8), 50) >= 0
+    short_pauses = dz._join_pauses(np.where(truth >= 0, 0, -1).astype(np.int8), 30) >= 0
     assert (got[~short_pauses] < 0).all()
     alone = (truth >= 0) & ~overlap
     # make_call: the customer (channel 1) speaks first
@@ -99,7 +99,8 @@ def test_config_is_validated_and_round_trips():
     for bad, match in (({"agent": "loudest"}, "first or second"),
                        ({"step_s": 2.0}, "step_s"), ({"window_s": 0.1}, "window_s"),
                        ({"min_run_s": -1}, "min_run_s"), ({"max_partials": 1}, "max_partials"),
-                       ({"join_pause_s": -0.1}, "join_pause_s")):
+                       ({"join_pause_s": -0.1}, "join_pause_s"),
+                       ({"min_edge_s": -0.1}, "min_edge_s")):
         with pytest.raises(ConfigError, match=match):
             dataclasses.replace(dz.DiarizeConfig(), **bad).validate()
 
@@ -133,3 +134,15 @@ def test_each_role_gets_its_own_talk_from_the_call_and_its_frames(mono_call):
                         config=dz.DiarizeConfig())
     assert dz.role_speech(silent, np.zeros(16000, np.float32), 16000,
                           talk=dz.TalkConfig()) == ()
+
+
+def test_a_short_run_between_a_pause_and_the_other_voice_is_that_voices():
+    labels = np.array([0] * 10 + [1] * 3 + [-1] * 4 + [1] * 10 + [-1] * 2 + [0] * 2 + [-1] * 3
+                      + [1] * 2 + [0] * 8, np.int8)
+    out = dz._drop_short_edges(labels, 5)
+    # the 1s before the pause go to 0; the 0s alone between pauses stay; the
+    # 1s between a pause and the 0s go to 0
+    want = np.array([0] * 13 + [-1] * 4 + [1] * 10 + [-1] * 2 + [0] * 2 + [-1] * 3 + [0] * 10,
+                    np.int8)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(dz._drop_short_edges(labels, 2), labels)
