@@ -249,11 +249,10 @@ class EnergyVad:
         usable = len(x) if last else len(x) - len(x) % self.frame
         self._carry = x[usable:]
         levels = frame_levels_dbfs(x[:usable], self.frame)
-        new = np.zeros(len(levels), bool)
-        for i, level in enumerate(levels):
-            self._history.append(float(level))
-            floor = min(self._history)
-            new[i] = level >= self._cfg.vad_min_dbfs and level >= floor + self._cfg.vad_margin_db
+        floor = trailing_min(np.concatenate([np.asarray(self._history, np.float64), levels]),
+                             self._history.maxlen)[len(self._history):]
+        self._history.extend(levels.tolist())
+        new = (levels >= self._cfg.vad_min_dbfs) & (levels >= floor + self._cfg.vad_margin_db)
         self._flags = np.concatenate([self._flags, new])
         if len(new):
             last_len = usable - (len(new) - 1) * self.frame
@@ -276,6 +275,16 @@ class EnergyVad:
         if drop > 0:
             self._flags = self._flags[drop:]
             self._first += drop
+
+
+def trailing_min(values: np.ndarray, size: int) -> np.ndarray:
+    """``out[j] = min(values[j - size + 1 : j + 1])`` (fewer at the start), ``[n]``."""
+    from scipy.ndimage import minimum_filter1d
+
+    if size <= 1 or not len(values):
+        return np.asarray(values, np.float64)
+    return minimum_filter1d(np.asarray(values, np.float64), size, mode="nearest",
+                            origin=(size - 1) // 2)
 
 
 def speech_span(flags: np.ndarray, *, window_start: int, window_len: int,

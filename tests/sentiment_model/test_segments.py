@@ -138,3 +138,33 @@ def test_segment_config_validation_and_round_trip():
         seg.SegmentConfig(segment_s=0).validate()
     with pytest.raises(ConfigError, match="unknown"):
         seg.SegmentConfig.from_dict({"segment_s": 2.0, "colour": "red"})
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 1000])
+def test_trailing_min_is_the_minimum_of_the_last_size_values(size):
+    values = np.random.default_rng(size).standard_normal(2500)
+    want = [values[max(0, j - size + 1):j + 1].min() for j in range(len(values))]
+    np.testing.assert_array_equal(seg.trailing_min(values, size), want)
+    assert len(seg.trailing_min(np.zeros(0), size)) == 0
+
+
+def test_energy_vad_floor_follows_the_quietest_frame_of_the_last_window():
+    # 1 s of -30 dBFS noise, then 0.5 s at -60 dBFS, then -30 dBFS again: a
+    # frame is speech while it is 12 dB above the quietest of the last 10 s
+    config = seg.SegmentConfig(vad="energy", vad_margin_db=12.0, vad_min_dbfs=-70.0,
+                               vad_floor_window_s=0.5)
+    rng = np.random.default_rng(0)
+    level = np.concatenate([np.full(RATE, 10 ** (-30 / 20)), np.full(RATE // 2, 10 ** (-60 / 20)),
+                            np.full(RATE, 10 ** (-30 / 20))])
+    x = (rng.standard_normal(len(level)) * level * np.sqrt(2) / np.sqrt(2)).astype(np.float32)
+    vad = seg.EnergyVad(config, RATE)
+    for a in range(0, len(x), 4000):
+        vad.push(x[a:a + 4000], last=a + 4000 >= len(x))
+    flags = vad.flags(0, len(x))
+    frame_s = config.vad_frame_s
+    # the first second is its own floor; the quiet half second is not
+    # speech; after it the loud frames are speech until the quiet ones
+    # leave the 0.5-s floor window
+    assert not flags[:round(1.5 / frame_s)].any()
+    after = flags[round(1.5 / frame_s):]
+    assert after[:round(0.45 / frame_s)].all() and not after[round(0.55 / frame_s):].any()
