@@ -41,7 +41,7 @@ from sentiment_model.diarize import DiarizeConfig, RoleSpeech
 from sentiment_model.errors import RejectedInput, describe, rejected_at
 from sentiment_model.features import Features, MelFilters, compute_features_many
 from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
-from sentiment_model.vad import DETECTORS, KnownSpeech, flags_every, make_detector
+from sentiment_model.vad import DETECTORS, KnownSpeech, flags_every, make_detector, settle_together
 
 SILENT_DBFS = audio_lib.SILENT_DBFS
 
@@ -157,12 +157,21 @@ class ChannelWindows:
     def push(self, mono: np.ndarray, *, last: bool = False) -> list[WindowFeatures]:
         """Adds one block ``[n]`` float32 of the channel at the source rate;
         returns the windows it completed (``last=True``: the end of the channel)."""
+        y = self.feed(mono, last=last)
+        settle_together([self.vad])
+        return self.advance(y, last=last)
+
+    def feed(self, mono: np.ndarray, *, last: bool = False) -> np.ndarray | None:
+        """The first half of :meth:`push`: the block at the feature rate
+        (``None`` while a whole utterance is held), queued for the detector.
+        Then ``vad.settle_together`` (of several channels' detectors at
+        once), then :meth:`advance`."""
         self._n_source += len(mono)
         self._sum_squares += float(np.square(mono, dtype=np.float64).sum())
         if self.whole:
             self._held.append(np.asarray(mono, np.float32))
             if not last:
-                return []
+                return None
             y = audio_lib.resample(np.concatenate(self._held), self._source_rate,
                                    self._feature.sample_rate)
             self._held = []
@@ -170,7 +179,14 @@ class ChannelWindows:
             y = np.asarray(mono, np.float32)
         else:
             y = np.asarray(self._resampler.resample_chunk(mono, last=last), np.float32)
-        self.vad.push(self._for_detector(y) if self.whole else y, last=last)
+        self.vad.queue(self._for_detector(y) if self.whole else y, last=last)
+        return y
+
+    def advance(self, y: np.ndarray | None, *, last: bool = False) -> list[WindowFeatures]:
+        """The second half of :meth:`push`, once the detector has settled:
+        the windows that :meth:`feed`'s block ``y`` completed."""
+        if y is None:
+            return []
         if self._diarize is not None:
             self._heard.append((np.clip(y, -1.0, 1.0) * 32767).astype(np.int16))
         self._track_talk(y, last=last)
@@ -483,11 +499,10 @@ class RecordingWindows:
         try:
             with rejected_at("decode", unexpected="score_failed"):
                 for samples in stream.blocks(block):
-                    for channel, mono in audio_lib.channel_views(samples, mode):
-                        yield from self._windows(channel, states[channel].push(mono))
-                for channel in ids:
-                    yield from self._windows(channel, states[channel].push(
-                        np.zeros(0, np.float32), last=True))
+                    yield from self._push_channels(
+                        states, list(audio_lib.channel_views(samples, mode)), last=False)
+                yield from self._push_channels(
+                    states, [(c, np.zeros(0, np.float32)) for c in ids], last=True)
         finally:
             stream.close()
         for channel in ids:
@@ -496,6 +511,15 @@ class RecordingWindows:
             for speaker in stats.speakers or ():
                 yield from self._speaker_events(states[channel], speaker, stream.sample_rate)
             states[channel].forget()
+
+    def _push_channels(self, states: dict[int, ChannelWindows],
+                       views: list[tuple[int, np.ndarray]], *, last: bool):
+        """One block of every channel: their speech detectors' networks run
+        side by side (one call per 32 ms step for all channels)."""
+        fed = [(channel, states[channel].feed(mono, last=last)) for channel, mono in views]
+        settle_together([states[channel].vad for channel, _ in views])
+        for channel, y in fed:
+            yield from self._windows(channel, states[channel].advance(y, last=last))
 
     def _speaker_events(self, mix: ChannelWindows, speaker: RoleSpeech, sample_rate: int):
         """One diarized speaker's windows and end, as a channel of its own."""

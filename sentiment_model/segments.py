@@ -258,6 +258,16 @@ class EnergyVad:
             last_len = usable - (len(new) - 1) * self.frame
             self.speech_samples += int(new[:-1].sum()) * self.frame + int(new[-1]) * last_len
 
+    def queue(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        """:meth:`push` (nothing waits; the interface of ``vad.settle_together``)."""
+        self.push(chunk, last=last)
+
+    def networks(self) -> list:
+        return []
+
+    def settle(self) -> None:
+        """Nothing waits."""
+
     @property
     def n_frames(self) -> int:
         """Frames decided so far."""

@@ -72,7 +72,12 @@ class SileroProbabilities:
     32 ms step (:data:`_CHUNK` samples), exactly as Silero's own iterator
     computes them: the network's recurrent state and the last
     :data:`_CONTEXT` samples carry over between steps, a final partial step
-    is zero-padded."""
+    is zero-padded.
+
+    :meth:`push` computes at once; :meth:`queue`, then :func:`run_together`
+    over several signals (the channels of one recording), then :meth:`take`
+    runs their steps side by side, one network call per step for all.
+    """
 
     def __init__(self, sample_rate: int) -> None:
         if sample_rate not in _CHUNK:
@@ -84,25 +89,70 @@ class SileroProbabilities:
         self._context = np.zeros(_CONTEXT[sample_rate], np.float32)
         self._carry = np.zeros(0, np.float32)
         self._sr = np.array(sample_rate, np.int64)
+        self._queued: list[np.ndarray] = []  # [k, chunk] steps not yet run
+        self._done: list[np.ndarray] = []  # probabilities not yet taken
 
     def push(self, samples: np.ndarray, *, last: bool = False) -> np.ndarray:
         """Adds samples; returns the probabilities ``[k]`` of the steps they
         completed (``last=True`` also scores the final partial step)."""
+        self.queue(samples, last=last)
+        run_together([self])
+        return self.take()
+
+    def queue(self, samples: np.ndarray, *, last: bool = False) -> None:
+        """Adds samples; the steps they complete wait for :func:`run_together`."""
         x = np.concatenate([self._carry, np.asarray(samples, np.float32)])
         n_steps = len(x) // self.chunk
         if last and len(x) % self.chunk:
             x = np.pad(x, (0, self.chunk - len(x) % self.chunk))
             n_steps += 1
-        out = np.empty(n_steps, np.float32)
-        for i in range(n_steps):
-            step = x[i * self.chunk:(i + 1) * self.chunk]
-            inp = np.concatenate([self._context, step])[None, :]
-            prob, self._state = self._session.run(
-                None, {"input": inp, "state": self._state, "sr": self._sr})
-            out[i] = prob[0, 0]
-            self._context = step[-len(self._context):]
+        self._queued.append(x[:n_steps * self.chunk].reshape(n_steps, self.chunk))
         self._carry = np.zeros(0, np.float32) if last else x[n_steps * self.chunk:]
+
+    def take(self) -> np.ndarray:
+        """The probabilities ``[k]`` computed since the last take."""
+        out = np.concatenate(self._done) if self._done else np.zeros(0, np.float32)
+        self._done = []
         return out
+
+    def _steps(self) -> np.ndarray:
+        steps = (np.concatenate(self._queued) if self._queued
+                 else np.zeros((0, self.chunk), np.float32))
+        self._queued = []
+        return steps
+
+
+def run_together(members: list[SileroProbabilities]) -> None:
+    """Runs the queued steps of every member: step ``i`` of all the members
+    of one rate that have one is a single network call (batch of up to
+    ``len(members)``), each member's state and context its own."""
+    by_rate: dict[int, list[SileroProbabilities]] = {}
+    for m in members:
+        by_rate.setdefault(m.rate, []).append(m)
+    for group in by_rate.values():
+        steps = [m._steps() for m in group]
+        probs = [np.empty(len(s), np.float32) for s in steps]
+        session, sr = group[0]._session, group[0]._sr
+        for i in range(max(len(s) for s in steps)):
+            active = [k for k, s in enumerate(steps) if i < len(s)]
+            inp = np.stack([np.concatenate([group[k]._context, steps[k][i]]) for k in active])
+            state = np.concatenate([group[k]._state for k in active], axis=1)
+            prob, state = session.run(None, {"input": inp, "state": state, "sr": sr})
+            for j, k in enumerate(active):
+                probs[k][i] = prob[j, 0]
+                group[k]._state = state[:, j:j + 1]
+                group[k]._context = steps[k][i][-len(group[k]._context):]
+        for m, p in zip(group, probs, strict=True):
+            m._done.append(p)
+
+
+def settle_together(detectors) -> None:
+    """Completes the :meth:`queue` of each detector (any with the
+    ``queue`` / ``networks`` / ``settle`` interface), the Silero networks of
+    all of them run side by side (:func:`run_together`)."""
+    run_together([net for d in detectors for net in d.networks()])
+    for d in detectors:
+        d.settle()
 
 
 def hysteresis(probs: np.ndarray, *, threshold: float, was_speech: bool = False,
@@ -147,16 +197,27 @@ class SileroVad:
 
     def push(self, chunk: np.ndarray, *, last: bool = False) -> None:
         """Adds samples; ``last=True`` also decides the final partial frame."""
+        self.queue(chunk, last=last)
+        settle_together([self])
+
+    def queue(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        """:meth:`push` without running the network (see :func:`settle_together`)."""
         x = np.asarray(chunk, np.float32)
         self._pushed += len(x)
         if self._resampler is not None:
             x = np.asarray(self._resampler.resample_chunk(x, last=last), np.float32)
-        probs = self._probs.push(x, last=last)
+        self._probs.queue(x, last=last)
+
+    def networks(self) -> list[SileroProbabilities]:
+        return [self._probs]
+
+    def settle(self) -> None:
+        """Turns the probabilities computed since the last settle into flags."""
+        probs = self._probs.take()
         was = bool(self._flags[-1]) if len(self._flags) else False
         new = hysteresis(probs, threshold=self._threshold, was_speech=was)
-        for k in np.flatnonzero(new):  # the last frame may be partial
-            frame = self._n_frames + int(k)
-            self.speech_samples += max(0.0, min(self.frame, self._pushed - frame * self.frame))
+        starts = (self._n_frames + np.flatnonzero(new)) * self.frame  # the last may be partial
+        self.speech_samples += float(np.clip(self._pushed - starts, 0.0, self.frame).sum())
         self._n_frames += len(new)
         self._flags = np.concatenate([self._flags, new])
 
@@ -210,9 +271,20 @@ class EitherVad:
         return max(self._a.speech_samples, self._b.speech_samples)
 
     def push(self, chunk: np.ndarray, *, last: bool = False) -> None:
-        self._a.push(chunk, last=last)
-        self._b.push(chunk, last=last)
+        self.queue(chunk, last=last)
+        settle_together([self])
+
+    def queue(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        self._a.queue(chunk, last=last)
+        self._b.queue(chunk, last=last)
         self._ended = self._ended or last
+
+    def networks(self) -> list[SileroProbabilities]:
+        return [*self._a.networks(), *self._b.networks()]
+
+    def settle(self) -> None:
+        self._a.settle()
+        self._b.settle()
 
     def flags(self, start: int, end: int) -> np.ndarray:
         own = self._b.flags(start, end)
@@ -246,6 +318,15 @@ class KnownSpeech:
         self._pushed = 0
         self._n_frames = 0
         self.speech_samples = 0.0  # samples in the spans so far
+
+    def networks(self) -> list[SileroProbabilities]:
+        return []
+
+    def queue(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        self.push(chunk, last=last)
+
+    def settle(self) -> None:
+        """Nothing waits (see :func:`settle_together`)."""
 
     def push(self, chunk: np.ndarray, *, last: bool = False) -> None:
         """Counts the samples; ``last=True`` also decides the final partial frame."""

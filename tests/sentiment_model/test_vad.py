@@ -145,3 +145,55 @@ def test_known_speech_flags_the_frames_whose_centre_is_in_a_span():
     nobody = vad.KnownSpeech([], sample_rate=1000)
     nobody.push(np.zeros(50, np.float32), last=True)
     assert not nobody.flags(0, 50).any() and nobody.speech_samples == 0.0
+
+
+class _CountingSession:
+    def __init__(self, session):
+        self.session, self.calls, self.batches = session, 0, []
+
+    def run(self, names, feeds):
+        self.calls += 1
+        self.batches.append(len(feeds["input"]))
+        return self.session.run(names, feeds)
+
+
+def test_channels_run_side_by_side_give_each_channel_its_own_probabilities():
+    speech = _utterance_in_silence()
+    noise = (0.05 * np.random.default_rng(3).standard_normal(len(speech) - 3000)).astype(np.float32)
+    alone = [vad.SileroProbabilities(RATE).push(x, last=True) for x in (speech, noise)]
+    together = [vad.SileroProbabilities(RATE) for _ in range(2)]
+    counter = _CountingSession(together[0]._session)
+    together[0]._session = counter
+    got = [[], []]
+    for a in range(0, len(speech), 7000):  # blocks, state carried over between them
+        for m, x in zip(together, (speech, noise), strict=True):
+            m.queue(x[a:a + 7000], last=a + 7000 >= len(speech))
+        vad.run_together(together)
+        for g, m in zip(got, together, strict=True):
+            g.append(m.take())
+    for want, parts in zip(alone, got, strict=True):
+        np.testing.assert_allclose(np.concatenate(parts), want, atol=1e-5)
+    # one call per step for both; the shorter channel's last steps alone
+    assert counter.calls == len(alone[0])
+    assert counter.batches.count(2) == len(alone[1]) and counter.batches.count(1) == (
+        len(alone[0]) - len(alone[1]))
+
+
+def test_detectors_settled_together_flag_as_each_alone():
+    x = _utterance_in_silence()
+    y = np.roll(x, RATE // 2)
+    config = seg.SegmentConfig()
+    alone = []
+    for signal in (x, y):
+        det = vad.make_detector(config, RATE)
+        det.push(signal, last=True)
+        alone.append(det)
+    together = [vad.make_detector(config, RATE) for _ in range(2)]
+    for det, signal in zip(together, (x, y), strict=True):
+        det.queue(signal, last=True)
+        assert det.n_frames == 0  # nothing decided before the settle
+    vad.settle_together(together)
+    for a, b in zip(alone, together, strict=True):
+        assert a.n_frames == b.n_frames > 0
+        np.testing.assert_array_equal(a.flags(0, len(x)), b.flags(0, len(x)))
+        assert a.speech_samples == b.speech_samples
