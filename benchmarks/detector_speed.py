@@ -1,0 +1,134 @@
+"""The speech detectors' speed on a stereo recording: each channel alone
+against both channels side by side.
+
+    python -m benchmarks.detector_speed [--seconds 120] [--repeats 5] [--block 60]
+
+A generated two-voice call (``sentiment_model.calls``, 16 kHz stereo) is
+pushed block by block (``--block`` seconds, as score reads it) through:
+
+* ``energy-loop``: the energy detector's noise floor as a per-frame Python
+  loop over a deque (the implementation before 2026-12-07, kept here as the
+  baseline);
+* ``energy``: :class:`sentiment_model.segments.EnergyVad` (a trailing
+  minimum, ``scipy.ndimage.minimum_filter1d``);
+* ``silero-alone`` / ``either-alone``: one detector per channel, each
+  pushed on its own (one network call per 32 ms step and channel);
+* ``silero-together`` / ``either-together``: the two channels' detectors
+  queued, then :func:`sentiment_model.vad.settle_together` (one call per
+  step for both), as score's ``RecordingWindows`` runs them.
+
+Each variant's flags must equal its baseline's (checked, else it stops).
+Prints the median wall time over ``--repeats`` (variants alternated) and
+channel-seconds per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import statistics
+import time
+
+import numpy as np
+
+RATE = 16000
+
+
+def make_call(seconds: float) -> np.ndarray:
+    """``float32[n, 2]``: a generated two-voice call of about ``seconds``."""
+    from sentiment_model import calls, synth
+
+    voices = synth.make_voices(2, seed=3)
+    script = calls.CallScript(customer_arc=("neutral", "negative", "neutral", "positive"),
+                              section_s=seconds / 4)
+    return calls.make_call(script, calls.synth_utterances(voices[0], voices[1],
+                                                          sample_rate=RATE),
+                           sample_rate=RATE, seed=0)
+
+
+def energy_loop_flags(x: np.ndarray, config, block: int) -> np.ndarray:
+    """The energy detector with its former per-frame loop (the baseline)."""
+    from sentiment_model.segments import frame_levels_dbfs
+
+    frame = max(1, round(config.vad_frame_s * RATE))
+    history: collections.deque[float] = collections.deque(
+        maxlen=max(1, round(config.vad_floor_window_s / config.vad_frame_s)))
+    out = []
+    for a in range(0, len(x), block):  # blocks are whole frames here
+        for level in frame_levels_dbfs(x[a:a + block], frame):
+            history.append(float(level))
+            floor = min(history)
+            out.append(level >= config.vad_min_dbfs and level >= floor + config.vad_margin_db)
+    return np.array(out, bool)
+
+
+def detector_flags(audio: np.ndarray, kind: str, block: int, *, together: bool) -> list:
+    from sentiment_model import segments as seg
+    from sentiment_model import vad
+
+    config = seg.SegmentConfig(vad=kind)
+    dets = [vad.make_detector(config, RATE) for _ in range(audio.shape[1])]
+    n = len(audio)
+    for a in range(0, n, block):
+        last = a + block >= n
+        if together:
+            for c, det in enumerate(dets):
+                det.queue(audio[a:a + block, c], last=last)
+            vad.settle_together(dets)
+        else:
+            for c, det in enumerate(dets):
+                det.push(audio[a:a + block, c], last=last)
+    return [det.flags(0, n) for det in dets]
+
+
+def run_variant(name: str, audio: np.ndarray, block: int) -> list:
+    from sentiment_model import segments as seg
+
+    if name == "energy-loop":
+        config = seg.SegmentConfig(vad="energy")
+        return [energy_loop_flags(audio[:, c], config, block) for c in range(audio.shape[1])]
+    kind, _, mode = name.partition("-")
+    return detector_flags(audio, kind, block, together=mode == "together")
+
+
+VARIANTS = ("energy-loop", "energy", "silero-alone", "silero-together", "either-alone",
+            "either-together")
+BASELINE = {"energy": "energy-loop", "silero-together": "silero-alone",
+            "either-together": "either-alone"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--block", type=float, default=60.0, help="seconds per block")
+    args = parser.parse_args(argv)
+    audio = make_call(args.seconds)
+    block = round(args.block * RATE)
+    channel_s = audio.shape[0] * audio.shape[1] / RATE
+    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    flags: dict[str, list] = {}
+    for _ in range(args.repeats):
+        for name in VARIANTS:
+            t = time.perf_counter()
+            flags[name] = run_variant(name, audio, block)
+            times[name].append(time.perf_counter() - t)
+    for name, base in BASELINE.items():
+        for got, want in zip(flags[name], flags[base], strict=True):
+            if not np.array_equal(got, want):
+                raise SystemExit(f"{name}: flags differ from {base} "
+                                 f"({int((got != want).sum())} frames)")
+    print(f"{channel_s:.0f} channel-s ({audio.shape[1]} channels), blocks of {args.block:g} s, "
+          f"{args.repeats} repeats; flags equal to the baseline's")
+    print("| variant | median wall (s) | channel-s/s | vs baseline |")
+    print("|---|---:|---:|---:|")
+    for name in VARIANTS:
+        med = statistics.median(times[name])
+        base = BASELINE.get(name)
+        ratio = (f"{statistics.median(times[base]) / med:.2f}x faster than {base}"
+                 if base else "")
+        print(f"| {name} | {med:.3f} | {channel_s / med:.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
