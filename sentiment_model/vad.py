@@ -8,7 +8,10 @@ Python code needs torch and is never imported: only its data file is used.
 :class:`SileroVad` streams like :class:`~sentiment_model.segments.EnergyVad`
 (same ``push`` / ``flags`` / ``forget_before`` interface), so the scoring
 loop does not care which detector runs. :func:`make_detector` picks one
-from a :class:`~sentiment_model.segments.SegmentConfig`.
+from a :class:`~sentiment_model.segments.SegmentConfig`. ``push`` is
+``queue`` then :func:`settle_together`; the channels of one recording are
+queued first and settled together, so that their Silero networks run side
+by side (one onnxruntime call per 32 ms step for all channels).
 """
 
 from __future__ import annotations
