@@ -51,6 +51,8 @@ def fit_head(x_train, y_train, x_eval, y_eval, x_tests, *, seed: int, l2: float 
     of each of ``x_tests``."""
     import keras
 
+    from sentiment_model.train import balanced_class_weights
+
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((x_train.shape[1],))
     if norm == "fixed":
@@ -63,8 +65,7 @@ def fit_head(x_train, y_train, x_eval, y_eval, x_tests, *, seed: int, l2: float 
                                  kernel_regularizer=keras.regularizers.L2(l2))(x)
     model = keras.Model(inputs, outputs)
     model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy")
-    counts = np.bincount(y_train, minlength=3)
-    weights = {i: len(y_train) / (3 * counts[i]) for i in range(3)}
+    weights = balanced_class_weights(y_train, 3)
     stopper = keras.callbacks.EarlyStopping(patience=8, restore_best_weights=True)
     model.fit(x_train, y_train, validation_data=(x_eval, y_eval), batch_size=32, epochs=40,
               class_weight=weights, verbose=0, callbacks=[stopper])

@@ -130,7 +130,9 @@ def _labels_of(ds) -> np.ndarray:
     return np.concatenate([y.numpy() for _, y in ds]) if ds is not None else np.zeros(0, int)
 
 
-def _class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+def balanced_class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Keras ``class_weight`` for labels ``y [n]``: ``n / (n_classes * count)``
+    per class, 0 for a class with no examples."""
     counts = np.bincount(y, minlength=n_classes).astype(float)
     weights = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
     return {i: float(w) for i, w in enumerate(weights)}
@@ -271,7 +273,7 @@ def _training_data(config: TrainConfig, *, local_copy: str | None = None) -> _Tr
         frame_dims=len(stats["frames"]["mean"]), pooled_dims=len(stats["pooled"]["mean"]),
         validation=validation, val_ds=val_ds, test_ds=test_ds, train_only=train_only,
         batch_size=config.batch_size, y_train=y_train,
-        weights=_class_weights(y_train, len(labels)) if config.class_weights else None)
+        weights=balanced_class_weights(y_train, len(labels)) if config.class_weights else None)
 
 
 class _Members:
@@ -359,7 +361,8 @@ class _Members:
                                         batch_size=data.batch_size)
 
         y_refit = _labels_of(refit_ds(config.seed))
-        weights = _class_weights(y_refit, len(data.labels)) if config.class_weights else None
+        weights = (balanced_class_weights(y_refit, len(data.labels)) if config.class_weights
+                   else None)
         members = []
         for run in runs:
             if config.verbose:

@@ -367,3 +367,10 @@ def test_min_epochs_keeps_no_epoch_before_it(features_dir, tmp_path):
     for bad in ("0", "9"):
         with pytest.raises(ConfigError, match="--min-epochs"):
             run_train(features_dir, tmp_path / "bad", "--epochs", "5", "--min-epochs", bad)
+
+
+def test_balanced_class_weights_make_each_present_class_weigh_the_same():
+    weights = train.balanced_class_weights(np.array([0, 0, 0, 1]), 3)
+    assert weights == pytest.approx({0: 4 / 9, 1: 4 / 3, 2: 0.0})
+    # each present class weighs n / n_classes in all
+    assert 3 * weights[0] == pytest.approx(1 * weights[1]) == pytest.approx(4 / 3)
