@@ -3,7 +3,7 @@ against both channels side by side.
 
     python -m benchmarks.detector_speed [--seconds 120] [--repeats 5] [--block 60]
 
-A generated two-voice call (``sentiment_model.calls``, 16 kHz stereo) is
+The generated two-voice call of ``benchmarks/score_call.py`` (16 kHz stereo) is
 pushed block by block (``--block`` seconds, as score reads it) through:
 
 * ``energy-loop``: the energy detector's noise floor as a per-frame Python
@@ -31,19 +31,7 @@ import time
 
 import numpy as np
 
-RATE = 16000
-
-
-def make_call(seconds: float) -> np.ndarray:
-    """``float32[n, 2]``: a generated two-voice call of about ``seconds``."""
-    from sentiment_model import calls, synth
-
-    voices = synth.make_voices(2, seed=3)
-    script = calls.CallScript(customer_arc=("neutral", "negative", "neutral", "positive"),
-                              section_s=seconds / 4)
-    return calls.make_call(script, calls.synth_utterances(voices[0], voices[1],
-                                                          sample_rate=RATE),
-                           sample_rate=RATE, seed=0)
+from benchmarks.score_call import RATE, make_call
 
 
 def energy_loop_flags(x: np.ndarray, config, block: int) -> np.ndarray:

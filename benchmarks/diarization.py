@@ -89,6 +89,24 @@ def mono_mix(audio: np.ndarray, channel: str) -> np.ndarray:
     return corpora.through(np.clip(audio.sum(axis=1), -1, 1).astype(np.float32), RATE, channel)
 
 
+def add_diarize_options(parser: argparse.ArgumentParser) -> None:
+    """The ``DiarizeConfig`` values a diarization benchmark may change."""
+    defaults = dz.DiarizeConfig()
+    parser.add_argument("--window", type=float, default=defaults.window_s)
+    parser.add_argument("--step", type=float, default=defaults.step_s)
+    parser.add_argument("--join-pause", type=float, default=defaults.join_pause_s,
+                        help="a speaker's pauses shorter than this (s) are closed")
+    parser.add_argument("--min-edge", type=float, default=defaults.min_edge_s,
+                        help="a run shorter than this (s) between a pause and the other "
+                             "voice is that voice's")
+
+
+def diarize_config(args: argparse.Namespace) -> dz.DiarizeConfig:
+    return dataclasses.replace(dz.DiarizeConfig(), window_s=args.window, step_s=args.step,
+                               join_pause_s=args.join_pause,
+                               min_edge_s=args.min_edge).validate()
+
+
 def main(argv: list[str] | None = None) -> None:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
@@ -96,18 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=corpora.DATA_ROOT)
     parser.add_argument("--corpora", default=",".join(corpora.CORPORA))
     parser.add_argument("--calls", type=int, default=6, help="generated calls per corpus")
-    parser.add_argument("--window", type=float, default=dz.DiarizeConfig.window_s)
-    parser.add_argument("--step", type=float, default=dz.DiarizeConfig.step_s)
-    parser.add_argument("--join-pause", type=float, default=dz.DiarizeConfig.join_pause_s,
-                        help="a speaker's pauses shorter than this (s) are closed")
-    parser.add_argument("--min-edge", type=float, default=dz.DiarizeConfig.min_edge_s,
-                        help="a run shorter than this (s) between a pause and the other "
-                             "voice is that voice's")
+    add_diarize_options(parser)
     parser.add_argument("--seed", type=int, default=41, help="seed of the generated calls")
     args = parser.parse_args(argv)
-    config = dataclasses.replace(dz.DiarizeConfig(), window_s=args.window, step_s=args.step,
-                                 join_pause_s=args.join_pause,
-                                 min_edge_s=args.min_edge).validate()
+    config = diarize_config(args)
     segment = detectors()["either"][0]
     encoder = SpeakerEncoder()
     print(f"diarize config: {config.to_dict()}", file=sys.stderr)

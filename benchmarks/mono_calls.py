@@ -2,7 +2,7 @@
 calls scored as stereo.
 
     python -m benchmarks.mono_calls [--corpora emodb-dev,ased,turev] [--calls 6]
-        [--model-dir DIR] [--join-pause 0.3] [--min-edge 0.1]
+        [--model-dir DIR] [--window 1.0] [--step 0.2] [--join-pause 0.3] [--min-edge 0.1]
 
 The calls of ``benchmarks.diarization`` (real utterances of each dev corpus,
 the agent's greeting first; the customer's tone follows one of
@@ -34,7 +34,7 @@ import sys
 import numpy as np
 
 from benchmarks import corpora
-from benchmarks.diarization import mono_mix, with_greeting
+from benchmarks.diarization import add_diarize_options, diarize_config, mono_mix, with_greeting
 from benchmarks.vad_accuracy import RATE, detectors, make_calls
 from sentiment_model import calls, scoring
 from sentiment_model import diarize as dz
@@ -97,15 +97,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpora", default=",".join(corpora.CORPORA))
     parser.add_argument("--calls", type=int, default=6, help="generated calls per corpus")
     parser.add_argument("--model-dir", default=None, help="default: the starter model")
-    parser.add_argument("--join-pause", type=float, default=dz.DiarizeConfig.join_pause_s,
-                        help="diarize: a speaker's pauses shorter than this (s) are closed")
-    parser.add_argument("--min-edge", type=float, default=dz.DiarizeConfig.min_edge_s,
-                        help="diarize: a run shorter than this (s) between a pause and the "
-                             "other voice is that voice's")
+    add_diarize_options(parser)
     args = parser.parse_args(argv)
     model = load_model_dir(args.model_dir or starter.starter_dir())
     segment = detectors()["either"][0]
-    diarize = dz.DiarizeConfig(join_pause_s=args.join_pause, min_edge_s=args.min_edge).validate()
+    diarize = diarize_config(args)
     print(f"model {model.card.model_version[:12]} ({model.card.architecture}); "
           f"{diarize.to_dict()}", file=sys.stderr)
     print("| corpus | channel | quarters | stereo UAR | mono (diarized) UAR | mono - stereo | "

@@ -4,8 +4,9 @@ and mono diarized.
     python benchmarks/score_call.py [--seconds 120] [--repeats 5] [--model-dir DIR]
 
 Times :func:`sentiment_model.scoring.score_recording` (what ``score`` runs
-for each recording, Beam left out) on the two-voice call of
-``benchmarks.detector_speed`` (16 kHz): its two channels scored apart
+for each recording, Beam left out) on a generated two-voice call
+(:func:`make_call`, 16 kHz; it imports nothing else from ``benchmarks``,
+so that it runs against another commit's package): its two channels scored apart
 (``channels="split"``) and their mono mix diarized (``channels="mix"`` with
 a :class:`~sentiment_model.diarize.DiarizeConfig`, as ``--mono-speakers 2``).
 Prints median wall seconds, channel-seconds per second and each channel's
@@ -28,18 +29,19 @@ import numpy as np
 RATE = 16000
 
 
-def _sibling(name: str):
-    import importlib.util
+def make_call(seconds: float) -> np.ndarray:
+    """``float32[n, 2]``: a generated two-voice call of ``seconds`` (16 kHz)."""
+    from sentiment_model import calls, synth
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    voices = synth.make_voices(2, seed=3)
+    script = calls.CallScript(customer_arc=("neutral", "negative", "neutral", "positive"),
+                              section_s=seconds / 4)
+    return calls.make_call(script, calls.synth_utterances(voices[0], voices[1],
+                                                          sample_rate=RATE),
+                           sample_rate=RATE, seed=0)
 
 
 def main(argv: list[str] | None = None) -> None:
-    make_call = _sibling("detector_speed").make_call  # this file's, whatever PYTHONPATH says
     from sentiment_model import scoring, starter
     from sentiment_model import segments as seg
     from sentiment_model.diarize import DiarizeConfig

@@ -173,6 +173,12 @@ def _frame_votes(starts, labels, similarity, *, n_frames: int, window: int) -> n
     return votes[:n_frames]
 
 
+def _run_bounds(labels: np.ndarray) -> np.ndarray:
+    """``[k + 1]`` starts of the ``k`` runs of equal values in ``labels``, then its length."""
+    change = np.flatnonzero(np.diff(labels)) + 1
+    return np.concatenate([[0], change, [len(labels)]])
+
+
 def _drop_short_runs(speaker: np.ndarray, min_frames: int) -> np.ndarray:
     """Speaker runs shorter than ``min_frames`` take the label of the longer
     neighbouring run (speech frames only; silence splits nothing)."""
@@ -181,8 +187,7 @@ def _drop_short_runs(speaker: np.ndarray, min_frames: int) -> np.ndarray:
     if len(speech) == 0 or min_frames <= 1:
         return out
     labels = out[speech]
-    change = np.flatnonzero(np.diff(labels)) + 1
-    bounds = np.concatenate([[0], change, [len(labels)]])
+    bounds = _run_bounds(labels)
     runs = [(bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
     for k, (a, b) in enumerate(runs):
         if b - a >= min_frames or len(runs) == 1:
@@ -201,8 +206,7 @@ def _drop_short_edges(speaker: np.ndarray, min_frames: int) -> np.ndarray:
     the other takes that speaker (partials that straddle a turn change smear
     the next voice over the last frames before the pause)."""
     out = speaker.copy()
-    change = np.flatnonzero(np.diff(out)) + 1
-    bounds = np.concatenate([[0], change, [len(out)]])
+    bounds = _run_bounds(out)
     labels = out[bounds[:-1]]
     for k in range(len(labels)):
         a, b = bounds[k], bounds[k + 1]
@@ -259,8 +263,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
                             min_speech=config.min_speech)
     join = round(config.join_pause_s / FRAME_S)
     if len(starts) < 2:
-        speaker = np.where(flags, 0, -1).astype(np.int8)
-        return Diarization(_join_pauses(speaker, join), 1, 0, None)
+        return _one_speaker(flags, join, None)
     encoder = encoder or se.SpeakerEncoder()
     padded = np.pad(mels, ((0, window), (0, 0)))
     embeddings = encoder.embed_frames(np.stack([padded[s:s + window] for s in starts]))
@@ -269,8 +272,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     similarity = float(centres[0] @ centres[1])
     if similarity > config.same_speaker_similarity:
-        speaker = np.where(flags, 0, -1).astype(np.int8)
-        return Diarization(_join_pauses(speaker, join), 1, 0, similarity)
+        return _one_speaker(flags, join, similarity)
     sure = np.clip((embeddings @ centres.T)[np.arange(len(labels)), labels], 0.0, 1.0)
     votes = _frame_votes(starts, labels, sure, n_frames=n, window=window)
     covered = votes.sum(axis=1) > 0
@@ -285,6 +287,12 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     n_speakers = 2 if (speaker == 1).any() else 1
     agent = 1 if config.agent == "second" and n_speakers == 2 else 0
     return Diarization(speaker, n_speakers, agent, similarity)
+
+
+def _one_speaker(flags: np.ndarray, join: int, similarity: float | None) -> Diarization:
+    """All the speech ``flags [n]`` one speaker's, pauses under ``join`` frames closed."""
+    speaker = np.where(flags, 0, -1).astype(np.int8)
+    return Diarization(_join_pauses(speaker, join), 1, 0, similarity)
 
 
 def _speech_gain(y: np.ndarray, flags: np.ndarray) -> float:

@@ -222,7 +222,21 @@ def frame_levels_dbfs(samples: np.ndarray, frame: int) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(power, 1e-12))
 
 
-class EnergyVad:
+class DecidesAtOnce:
+    """``vad.settle_together``'s interface for a detector that decides each
+    frame as it is pushed: :meth:`queue` is ``push``, nothing waits."""
+
+    def queue(self, chunk: np.ndarray, *, last: bool = False) -> None:
+        self.push(chunk, last=last)
+
+    def networks(self) -> list:
+        return []
+
+    def settle(self) -> None:
+        """Nothing waits."""
+
+
+class EnergyVad(DecidesAtOnce):
     """Streaming energy voice-activity detection with a minimum-statistics
     noise floor.
 
@@ -257,16 +271,6 @@ class EnergyVad:
         if len(new):
             last_len = usable - (len(new) - 1) * self.frame
             self.speech_samples += int(new[:-1].sum()) * self.frame + int(new[-1]) * last_len
-
-    def queue(self, chunk: np.ndarray, *, last: bool = False) -> None:
-        """:meth:`push` (nothing waits; the interface of ``vad.settle_together``)."""
-        self.push(chunk, last=last)
-
-    def networks(self) -> list:
-        return []
-
-    def settle(self) -> None:
-        """Nothing waits."""
 
     @property
     def n_frames(self) -> int:

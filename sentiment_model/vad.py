@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from sentiment_model.errors import ConfigError
+from sentiment_model.segments import DecidesAtOnce
 
 SILERO_PACKAGE = "silero-vad"
 SILERO_VERSION = "6.2.3"
@@ -307,7 +308,7 @@ class EitherVad:
         self._b.forget_before(sample)
 
 
-class KnownSpeech:
+class KnownSpeech(DecidesAtOnce):
     """A detector that is told where the speech is: ``spans``, ``(start_s,
     end_s)`` sorted and apart (a diarized speaker's turns). A frame of
     ``frame_s`` is speech when its centre lies in a span. Interface as
@@ -321,15 +322,6 @@ class KnownSpeech:
         self._pushed = 0
         self._n_frames = 0
         self.speech_samples = 0.0  # samples in the spans so far
-
-    def networks(self) -> list[SileroProbabilities]:
-        return []
-
-    def queue(self, chunk: np.ndarray, *, last: bool = False) -> None:
-        self.push(chunk, last=last)
-
-    def settle(self) -> None:
-        """Nothing waits (see :func:`settle_together`)."""
 
     def push(self, chunk: np.ndarray, *, last: bool = False) -> None:
         """Counts the samples; ``last=True`` also decides the final partial frame."""
