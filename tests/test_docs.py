@@ -1,6 +1,7 @@
 """The Markdown files render as written and point at what exists: code
 fences close, relative links and anchors resolve, the repository paths they
-name exist, and every option README.md shows is one the command takes."""
+name exist, and every option README.md and docs/reference.md show is one the
+command takes."""
 
 import os
 import re
@@ -34,7 +35,8 @@ def slug(heading: str) -> str:
 
 
 def test_the_repository_has_its_markdown_files():
-    assert {"README.md", "benchmarks/README.md", "deploy/README.md"} <= set(MARKDOWN)
+    assert {"README.md", "docs/reference.md", "benchmarks/README.md",
+            "deploy/README.md"} <= set(MARKDOWN)
 
 
 @pytest.mark.parametrize("name", MARKDOWN)
@@ -84,7 +86,11 @@ def _shown_commands(text: str):
             yield found.group(1), found.group(2)
 
 
-def test_every_option_the_readme_shows_exists(monkeypatch):
+USER_DOCS = ("README.md", "docs/reference.md")
+
+
+@pytest.mark.parametrize("name", USER_DOCS)
+def test_every_option_the_user_docs_show_exists(monkeypatch, name):
     from pipelines.args import OLD_SPELLINGS, _beam_parser, _option_strings
     from pipelines.cli import GLOBAL_FLAGS
 
@@ -92,33 +98,33 @@ def test_every_option_the_readme_shows_exists(monkeypatch):
     options = {job: set(_option_strings(p)) for job, p in parsers.items()}
     beam = set(_option_strings(_beam_parser()))
     anywhere = set().union(*options.values(), beam, OLD_SPELLINGS, GLOBAL_FLAGS)
-    text, parsed = tokens("README.md")
+    text, parsed = tokens(name)
     checked = 0
     for job, words in _shown_commands(text):
         if job not in options:
-            assert job in ("COMMAND", "make-demo-data"), f"README shows a command {job!r}"
+            assert job in ("COMMAND", "make-demo-data"), f"{name} shows a command {job!r}"
             continue
         allowed = options[job] | set(GLOBAL_FLAGS) | (beam if job in BEAM_JOBS else set())
         for flag in FLAG.findall(words):
-            assert flag in allowed, f"README: `{job} {flag}` is not an option of {job}"
+            assert flag in allowed, f"{name}: `{job} {flag}` is not an option of {job}"
             checked += 1
     spans = [c.content for t in parsed for c in t.children or [] if c.type == "code_inline"]
     for span in spans:
         first = span.split()[0] if span.split() else ""
         if first.startswith("--") and FLAG.fullmatch(first.split("=")[0]):
-            assert first.split("=")[0] in anywhere, f"README: `{span}` is no option"
+            assert first.split("=")[0] in anywhere, f"{name}: `{span}` is no option"
             checked += 1
-    assert checked > 50
+    assert checked > (10 if name == "README.md" else 50)
 
 
-def test_readme_documents_every_column_of_the_calls_table():
+def test_the_reference_documents_every_column_of_the_calls_table():
     from schemas import tables
 
-    text, _ = tokens("README.md")
+    text, _ = tokens("docs/reference.md")
     labels = ("negative", "neutral", "positive")
     for name in tables.calls_schema(labels).names:
         if name.startswith("customer_") or re.match(r"agent_q[23]_", name):
             continue  # "customer_*: the same for the customer", "q1 … q4"
         for label in labels:
             name = name.replace(f"p_{label}", "p_<class>")
-        assert f"`{name}`" in text, f"README.md does not document calls/ column {name}"
+        assert f"`{name}`" in text, f"docs/reference.md does not document calls/ column {name}"

@@ -235,7 +235,7 @@ def test_call_metadata_is_joined_into_calls_and_files_and_nothing_is_dropped(
 
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")) as f:
         readme = f.read()
-    query = readme.split("```sql\n", 1)[1].split("```", 1)[0].replace("DIR", out)
+    query = readme.split("```sql\n", 1)[1].split("```", 1)[0].replace("/data/scores", out)
     rows = duckdb.sql(query).fetchall()
     assert len(rows) == 2  # the scripted customers of calls 1 and 2 end worse than they start
     by_agent = got.assign(agent_id=got.agent_id.fillna("-")).set_index("agent_id")
