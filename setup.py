@@ -37,11 +37,13 @@ setup(
         "isal>=1.6",
         "tensorboard>=2.21,<2.22",
         "scikit-learn>=1.4",
-        "threadpoolctl>=3.1",  # one BLAS thread for the speaker encoder's small products
         "matplotlib>=3.8",
         # Silero VAD's network runs on onnxruntime; its model file comes from
         # the silero-vad wheel, installed with --no-deps (Makefile, deploy/)
         "onnxruntime>=1.20",
+        # the speaker encoder's LSTM layers as an ONNX graph, built from the
+        # resemblyzer wheel's weights when first used, run on onnxruntime
+        "onnx>=1.17",
     ],
     extras_require={
         "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9", "webrtcvad-wheels>=2.0.14",

@@ -7,18 +7,19 @@ Cuts ``--seconds`` of seeded noise at 16 kHz into score's windows (the
 default ``SegmentConfig``: 3 s every 1.5 s) and computes the default
 preset's features of every window, alternating four variants:
 
-* ``before``: window by window, the encoder's weights in the checkpoint's
-  transposed (column-major) layout, as the encoder first held them;
-* ``per_window``: window by window, the weights row-major (as shipped);
+* ``numpy``: as ``batched``, the encoder's LSTM layers in numpy
+  (:meth:`~sentiment_model.speaker_encoder.SpeakerEncoder.reference_hidden_states`
+  on one BLAS thread: the shipped path until 2026-12-07);
+* ``per_window``: window by window, the encoder as shipped (ONNX Runtime);
 * ``batched``: :func:`~sentiment_model.features.compute_features_many` over
   the windows of each ``--block-s`` block, as score's
-  :class:`~sentiment_model.scoring.ChannelWindows` now does;
+  :class:`~sentiment_model.scoring.ChannelWindows` does;
 * ``spectral``: the ``spectral`` preset window by window: the same work
   without the voice columns.
 
 Prints medians of wall seconds and channel-s/s (seconds of audio per
-second of compute), the ratios to ``before``, and the largest difference
-between the batched and the per-window frames.
+second of compute), the ratios to ``numpy``, and the largest differences
+of the batched frames from the per-window and the numpy ones.
 """
 
 from __future__ import annotations
@@ -44,13 +45,9 @@ def windows(seconds: float) -> tuple[list[np.ndarray], float]:
     return [y[a:a + size] for a in range(0, max(1, len(y) - size + hop), hop)], cfg.hop_s
 
 
-def _column_major(layers):
-    return [(np.asfortranarray(w_ih), np.asfortranarray(w_hh), b) for w_ih, w_hh, b in layers]
-
-
 def measure(*, seconds: float, repeats: int, block_s: float = 60.0) -> dict:
     """{"runs": {variant: [wall s, ...]}, "max_abs_diff": float, "windows": int}."""
-    from sentiment_model import features
+    from sentiment_model import features, speaker_encoder
     from sentiment_model.config import preset
 
     cuts, hop_s = windows(seconds)
@@ -58,8 +55,7 @@ def measure(*, seconds: float, repeats: int, block_s: float = 60.0) -> dict:
     default, spectral = preset("default"), preset("spectral")
     filters = {"default": features.mel_filters(default), "spectral": features.mel_filters(spectral)}
     features.compute_features(cuts[0], RATE, default, filters=filters["default"])  # loaded
-    encoder = features._voice_encoder()
-    shipped = encoder.layers
+    encoder = speaker_encoder.shared_encoder()
 
     def one_by_one(cfg, name):
         return [features.compute_features(w, RATE, cfg, filters=filters[name]) for w in cuts]
@@ -71,26 +67,35 @@ def measure(*, seconds: float, repeats: int, block_s: float = 60.0) -> dict:
                                                   filters=filters["default"])
         return out
 
-    variants = {"before": lambda: one_by_one(default, "default"),
+    def numpy_states(mels):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return encoder.reference_hidden_states(mels)
+
+    def numpy_batched():
+        encoder.hidden_states = numpy_states
+        try:
+            return batched()
+        finally:
+            del encoder.hidden_states
+
+    variants = {"numpy": numpy_batched,
                 "per_window": lambda: one_by_one(default, "default"),
                 "batched": batched,
                 "spectral": lambda: one_by_one(spectral, "spectral")}
     runs: dict[str, list[float]] = {name: [] for name in variants}
     outputs = {}
-    try:
-        for _ in range(repeats):
-            for name, fn in variants.items():
-                encoder.layers = _column_major(shipped) if name == "before" else shipped
-                start = time.perf_counter()
-                outputs[name] = fn()
-                runs[name].append(time.perf_counter() - start)
-    finally:
-        encoder.layers = shipped
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            outputs[name] = fn()
+            runs[name].append(time.perf_counter() - start)
     diff = max(float(np.abs(a.frames - b.frames).max())
                for a, b in zip(outputs["batched"], outputs["per_window"], strict=True))
-    before = max(float(np.abs(a.frames - b.frames).max())
-                 for a, b in zip(outputs["before"], outputs["per_window"], strict=True))
-    return {"runs": runs, "max_abs_diff": diff, "max_abs_diff_before": before,
+    numpy_diff = max(float(np.abs(a.frames - b.frames).max())
+                     for a, b in zip(outputs["batched"], outputs["numpy"], strict=True))
+    return {"runs": runs, "max_abs_diff": diff, "max_abs_diff_numpy": numpy_diff,
             "windows": len(cuts), "windows_per_block": per_block}
 
 
@@ -104,12 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     result = measure(seconds=args.seconds, repeats=args.repeats, block_s=args.block_s)
     walls = {name: statistics.median(v) for name, v in result["runs"].items()}
     summary = {name: {"wall_s": round(w, 3), "channel_s_per_s": round(args.seconds / w, 1),
-                      "speedup_over_before": round(walls["before"] / w, 2)}
+                      "speedup_over_numpy": round(walls["numpy"] / w, 2)}
                for name, w in walls.items()}
     summary.update(seconds=args.seconds, windows=result["windows"],
                    windows_per_block=result["windows_per_block"],
                    max_abs_diff_batched=result["max_abs_diff"],
-                   max_abs_diff_before=result["max_abs_diff_before"])
+                   max_abs_diff_numpy=result["max_abs_diff_numpy"])
     print(json.dumps(summary, indent=2))
 
 

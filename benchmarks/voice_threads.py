@@ -1,11 +1,12 @@
-"""The voice columns' cost with one BLAS thread against the process default.
+"""The voice columns' cost with one encoder thread against ONNX Runtime's default.
 
     python -m benchmarks.voice_threads [--seconds 60] [--repeats 5] [--busy 1]
 
 Times :func:`sentiment_model.features.compute_voice` on ``--seconds`` of
-seeded noise at 16 kHz, alternating the encoder as shipped (its products on
-one BLAS thread) with the same network run on the process's default BLAS
-threads (``SpeakerEncoder._hidden_states`` called directly), while
+seeded noise at 16 kHz, alternating the encoder on one ONNX Runtime
+intra-op thread (``SpeakerEncoder(threads=1)``, what each of a local job's
+one-per-core workers runs) with ONNX Runtime's default threads (one per
+core, ``threads=0``: a lone process), while
 ``--busy`` other processes run the same work, as a second Beam worker or a
 training job beside featurize would. Prints medians of wall and CPU seconds
 and their ratio.
@@ -44,12 +45,14 @@ def measure(*, seconds: float, repeats: int) -> dict[str, list[tuple[float, floa
     y = _signal(seconds)
     n_frames = len(y) // 160
     features.compute_voice(y[:RATE], RATE, n_frames=100)  # weights and filters loaded
-    encoder = features._voice_encoder()
-    shipped = encoder.hidden_states
-    default = speaker_encoder.SpeakerEncoder._hidden_states.__get__(encoder)
-    out: dict[str, list[tuple[float, float]]] = {"one_thread": [], "default_threads": []}
+    encoder = speaker_encoder.shared_encoder()
+    variants = {}
+    for name, threads in (("one_thread", 1), ("default_threads", 0)):
+        variants[name] = speaker_encoder.SpeakerEncoder(threads=threads).hidden_states
+        variants[name](np.zeros((1, 1, speaker_encoder.N_MELS), np.float32))  # session started
+    out: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for _ in range(repeats):
-        for name, fn in (("one_thread", shipped), ("default_threads", default)):
+        for name, fn in variants.items():
             encoder.hidden_states = fn
             wall, cpu = time.perf_counter(), time.process_time()
             features.compute_voice(y, RATE, n_frames=n_frames)

@@ -264,7 +264,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     join = round(config.join_pause_s / FRAME_S)
     if len(starts) < 2:
         return _one_speaker(flags, join, None)
-    encoder = encoder or se.SpeakerEncoder()
+    encoder = encoder or se.shared_encoder()
     padded = np.pad(mels, ((0, window), (0, 0)))
     embeddings = encoder.embed_frames(np.stack([padded[s:s + window] for s in starts]))
     labels = _two_clusters(embeddings, max_partials=config.max_partials)

@@ -285,11 +285,6 @@ def compute_prosody(samples: np.ndarray, sample_rate: int, config: FeatureConfig
     return np.stack([np.log(f0) * voiced, energy, voiced], axis=1).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=1)
-def _voice_encoder():
-    return speaker_encoder.SpeakerEncoder()
-
-
 def compute_voice(samples: np.ndarray, sample_rate: int, *, n_frames: int,
                   filters: MelFilters | None = None) -> np.ndarray:
     """Per-frame voice features on the MFCC frame grid (16 kHz, 10 ms hop).
@@ -344,7 +339,7 @@ def compute_voice_many(signals: list[np.ndarray], sample_rate: int, *, n_frames:
         chunks[offset:offset + len(mel)] = mel
         offset += count * VOICE_CHUNK_FRAMES
     chunks = chunks.reshape(-1, VOICE_CHUNK_FRAMES, VOICE_MEL.n_mels)
-    encoder = _voice_encoder()
+    encoder = speaker_encoder.shared_encoder()
     states = np.concatenate([encoder.hidden_states(chunks[i:i + VOICE_BATCH_CHUNKS])
                              for i in range(0, len(chunks), VOICE_BATCH_CHUNKS)]
                             ).reshape(-1, VOICE_DIMS)

@@ -105,27 +105,58 @@ def test_volume_is_raised_to_minus_30_dbfs_never_lowered():
     assert se.normalise_volume(loud) is loud
 
 
-def test_the_network_runs_on_one_blas_thread_and_gives_the_threads_back():
-    from threadpoolctl import threadpool_info
+def test_the_onnx_graph_gives_the_numpy_networks_states_on_one_thread():
+    import pickle
 
-    def blas_threads():
-        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-
-    seen = []
-
-    class Watched(se.SpeakerEncoder):
-        def _hidden_states(self, mels):
-            seen.append(blas_threads())
-            return super()._hidden_states(mels)
-
-    before = blas_threads()
-    mels = np.random.default_rng(0).random((2, 30, se.N_MELS), dtype=np.float32)
-    encoder = Watched()
+    voices = synth.make_voices(1, seed=4)
+    y = synth.synth_utterance(voices[0], "negative", duration_s=3.6, sample_rate=se.RATE, seed=2)
+    mel = se.mel_frames(se.normalise_volume(y))
+    mels = np.stack([mel[:170], mel[170:340]])
+    encoder = se.SpeakerEncoder(threads=1)
     out = encoder.hidden_states(mels)
-    assert seen and all(n == 1 for n in seen[0])
-    assert blas_threads() == before
-    np.testing.assert_allclose(out, se.SpeakerEncoder._hidden_states(encoder, mels), atol=1e-5)
-    assert out.shape == (2, 30, 256)
+    assert out.shape == (2, 170, 256) and out.dtype == np.float32
+    reference = encoder.reference_hidden_states(mels)
+    np.testing.assert_allclose(out, reference, atol=1e-5)
+    assert np.abs(reference).max() > 0.5  # states that say something, not all near 0
+    assert encoder._session.get_session_options().intra_op_num_threads == 1
+    again = pickle.loads(pickle.dumps(encoder))  # the session is made again where it lands
+    assert again._session is None
+    np.testing.assert_array_equal(again.hidden_states(mels), out)
+    assert encoder.hidden_states(mels[:0]).shape == (0, 170, 256)
+    assert encoder.hidden_states(mels[:, :0]).shape == (2, 0, 256)
+    with pytest.raises(ValueError, match="must be"):
+        encoder.hidden_states(mels[0])
+
+
+def test_the_shared_encoder_takes_its_threads_from_omp_num_threads(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as in a local job's worker processes
+    assert se.encoder_threads() == 1
+    se.shared_encoder.cache_clear()
+    try:
+        assert se.shared_encoder().threads == 1
+    finally:
+        se.shared_encoder.cache_clear()
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    assert se.encoder_threads() == 0
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert se.encoder_threads() == 0  # ONNX Runtime's default: one per core
+
+
+def test_the_graph_follows_the_weights_it_is_given():
+    """Other weights (each layer's forget and output gates swapped) give other
+    states, and the graph still agrees with the numpy network on them."""
+    weights = dict(se._packaged_weights())
+    for k in range(se.LAYERS):  # swap the forget and output blocks of every layer
+        for name in (f"lstm.weight_ih_l{k}", f"lstm.weight_hh_l{k}", f"lstm.bias_ih_l{k}",
+                     f"lstm.bias_hh_l{k}"):
+            i, f, g, o = np.split(weights[name], 4, axis=0)
+            weights[name] = np.concatenate([i, o, g, f], axis=0)
+    mels = np.random.default_rng(0).random((1, 40, se.N_MELS), dtype=np.float32)
+    swapped = se.SpeakerEncoder(weights)
+    shipped = se.shared_encoder().hidden_states(mels)
+    assert np.abs(swapped.hidden_states(mels) - shipped).max() > 0.01
+    np.testing.assert_allclose(swapped.hidden_states(mels), swapped.reference_hidden_states(mels),
+                               atol=1e-5)
 
 
 def test_weights_are_row_major_and_a_batch_gives_each_sequences_own_states():
