@@ -4,9 +4,8 @@
 
 Times :func:`sentiment_model.features.compute_voice` on ``--seconds`` of
 seeded noise at 16 kHz, alternating the encoder on one ONNX Runtime
-intra-op thread (``SpeakerEncoder(threads=1)``, what each of a local job's
-one-per-core workers runs) with ONNX Runtime's default threads (one per
-core, ``threads=0``: a lone process), while
+intra-op thread (``SpeakerEncoder(threads=1)``, as shipped) with ONNX
+Runtime's default threads (one per core, ``threads=0``), while
 ``--busy`` other processes run the same work, as a second Beam worker or a
 training job beside featurize would. Prints medians of wall and CPU seconds
 and their ratio.

@@ -41,8 +41,7 @@ def make_pipeline(pipeline_args: list[str]) -> beam.Pipeline:
 # model, the speaker encoder and one 60-s block (1.6 GiB measured for an
 # hour-long stereo call, benchmarks/README.md)
 WORKER_MEMORY_GIB = 2.0
-# the worker processes' numeric libraries (and the speaker encoder's ONNX Runtime
-# session, speaker_encoder.encoder_threads) on one thread each: with a worker
+# the worker processes' numeric libraries on one thread each: with a worker
 # per core, more threads only contend
 ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                   "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}

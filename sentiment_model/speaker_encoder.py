@@ -26,7 +26,6 @@ from __future__ import annotations
 import collections
 import functools
 import importlib.metadata
-import os
 import pickle
 import struct
 import zipfile
@@ -238,10 +237,13 @@ class SpeakerEncoder:
         weights: ``model_state`` of the checkpoint (default: the installed
             wheel's).
         threads: ONNX Runtime's intra-op threads; 0 = its default (one per
-            core). :func:`shared_encoder` picks them for the process.
+            core). One by default: in featurize's plain loop on 2 cores, two
+            threads took 1.2-1.4x the wall time and the CPU of one (the
+            other numeric libraries' threads beside them), though the voice
+            columns alone ran faster on two (``benchmarks/voice_threads``).
     """
 
-    def __init__(self, weights: dict[str, np.ndarray] | None = None, *, threads: int = 0):
+    def __init__(self, weights: dict[str, np.ndarray] | None = None, *, threads: int = 1):
         if weights is None:
             weights = _packaged_weights()
         try:
@@ -316,22 +318,11 @@ class SpeakerEncoder:
         return (raw / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
-def encoder_threads() -> int:
-    """The encoder's threads in this process: ``OMP_NUM_THREADS`` where it is
-    set (the local jobs set it to 1 in each of their one-per-core worker
-    processes), else 0, ONNX Runtime's default (one per core). On 2 cores,
-    two threads took 0.62x the wall time of one alone and 0.82x beside a
-    second busy process, for 1.1x the CPU (``benchmarks/voice_threads``)."""
-    value = os.environ.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdigit() else 0
-
-
 @functools.lru_cache(maxsize=1)
 def shared_encoder() -> SpeakerEncoder:
-    """The process's encoder on the packaged weights with
-    :func:`encoder_threads`, made on first use (weights read and ONNX
-    Runtime session started once per process)."""
-    return SpeakerEncoder(threads=encoder_threads())
+    """The process's encoder on the packaged weights, made on first use
+    (weights read and ONNX Runtime session started once per process)."""
+    return SpeakerEncoder()
 
 
 @functools.lru_cache(maxsize=1)

@@ -112,7 +112,7 @@ def test_the_onnx_graph_gives_the_numpy_networks_states_on_one_thread():
     y = synth.synth_utterance(voices[0], "negative", duration_s=3.6, sample_rate=se.RATE, seed=2)
     mel = se.mel_frames(se.normalise_volume(y))
     mels = np.stack([mel[:170], mel[170:340]])
-    encoder = se.SpeakerEncoder(threads=1)
+    encoder = se.SpeakerEncoder()
     out = encoder.hidden_states(mels)
     assert out.shape == (2, 170, 256) and out.dtype == np.float32
     reference = encoder.reference_hidden_states(mels)
@@ -126,20 +126,6 @@ def test_the_onnx_graph_gives_the_numpy_networks_states_on_one_thread():
     assert encoder.hidden_states(mels[:, :0]).shape == (2, 0, 256)
     with pytest.raises(ValueError, match="must be"):
         encoder.hidden_states(mels[0])
-
-
-def test_the_shared_encoder_takes_its_threads_from_omp_num_threads(monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as in a local job's worker processes
-    assert se.encoder_threads() == 1
-    se.shared_encoder.cache_clear()
-    try:
-        assert se.shared_encoder().threads == 1
-    finally:
-        se.shared_encoder.cache_clear()
-    monkeypatch.setenv("OMP_NUM_THREADS", "many")
-    assert se.encoder_threads() == 0
-    monkeypatch.delenv("OMP_NUM_THREADS")
-    assert se.encoder_threads() == 0  # ONNX Runtime's default: one per core
 
 
 def test_the_graph_follows_the_weights_it_is_given():
