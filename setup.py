@@ -47,6 +47,8 @@ setup(
     ],
     extras_require={
         "dev": ["pytest>=8", "ruff>=0.6", "psutil>=5.9", "webrtcvad-wheels>=2.0.14",
+                # benchmarks.voice_batching runs the numpy encoder on one BLAS thread
+                "threadpoolctl>=3.1",
                 "markdown-it-py>=3",
                 # S3 and GCS protocol servers on loopback for the object-store tests
                 "moto[s3]>=5.1", "flask>=3", "flask-cors>=5",
