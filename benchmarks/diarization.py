@@ -33,7 +33,6 @@ from benchmarks import corpora
 from benchmarks.vad_accuracy import RATE, detectors, frame_flags, make_calls
 from sentiment_model import calls
 from sentiment_model import diarize as dz
-from sentiment_model.speaker_encoder import SpeakerEncoder
 
 GREETING_PAUSE_S = 0.5
 ROLE_NAMES = {calls.AGENT: "agent", calls.CUSTOMER: "customer"}
@@ -119,7 +118,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     config = diarize_config(args)
     segment = detectors()["either"][0]
-    encoder = SpeakerEncoder()
     print(f"diarize config: {config.to_dict()}", file=sys.stderr)
     print("| corpus | channel | calls | DER median | DER max | missed | confusion | agent found "
           "| one speaker (baseline) DER median |")
@@ -134,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
                 mono = mono_mix(audio, channel)
                 flags = frame_flags(mono, segment=segment, factory=None,
                                     n_steps=len(mono) // (RATE // 100))
-                result = dz.diarize(mono, RATE, flags, config=config, encoder=encoder)
+                result = dz.diarize(mono, RATE, flags, config=config)
                 ref, hyp = reference(turns), hypothesis(result)
                 detail = DiarizationErrorRate(collar=0.5)(ref, hyp, detailed=True)
                 ders.append(detail["diarization error rate"])

@@ -1,4 +1,5 @@
-"""Our numpy speaker encoder against Resemblyzer's own network in PyTorch.
+"""Our speaker encoder (as shipped: the ONNX graph on onnxruntime) against
+Resemblyzer's own network in PyTorch.
 
 Two steps, the second in a scratch environment that has torch (never a
 dependency of the product):

@@ -247,16 +247,22 @@ class SpeakerEncoder:
         if weights is None:
             weights = _packaged_weights()
         try:
-            self.layers = [(_rows(weights[f"lstm.weight_ih_l{k}"].T),
-                            _rows(weights[f"lstm.weight_hh_l{k}"].T),
-                            weights[f"lstm.bias_ih_l{k}"] + weights[f"lstm.bias_hh_l{k}"])
-                           for k in range(LAYERS)]
             self.linear = (_rows(weights["linear.weight"].T), weights["linear.bias"])
             self._graph = encoder_graph(weights)
         except KeyError as e:
             raise InputError(f"the speaker encoder's weights lack {e}") from None
+        self._weights = weights
         self.threads = threads
         self._session = None
+
+    @functools.cached_property
+    def layers(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The numpy network's ``(w_ih [40 or 256, 1024], w_hh [256, 1024],
+        bias [1024])`` per layer, row-major (only
+        :meth:`reference_hidden_states` uses them; made on first use)."""
+        w = self._weights
+        return [(_rows(w[f"lstm.weight_ih_l{k}"].T), _rows(w[f"lstm.weight_hh_l{k}"].T),
+                 w[f"lstm.bias_ih_l{k}"] + w[f"lstm.bias_hh_l{k}"]) for k in range(LAYERS)]
 
     def __getstate__(self):
         return {**self.__dict__, "_session": None}  # a session does not pickle
