@@ -29,6 +29,8 @@ eval speakers: ``stats`` (``frame_stats``, the ``spectral`` preset, noise and
 speed copies), ``stats_tel`` (the same plus one telephone copy of each
 clip: the recommended copies), ``voice_tel`` (``stats_tel`` on the default
 preset: the ``spectral`` columns plus the pretrained speaker encoder's),
+``voice_tel_valcal`` (``voice_tel`` with the temperature fitted on the eval
+speakers instead of out-of-fold over the train and eval speakers),
 ``default`` (the default architecture and preset, noise
 and speed copies), ``default_tel`` (the default architecture and the
 recommended copies) and ``seed`` (the study's preset and BiLSTM).
@@ -60,6 +62,9 @@ RECIPES = {
     "stats": ("spectral", "frame_stats", NOISE_SPEED, {}),
     "stats_tel": ("spectral", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
     "voice_tel": ("default", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
+    # the temperature fitted on the eval speakers (train's default before 2026-12-07)
+    "voice_tel_valcal": ("default", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}",
+                         {"calibration_folds": 0}),
     "default": ("default", "bilstm_stats", NOISE_SPEED, {}),
     "default_tel": ("default", "bilstm_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
     "seed": ("seed", "seed_bilstm", "", {}),
@@ -114,12 +119,15 @@ def make_folds(rows: list[dict], *, corpora_names: list[str], n_folds: int) -> l
 def summarise(y_true: list[str], probs: list[np.ndarray | None], labels: tuple[str, ...]
               ) -> dict:
     """UAR, accuracy, macro-F1, ECE and its sampling floor (:func:`ece_floor`)
-    over the scored files; share rejected."""
+    over the scored files; share rejected; each file's label id (``truth``)
+    and probabilities (``probs``, None when rejected), to pool folds."""
     from sentiment_model.calibration import expected_calibration_error
     from sentiment_model.evaluation import classification_metrics
 
     kept = [(labels.index(t), p) for t, p in zip(y_true, probs, strict=True) if p is not None]
-    out = {"n": len(y_true), "rejected": 1 - len(kept) / max(len(y_true), 1)}
+    out = {"n": len(y_true), "rejected": 1 - len(kept) / max(len(y_true), 1),
+           "truth": [labels.index(t) for t in y_true],
+           "probs": [None if p is None else [float(v) for v in p] for p in probs]}
     if not kept:
         return {**out, "uar": None, "accuracy": None, "macro_f1": None, "ece": None,
                 "ece_floor": None}
@@ -299,6 +307,44 @@ def report(results: dict, *, recipes: list[str], corpora_names: list[str]) -> st
     return "\n".join(lines)
 
 
+def pooled_report(results: dict, *, recipes: list[str], corpora_names: list[str]) -> str:
+    """A Markdown table of each corpus's ``within`` folds pooled: every test
+    file scored by the model of its fold, one UAR and one ECE over all of
+    them (an EMO-DB fold alone has ~110 files, too few for a 10-bin ECE:
+    ``ece_floor``). Median over seeds, ``±`` half the seed range; results
+    stored before the files' probabilities were kept show ``-``."""
+    cols = [(c, ch) for c in corpora_names for ch in corpora.CHANNELS]
+    lines = ["\n**within, pooled over each corpus's folds: UAR / ECE (floor)**\n",
+             "| recipe | path | " + " | ".join(f"{c} {ch}" for c, ch in cols) + " |",
+             "|---|---|" + "---:|" * len(cols)]
+    labels = ("negative", "neutral", "positive")
+    for recipe in recipes:
+        for path in ("score", "whole"):
+            cells, any_value = [], False
+            for corpus, channel in cols:
+                per_seed: dict = {}
+                for (rec, fold, seed), res in results.items():
+                    if rec == recipe and fold.startswith(f"within-{corpus}-"):
+                        per_seed.setdefault(seed, []).append(
+                            res.get(channel, {}).get(path, {}))
+                metrics = []
+                for folds in per_seed.values():
+                    if not all(f.get("probs") is not None for f in folds):
+                        continue
+                    truth = [labels[t] for f in folds for t in f["truth"]]
+                    probs = [None if p is None else np.asarray(p) for f in folds
+                             for p in f["probs"]]
+                    metrics.append(summarise(truth, probs, labels))
+                any_value = any_value or bool(metrics)
+                cells.append(" / ".join(_fmt([m[k] for m in metrics], k)
+                                        for k in ("uar", "ece"))
+                             + (f" ({_fmt([m['ece_floor'] for m in metrics], 'ece_floor')})"
+                                if metrics else ""))
+            if any_value:
+                lines.append(f"| {recipe} | {path} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = corpora.benchmark_parser(__doc__, work_dir=WORK_DIR)
     parser.add_argument("--recipes", default="classical,stats")
@@ -355,6 +401,7 @@ def main(argv: list[str] | None = None) -> None:
               f"seed {seed}: score UAR wideband {wb:.3f}, telephone {tel:.3f} "
               f"({result['cpu_s']:.0f} CPU s)", file=sys.stderr, flush=True)
     print(report(results, recipes=recipes, corpora_names=names))
+    print(pooled_report(results, recipes=recipes, corpora_names=names))
 
 
 if __name__ == "__main__":

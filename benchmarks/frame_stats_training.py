@@ -43,12 +43,22 @@ VARIANTS = {
     "fixed_norm": {"norm": "fixed", "l2": 1e-3, "lr": 1e-3},
     "sklearn": {},
 }
+# how the temperature is fitted: none, on the eval speakers (the product), or on
+# out-of-fold probabilities of three speaker groups of the train and eval speakers
+CALIBRATIONS = ("raw", "eval", "cv")
 
 
 def fit_head(x_train, y_train, x_eval, y_eval, x_tests, *, seed: int, l2: float = 0.05,
-             lr: float = 1e-2, affine: bool = True, norm: str = "batch"):
-    """The ``frame_stats`` head on statistics ``[n, k]``; probabilities ``[m, 3]``
-    of each of ``x_tests``."""
+             lr: float = 1e-2, affine: bool = True, norm: str = "batch",
+             epochs: int | None = None):
+    """The ``frame_stats`` head on statistics ``[n, k]``.
+
+    Early-stopped on ``x_eval`` (at most 40 epochs), or ``epochs`` epochs
+    without stopping when given (``x_eval`` then unused).
+
+    Returns:
+        (probabilities ``[m, 3]`` of each of ``x_tests``, the epochs kept).
+    """
     import keras
 
     from sentiment_model.train import balanced_class_weights
@@ -66,27 +76,118 @@ def fit_head(x_train, y_train, x_eval, y_eval, x_tests, *, seed: int, l2: float 
     model = keras.Model(inputs, outputs)
     model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy")
     weights = balanced_class_weights(y_train, 3)
+    if epochs is not None:
+        model.fit(x_train, y_train, batch_size=32, epochs=epochs, class_weight=weights,
+                  verbose=0)
+        return [model.predict(x, verbose=0) for x in x_tests], epochs
     stopper = keras.callbacks.EarlyStopping(patience=8, restore_best_weights=True)
     model.fit(x_train, y_train, validation_data=(x_eval, y_eval), batch_size=32, epochs=40,
               class_weight=weights, verbose=0, callbacks=[stopper])
-    return [model.predict(x, verbose=0) for x in x_tests]
+    return [model.predict(x, verbose=0) for x in x_tests], int(stopper.best_epoch) + 1
 
 
 def _group(fold_name: str) -> str:
     return fold_name.rsplit("-", 1)[0] if fold_name.startswith("within") else fold_name
 
 
+def cv_temperature(x_wide, x_tel, y, speakers, *, epochs: int, seed: int, options: dict,
+                   groups: int = 3) -> float:
+    """The temperature fitted on out-of-fold probabilities of the rows
+    ``[n, k]`` (both channels) of these speakers: ``groups`` speaker groups,
+    each predicted by a head fitted for ``epochs`` epochs on the others."""
+    from sentiment_model.calibration import fit_temperature
+
+    order = sorted(set(speakers))
+    np.random.default_rng(seed).shuffle(order)
+    probs, labels = [], []
+    for g in range(min(groups, len(order))):
+        held = np.isin(speakers, order[g::groups])
+        x_fit = np.concatenate([x_wide[~held], x_tel[~held]])
+        y_fit = np.concatenate([y[~held], y[~held]])
+        (p_wide, p_tel), _ = fit_head(x_fit, y_fit, None, None, [x_wide[held], x_tel[held]],
+                                      seed=seed, epochs=epochs, **options)
+        probs += [p_wide, p_tel]
+        labels += [y[held], y[held]]
+    return fit_temperature(np.concatenate(probs), np.concatenate(labels))
+
+
+def _fit_fold(x, y, speakers, fold, variant: str, seed: int, calibrations: list[str]
+              ) -> dict[str, list[np.ndarray]]:
+    """{calibration: the test clips' probabilities ``[m, 3]`` per channel}."""
+    from sentiment_model.calibration import apply_temperature, fit_temperature
+
+    keep = {part: np.isin(speakers, getattr(fold, part)) for part in ("train", "eval")}
+    parts = {part: (np.concatenate([x["wideband"][k], x["telephone"][k]]),
+                    np.concatenate([y[k], y[k]])) for part, k in keep.items()}
+    test = np.isin(speakers, fold.test)
+    x_tests = [x[ch][test] for ch in corpora.CHANNELS]
+    if variant == "sklearn":
+        probs = fs.fit_predict(np.concatenate([parts["train"][0], parts["eval"][0]]),
+                               np.concatenate([parts["train"][1], parts["eval"][1]]),
+                               x_tests, c=0.1)
+        return {"raw": probs}
+    options = VARIANTS[variant]
+    (*probs, p_eval), best = fit_head(*parts["train"], *parts["eval"],
+                                      [*x_tests, parts["eval"][0]], seed=seed, **options)
+    out = {}
+    for name in calibrations:
+        if name == "raw":
+            t = 1.0
+        elif name == "eval":
+            t = fit_temperature(p_eval, parts["eval"][1])
+        else:
+            known = keep["train"] | keep["eval"]
+            t = cv_temperature(x["wideband"][known], x["telephone"][known], y[known],
+                               speakers[known], epochs=best, seed=seed, options=options)
+        out[name] = [apply_temperature(p, t) for p in probs]
+    return out
+
+
+def _table(results: dict, groups: list[str], runs: list[tuple[str, str]], *,
+           metric, title: str) -> None:
+    """One row per (variant, calibration): ``metric(y, probs)`` of each
+    group's pooled test clips per channel, median over seeds (their range)."""
+    print(f"\n{title}\n")
+    print("| variant | calibration | " + " | ".join(groups) + " | mean of groups |")
+    print("|---|---|" + "---|" * (len(groups) + 1))
+    for variant, calib in runs:
+        cells, means = [], []
+        for group in groups:
+            per_seed = []
+            for (var, cal, g, _), folds in results.items():
+                if (var, cal, g) != (variant, calib, group):
+                    continue
+                y_all = np.concatenate([f[0] for f in folds])
+                per_seed.append([metric(y_all, np.concatenate([f[1][c] for f in folds]))
+                                 for c in range(len(corpora.CHANNELS))])
+            wide = [p[0] for p in per_seed]
+            med = [statistics.median(wide), statistics.median(p[1] for p in per_seed)]
+            means.append(med)
+            cells.append(f"{med[0]:.3f} / {med[1]:.3f} ({min(wide):.3f}-{max(wide):.3f})")
+        mean = np.mean(means, axis=0)
+        print(f"| {variant} | {calib} | " + " | ".join(cells)
+              + f" | {mean[0]:.3f} / {mean[1]:.3f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.corpus_accuracy import ece_floor
+    from sentiment_model.calibration import expected_calibration_error
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--calibrations", default="eval",
+                        help=f"comma-separated, of {', '.join(CALIBRATIONS)}")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--set", default="voice", choices=[*fs.FEATURE_SETS, "classical"])
+    parser.add_argument("--only", default="", help="fold-name prefixes, comma-separated")
     parser.add_argument("--work", default=fs.WORK_DIR)
     args = parser.parse_args(argv)
     variants = args.variants.split(",")
+    calibrations = args.calibrations.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
+    unknown += [c for c in calibrations if c not in CALIBRATIONS]
     if unknown:
-        parser.error(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
+        parser.error(f"unknown variant(s) or calibration(s) {unknown}")
     seeds = [int(s) for s in args.seeds.split(",")]
     names = ["emodb-dev", "ased", "turev"]
     rows = [r for c in names for r in corpora.load_rows(c)]
@@ -99,42 +200,30 @@ def main(argv: list[str] | None = None) -> None:
     y = np.array([fs.LABELS.index(r["label"]) for r in rows])
     speakers = np.array([r["speaker"] for r in rows])
     folds = make_folds(rows, corpora_names=names, n_folds=3)
-    results: dict = {}
+    if args.only:
+        folds = [f for f in folds if f.name.startswith(tuple(args.only.split(",")))]
+    results: dict = {}  # (variant, calibration, group, seed) -> [(y_test, probs per channel)]
     for fold in folds:
-        parts = {}
-        for part in ("train", "eval"):
-            keep = np.isin(speakers, getattr(fold, part))
-            parts[part] = (np.concatenate([x["wideband"][keep], x["telephone"][keep]]),
-                           np.concatenate([y[keep], y[keep]]))
-        test = np.isin(speakers, fold.test)
-        x_tests = [x[ch][test] for ch in corpora.CHANNELS]
+        y_test = y[np.isin(speakers, fold.test)]
         for variant in variants:
             for seed in ([0] if variant == "sklearn" else seeds):
-                if variant == "sklearn":
-                    probs = fs.fit_predict(np.concatenate([parts["train"][0], parts["eval"][0]]),
-                                           np.concatenate([parts["train"][1], parts["eval"][1]]),
-                                           x_tests, c=0.1)
-                else:
-                    probs = fit_head(*parts["train"], *parts["eval"], x_tests, seed=seed,
-                                     **VARIANTS[variant])
-                uars = [fs.uar(y[test], p) for p in probs]
-                results.setdefault((variant, _group(fold.name), seed), []).append(uars)
-                print(f"{fold.name} {variant} seed {seed}: "
-                      + " / ".join(f"{u:.3f}" for u in uars), file=sys.stderr, flush=True)
+                for calib, probs in _fit_fold(x, y, speakers, fold, variant, seed,
+                                              calibrations).items():
+                    results.setdefault((variant, calib, _group(fold.name), seed),
+                                       []).append((y_test, probs))
+                    print(f"{fold.name} {variant} {calib} seed {seed}: UAR "
+                          + " / ".join(f"{fs.uar(y_test, p):.3f}" for p in probs) + ", ECE "
+                          + " / ".join(f"{expected_calibration_error(p, y_test):.3f}"
+                                       for p in probs), file=sys.stderr, flush=True)
     groups = list(dict.fromkeys(_group(f.name) for f in folds))
-    print("| variant | " + " | ".join(groups) + " | mean of groups |")
-    print("|---|" + "---|" * (len(groups) + 1))
-    for variant in variants:
-        cells, means = [], []
-        for group in groups:
-            per_seed = [np.mean(v, axis=0) for (var, g, _), v in results.items()
-                        if var == variant and g == group]
-            wide = [p[0] for p in per_seed]
-            med = [statistics.median(wide), statistics.median(p[1] for p in per_seed)]
-            means.append(med)
-            cells.append(f"{med[0]:.3f} / {med[1]:.3f} ({min(wide):.3f}-{max(wide):.3f})")
-        mean = np.mean(means, axis=0)
-        print(f"| {variant} | " + " | ".join(cells) + f" | {mean[0]:.3f} / {mean[1]:.3f} |")
+    runs = list(dict.fromkeys((v, c) for v, c, _, _ in results))
+    _table(results, groups, runs, metric=fs.uar,
+           title="UAR of each group's test clips pooled over its folds, wideband / telephone")
+    _table(results, groups, runs, metric=lambda y_true, p: expected_calibration_error(p, y_true),
+           title="ECE (10 bins) of each group's test clips pooled over its folds")
+    _table(results, groups, runs, metric=lambda _, p: ece_floor(p),
+           title="the ECE a perfectly calibrated model with these probabilities would show "
+                 "(sampling noise; corpus_accuracy.ece_floor)")
 
 
 if __name__ == "__main__":

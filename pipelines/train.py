@@ -76,8 +76,12 @@ def parse_known_args(argv):
                              "negative/neutral/positive), a JSON file or 'a=x,b=y'; every "
                              "label needs a group")
     parser.add_argument("--no-calibrate", action="store_true",
-                        help="export the probabilities as trained, without the temperature "
-                             "fitted on the validation data")
+                        help="export the probabilities as trained, without a temperature")
+    parser.add_argument("--calibration-folds", type=int, default=3, metavar="K",
+                        help="fit the temperature on out-of-fold probabilities: the training "
+                             "speakers in K groups, each predicted by the models fitted again "
+                             "on the others for their best epoch count (K more fits of each "
+                             "model); 0: on the validation data (default: %(default)s)")
     parser.add_argument("--no-score-check", action="store_true",
                         help="do not score the test split's files again through score's path "
                              "(the second UAR train prints: what score + evaluate give)")
@@ -101,7 +105,8 @@ def run(argv=None) -> dict:
         mixed_precision=args.mixed_precision, spec_augment=args.spec_augment,
         input_noise=args.input_noise, ensemble=args.ensemble, refit=args.refit,
         label_groups=label_groups.parse_mapping(args.label_groups, option="--label-groups"),
-        calibrate=not args.no_calibrate, score_check=not args.no_score_check)
+        calibrate=not args.no_calibrate, calibration_folds=args.calibration_folds,
+        score_check=not args.no_score_check)
     card = training.train(config)
     print(training.summary_line(card), file=sys.stderr)
     print(f"train: model, model card and plots in {config.model_dir}", file=sys.stderr)

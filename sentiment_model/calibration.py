@@ -4,8 +4,9 @@
 Temperature scaling (Guo et al., 2017) rescales a model's log-probabilities
 by one scalar ``T`` fitted on held-out data: ``p' = softmax(log(p) / T)``.
 It never changes which class is most probable, only how sure the model
-says it is. ``train`` fits ``T`` on its validation split and exports it as
-the model's last layer (:class:`sentiment_model.models.Temperature`).
+says it is. ``train`` fits ``T`` on out-of-fold probabilities of its
+training speakers (or on its validation data) and exports it as the
+model's last layer (:class:`sentiment_model.models.Temperature`).
 """
 
 from __future__ import annotations

@@ -177,7 +177,8 @@ def to_model_input(frames: np.ndarray, pooled: np.ndarray, *, input_kind: str,
 def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_kind: str,
                  batch_size: int, shuffle: bool = False, seed: int = 0,
                  keep_speakers: list[str] | None = None,
-                 drop_speakers: list[str] | None = None, holdout_hash: str | None = None):
+                 drop_speakers: list[str] | None = None, holdout_hash: str | None = None,
+                 keep_copies: tuple[str, ...] | None = None):
     """``tf.data.Dataset`` of ``(model input, label_id)`` batches for one split
     (or several, e.g. ``("train", "eval")``, read as one).
 
@@ -190,6 +191,9 @@ def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_ki
         keep_speakers / drop_speakers: restrict to / exclude these speakers.
         holdout_hash: ``"keep"`` or ``"drop"`` the ~15 % of examples whose
             recording id hashes into the holdout (when speakers are unknown).
+        keep_copies: keep the original recordings and only the training
+            copies whose augmentation name starts with one of these
+            prefixes (e.g. ``("telephone",)``); None keeps every copy.
     """
     import tensorflow as tf
 
@@ -217,6 +221,15 @@ def make_dataset(features: FeatureSet, split: str | tuple[str, ...], *, input_ki
     if drop_speakers:
         drop = tf.constant(drop_speakers, tf.string)
         ds = ds.filter(lambda ex: tf.logical_not(tf.reduce_any(tf.equal(ex[fk.SPEAKER], drop))))
+    if keep_copies is not None:
+        def wanted(ex):
+            name = ex[fk.AUGMENTATION]
+            keep = tf.equal(name, b"")
+            for prefix in keep_copies:
+                keep = tf.logical_or(keep, tf.equal(tf.strings.substr(name, 0, len(prefix)),
+                                                    prefix))
+            return keep
+        ds = ds.filter(wanted)
     if holdout_hash is not None:
         def in_holdout(ex):
             return tf.strings.to_hash_bucket_fast(ex[fk.RECORDING_ID], 100) < 15

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
+import hashlib
 import io
 import json
 import os
@@ -60,8 +61,11 @@ class TrainConfig:
     refit: bool = False
     # train on the feature labels, report their groups (label -> group); see label_groups
     label_groups: dict[str, str] | None = None
-    # fit a temperature on the validation data and export it as the last layer
+    # fit a temperature and export it as the last layer
     calibrate: bool = True
+    # fit it on out-of-fold probabilities of this many speaker groups of the
+    # training speakers (cross_fit_calibration); 0: on the validation data
+    calibration_folds: int = 3
     # score the test split's files again through score's path (sentiment_model.score_check)
     score_check: bool = True
     verbose: int = 2
@@ -105,6 +109,9 @@ class TrainConfig:
         if not 1 <= schedule.min_epochs <= schedule.epochs:
             raise ConfigError(f"--min-epochs {schedule.min_epochs}: must be between 1 and "
                               f"--epochs ({schedule.epochs})")
+        if self.calibration_folds < 0 or self.calibration_folds == 1:
+            raise ConfigError(f"--calibration-folds {self.calibration_folds}: 0 (fit the "
+                              "temperature on the validation data) or at least 2")
         if self.label_groups is not None and (
                 not self.label_groups
                 or not all(isinstance(k, str) and isinstance(v, str) and k and v
@@ -167,28 +174,42 @@ def evaluate(model, ds, labels: list[str], *, label_ids: np.ndarray | None = Non
     return metrics
 
 
-def calibrate(model, early_stopped, val_ds, *, label_ids: np.ndarray | None,
-              source: str) -> tuple:
-    """Fits a temperature on the validation data's probabilities of the
-    early-stopped model and appends it to both models.
+def calibrate(model, early_stopped, val_ds, *, label_ids: np.ndarray | None, source: str,
+              fit_on: tuple[np.ndarray, np.ndarray] | None = None) -> tuple:
+    """Fits a temperature and appends it to both models.
+
+    Args:
+        fit_on: ``(labels [n], probabilities [n, k])`` to fit it on (the
+            cross-fitted ones); None: the validation data's probabilities of
+            the early-stopped model.
+        source: where those come from, for the card.
 
     Returns:
         (calibrated model, calibrated early-stopped model, the card's
-        ``calibration`` entry).
+        ``calibration`` entry, with the validation data's ECE before and
+        after).
     """
     from sentiment_model import models
 
     y_val, p_val = predictions(early_stopped, val_ds, label_ids=label_ids)
-    temperature = calibration.fit_temperature(p_val, y_val)
+    y_fit, p_fit = fit_on if fit_on is not None else (y_val, p_val)
+    temperature = calibration.fit_temperature(p_fit, y_fit)
     calibrated = models.temperature_model(model, temperature)
     calibrated_early = (calibrated if early_stopped is model
                         else models.temperature_model(early_stopped, temperature))
     info = {"method": "temperature", "temperature": temperature, "fitted_on": source,
-            "examples": len(y_val),
+            "examples": len(y_fit),
             "eval_ece_uncalibrated": calibration.expected_calibration_error(p_val, y_val),
             "eval_ece": calibration.expected_calibration_error(
                 calibration.apply_temperature(p_val, temperature), y_val)}
     return calibrated, calibrated_early, info
+
+
+def grouped_probabilities(probs: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """What :class:`~sentiment_model.models.GroupProbabilities` makes of class
+    probabilities ``[n, n_classes]`` with ``matrix [n_classes, n_groups]``."""
+    scores = np.asarray(probs, np.float64) @ np.asarray(matrix, np.float64)
+    return scores / np.maximum(scores.sum(axis=-1, keepdims=True), 1e-12)
 
 
 @dataclass
@@ -342,6 +363,38 @@ class _Members:
                          "best_epoch": int(stopper.best_epoch) + 1})
         return members, runs, hist
 
+    def fit_for_epochs(self, runs: list[dict], ds_for_seed, y: np.ndarray, *, what: str
+                       ) -> tuple[list, dict[int, float] | None]:
+        """Each run's member again from its seed, fitted for its best epoch
+        count on ``ds_for_seed(seed)`` (labels ``y [n]``).
+
+        Returns:
+            (the members, the class weights used).
+        """
+        from sentiment_model import models
+
+        config, data = self._config, self._data
+        weights = (balanced_class_weights(y, len(data.labels)) if config.class_weights
+                   else None)
+        members = []
+        for run in runs:
+            if config.verbose:
+                print(f"train: {what} on {len(y)} examples for {run['best_epoch']} epochs",
+                      file=sys.stderr)
+            member = self.new(run["seed"], run["architecture"])
+            ds = ds_for_seed(run["seed"])
+            models.fit_statistics_moments(member, ds)
+            member.fit(ds, epochs=run["best_epoch"], shuffle=False,
+                       class_weight=weights, verbose=config.verbose)
+            members.append(member)
+        return members, weights
+
+    def _known_splits(self) -> tuple[str, ...]:
+        """The splits trained on or validated with: train, and eval when it
+        is the validation data."""
+        by_eval = self._data.validation["source"] == "eval split"
+        return ("train", "eval") if by_eval else ("train",)
+
     def refit(self, runs: list[dict]) -> tuple[list, dict, np.ndarray]:
         """Each member again from its seed, for its best epoch count, on all
         labelled data but the test split.
@@ -349,11 +402,8 @@ class _Members:
         Returns:
             (the members, the card's ``refit``, the label ids trained on).
         """
-        from sentiment_model import models
-
         config, data = self._config, self._data
-        by_eval = data.validation["source"] == "eval split"
-        splits = ("train", "eval") if by_eval else "train"
+        splits = self._known_splits()
 
         def refit_ds(seed: int):
             return dataset.make_dataset(data.features, splits, shuffle=True, seed=seed,
@@ -361,24 +411,62 @@ class _Members:
                                         batch_size=data.batch_size)
 
         y_refit = _labels_of(refit_ds(config.seed))
-        weights = (balanced_class_weights(y_refit, len(data.labels)) if config.class_weights
-                   else None)
-        members = []
-        for run in runs:
-            if config.verbose:
-                print(f"train: refit on {len(y_refit)} examples for {run['best_epoch']} "
-                      "epochs", file=sys.stderr)
-            member = self.new(run["seed"], run["architecture"])
-            ds = refit_ds(run["seed"])
-            models.fit_statistics_moments(member, ds)
-            member.fit(ds, epochs=run["best_epoch"], shuffle=False,
-                       class_weight=weights, verbose=config.verbose)
-            members.append(member)
+        members, weights = self.fit_for_epochs(runs, refit_ds, y_refit, what="refit")
         info = {"examples": len(y_refit),
-                "data": "train + eval splits" if by_eval else "all of the train split",
+                "data": "train + eval splits" if len(splits) == 2 else "all of the train split",
                 "epochs": [run["best_epoch"] for run in runs],
                 "class_weight_values": weights}
         return members, info, y_refit
+
+    def cross_fit(self, runs: list[dict], folds: int) -> dict | None:
+        """Out-of-fold probabilities to fit the temperature on.
+
+        The training speakers (the train split's, and the eval split's when
+        it is the validation data) are dealt into ``folds`` groups by a hash
+        of the seed and speaker. Each group's original recordings and their
+        telephone copies (the channels ``score`` meets) are predicted by the
+        members fitted as :meth:`refit` fits them, for their best epoch
+        counts, on the other groups with every copy. ``folds`` more fits
+        of each member, each on about ``1 - 1/folds`` of the data.
+
+        Returns:
+            ``{"y": [n] label ids, "probs": [n, n_labels], "groups",
+            "speakers"}``, or None with fewer than two speakers known.
+        """
+        config, data = self._config, self._data
+        splits = self._known_splits()
+        known = data.features.metadata.get("speakers", {})
+        speakers = sorted({s for split in splits for s in known.get(split, []) if s})
+        if len(speakers) < 2:
+            return None
+        order = sorted(speakers,
+                       key=lambda s: hashlib.sha256(f"{config.seed}:{s}".encode()).hexdigest())
+        k = min(folds, len(speakers))
+        common = {"input_kind": data.input_kind, "batch_size": data.batch_size}
+        ys, probs = [], []
+        for g in range(k):
+            held = order[g::k]
+
+            def fit_ds(seed: int, held=held):
+                return dataset.make_dataset(data.features, splits, shuffle=True, seed=seed,
+                                            drop_speakers=held, **common)
+
+            fitted, _ = self.fit_for_epochs(runs, fit_ds, _labels_of(fit_ds(config.seed)),
+                                            what=f"calibration fold {g + 1}/{k}: fit")
+            held_ds = dataset.make_dataset(data.features, splits, keep_speakers=held,
+                                           keep_copies=CALIBRATION_COPIES, **common)
+            y, p = predictions(_one_model(fitted), held_ds)
+            if len(y):
+                ys.append(y)
+                probs.append(p)
+        if not ys:
+            return None
+        return {"y": np.concatenate(ys), "probs": np.concatenate(probs), "groups": k,
+                "speakers": len(speakers)}
+
+
+# the copies of held-out speakers whose probabilities the temperature is fitted on
+CALIBRATION_COPIES = ("telephone",)
 
 
 def _one_model(members: list):
@@ -393,7 +481,8 @@ def _fit(config: TrainConfig, data: _TrainingData, *, out_dir: str) -> dict[str,
     Returns:
         ``model`` (to export), ``early_stopped`` (for the eval metrics),
         ``runs``, ``history``, ``refit`` (or ``None``), ``trained_ids`` (the
-        label ids the exported model was trained on), ``device``,
+        label ids the exported model was trained on), ``cross_fitted``
+        (:meth:`_Members.cross_fit`'s, or ``None``), ``device``,
         ``seconds``.
     """
     import keras
@@ -409,6 +498,8 @@ def _fit(config: TrainConfig, data: _TrainingData, *, out_dir: str) -> dict[str,
     started = time.monotonic()
     try:
         fitted, runs, hist = members.fit_all(os.path.join(out_dir, "logs"))
+        cross_fitted = (members.cross_fit(runs, config.calibration_folds)
+                        if config.calibrate and config.calibration_folds else None)
         model = early_stopped = _one_model(fitted)
         refit, trained_ids = None, data.y_train
         if config.refit:
@@ -418,8 +509,8 @@ def _fit(config: TrainConfig, data: _TrainingData, *, out_dir: str) -> dict[str,
         if config.mixed_precision:  # do not leak the policy into later models
             keras.mixed_precision.set_global_policy("float32")
     return {"model": model, "early_stopped": early_stopped, "runs": runs, "history": hist,
-            "refit": refit, "trained_ids": trained_ids, "device": device,
-            "seconds": time.monotonic() - started}
+            "refit": refit, "cross_fitted": cross_fitted, "trained_ids": trained_ids,
+            "device": device, "seconds": time.monotonic() - started}
 
 
 def _finish(config: TrainConfig, data: _TrainingData, fit: dict[str, Any]) -> dict[str, Any]:
@@ -436,7 +527,7 @@ def _finish(config: TrainConfig, data: _TrainingData, fit: dict[str, Any]) -> di
 
     model, early_stopped = fit["model"], fit["early_stopped"]
     groups, val_ds, test_ds = data.groups, data.val_ds, data.test_ds
-    grouping = None
+    grouping = matrix = None
     if groups:
         weights = data.group_weights(np.bincount(fit["trained_ids"],
                                                  minlength=len(data.labels)))
@@ -453,8 +544,17 @@ def _finish(config: TrainConfig, data: _TrainingData, fit: dict[str, Any]) -> di
     ids = groups.group_ids() if groups else None
     calibration_info = None
     if config.calibrate:
+        fit_on, source = None, data.validation["source"]
+        cross = fit["cross_fitted"]
+        if cross is not None:
+            fit_on = (cross["y"] if ids is None else ids[cross["y"]],
+                      cross["probs"] if matrix is None
+                      else grouped_probabilities(cross["probs"], matrix))
+            source = (f"out-of-fold probabilities of {cross['groups']} groups of the "
+                      f"{cross['speakers']} training speakers (their recordings and telephone "
+                      "copies)")
         model, early_stopped, calibration_info = calibrate(
-            model, early_stopped, val_ds, label_ids=ids, source=data.validation["source"])
+            model, early_stopped, val_ds, label_ids=ids, source=source, fit_on=fit_on)
     metrics = {"eval": evaluate(early_stopped, val_ds, reported, label_ids=ids),
                "test": (evaluate(model, test_ds, reported, label_ids=ids)
                         if test_ds is not None else None)}

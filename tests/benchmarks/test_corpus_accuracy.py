@@ -57,3 +57,20 @@ def test_the_ece_floor_is_the_sampling_noise_of_a_calibrated_model_and_shrinks_w
     assert 0.04 < floors[0] < 0.15 and floors[1] < 0.03 and floors[1] < floors[0] / 3
     sure = np.tile([1.0, 0.0, 0.0], (50, 1))  # certain and always right: no noise at all
     assert ca.ece_floor(sure) == pytest.approx(0.0)
+
+
+def test_the_pooled_report_scores_every_fold_s_files_together():
+    labels = ("negative", "neutral", "positive")
+    right, wrong = [0.9, 0.05, 0.05], [0.05, 0.05, 0.9]
+
+    def result(truth, probs):
+        out = ca.summarise([labels[t] for t in truth], [None if p is None else np.array(p)
+                                                        for p in probs], labels)
+        return {"wideband": {"score": out}, "telephone": {"score": out}}
+
+    results = {("r", "within-a-1", 0): result([0, 1], [right, None]),
+               ("r", "within-a-2", 0): result([0, 2], [wrong, wrong])}
+    text = ca.pooled_report(results, recipes=["r"], corpora_names=["a"])
+    row = [line for line in text.splitlines() if line.startswith("| r | score")]
+    # 3 files kept: negative right and wrong (recall 0.5), positive right (1); neutral rejected
+    assert row and row[0].split(" | ")[2].startswith("0.750 / ")

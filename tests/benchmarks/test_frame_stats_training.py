@@ -19,8 +19,9 @@ def test_each_head_learns_separable_statistics_whatever_their_scale(variant):
     x_train, y_train = _blobs(400, seed=0)  # lr 1e-3 needs the steps
     x_eval, y_eval = _blobs(20, seed=1)
     x_test, y_test = _blobs(40, seed=2)
-    (probs,) = fst.fit_head(x_train, y_train, x_eval, y_eval, [x_test], seed=0,
-                            **fst.VARIANTS[variant])
+    (probs,), epochs = fst.fit_head(x_train, y_train, x_eval, y_eval, [x_test], seed=0,
+                                    **fst.VARIANTS[variant])
+    assert 1 <= epochs <= 40
     assert probs.shape == (120, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     recall = [np.mean(probs[y_test == k].argmax(axis=1) == k) for k in range(3)]
@@ -30,3 +31,14 @@ def test_each_head_learns_separable_statistics_whatever_their_scale(variant):
 def test_groups_are_corpora_within_and_folds_left_out():
     assert fst._group("within-emodb-dev-2") == "within-emodb-dev"
     assert fst._group("loco-turev") == "loco-turev"
+
+
+def test_the_cross_fitted_temperature_flattens_a_head_that_learnt_nothing():
+    x, y = _blobs(60, seed=4)
+    speakers = np.tile(np.arange(6), 30)
+    options = fst.VARIANTS["fixed_norm"]
+    separable = fst.cv_temperature(x, x, y, speakers, epochs=20, seed=0, options=options)
+    shuffled = np.random.default_rng(0).permutation(y)
+    noise = fst.cv_temperature(x, x, shuffled, speakers, epochs=20, seed=0, options=options)
+    # labels it cannot predict: out of fold it is sure and wrong, so T flattens it
+    assert noise > 2.0 and separable < noise

@@ -446,6 +446,15 @@ def test_augment_adds_copies_to_the_train_split_only(corpus, tmp_path):
             assert ex[fk.DURATION_S][0] == pytest.approx(base[fk.DURATION_S][0] / 0.9, rel=1e-3)
     for split in ("eval", "test"):
         assert all(not ex[fk.AUGMENTATION][0] for ex in read_examples(out, split))
+    # training reads the originals with only the copies it names
+    from sentiment_model import dataset
+
+    fs = dataset.load_feature_set(out)
+    for keep, n in ((None, 3 * n_train), ((), n_train), (("noise",), 2 * n_train),
+                    (("speed", "noise"), 3 * n_train), (("telephone",), n_train)):
+        ds = dataset.make_dataset(fs, "train", input_kind="frames", batch_size=4,
+                                  keep_copies=keep)
+        assert sum(len(y) for _, y in ds) == n, keep
 
 
 @pytest.mark.parametrize("extra, labelled, expected", [

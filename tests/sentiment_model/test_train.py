@@ -71,17 +71,26 @@ def test_train_exports_model_card_metrics_plots_and_is_reproducible(features_dir
     assert not np.allclose(standardise.adapt_mean.numpy(), 0.0)
     assert not np.allclose(standardise.adapt_variance.numpy(), 1.0)
     x, _ = next(iter(dataset.make_dataset(fs, "test", input_kind="frames", batch_size=4)))
-    # ... followed by the temperature fitted on the eval split
+    # ... followed by the temperature fitted on the out-of-fold probabilities
+    # of the train and eval speakers (one each: two groups; no copies here)
     info = card["calibration"]
-    assert info["method"] == "temperature" and info["fitted_on"] == "eval split"
-    assert 0.05 <= info["temperature"] <= 20 and info["examples"] == fs.examples("eval")
+    assert info["method"] == "temperature"
+    assert info["fitted_on"].startswith("out-of-fold probabilities of 2 groups of the 2 "
+                                        "training speakers")
+    assert 0.05 <= info["temperature"] <= 20
+    assert info["examples"] == fs.examples("train") + fs.examples("eval")
     assert model.get_layer("calibrated").temperature == info["temperature"]
     np.testing.assert_allclose(
         model.predict_on_batch(x),
         calibration.apply_temperature(np.mean([m.predict_on_batch(x) for m in members],
                                               axis=0), info["temperature"]),
         rtol=1e-4, atol=1e-6)
+    # the eval split's ECE before and after, of the early-stopped model (the one exported)
     assert info["eval_ece"] == pytest.approx(card["metrics"]["eval"]["ece"], abs=1e-6)
+    y_val, p_val = train.predictions(model, dataset.make_dataset(fs, "eval", input_kind="frames",
+                                                                  batch_size=4))
+    assert info["eval_ece_uncalibrated"] == pytest.approx(calibration.expected_calibration_error(
+        calibration.apply_temperature(p_val, 1 / info["temperature"]), y_val), abs=1e-4)
     assert 0 <= card["metrics"]["test"]["ece"] <= 1
     assert inference.load_model_dir(str(out)).input_kind == "frames"
     with open(out / "metrics.json") as f:
@@ -367,6 +376,55 @@ def test_min_epochs_keeps_no_epoch_before_it(features_dir, tmp_path):
     for bad in ("0", "9"):
         with pytest.raises(ConfigError, match="--min-epochs"):
             run_train(features_dir, tmp_path / "bad", "--epochs", "5", "--min-epochs", bad)
+
+
+def test_calibration_folds_zero_fits_the_temperature_on_the_validation_data(features_dir,
+                                                                           tmp_path):
+    card = run_train(features_dir, tmp_path / "m", "--architecture", "frame_stats",
+                     "--calibration-folds", "0")
+    info = card["calibration"]
+    fs = dataset.load_feature_set(features_dir)
+    assert info["fitted_on"] == "eval split" and info["examples"] == fs.examples("eval")
+    model = keras.saving.load_model(str(tmp_path / "m" / "model.keras"), safe_mode=True)
+    y_val, p_val = train.predictions(model, dataset.make_dataset(fs, "eval", input_kind="frames",
+                                                                  batch_size=4))
+    raw = calibration.apply_temperature(p_val, 1 / info["temperature"])
+    assert info["temperature"] == pytest.approx(calibration.fit_temperature(raw, y_val),
+                                                rel=1e-3)
+    for bad in (1, -1):
+        with pytest.raises(ConfigError, match="--calibration-folds"):
+            train.TrainConfig(features="f", model_dir="m", calibration_folds=bad).validate()
+
+
+def test_cross_fit_predicts_each_speaker_group_with_models_that_never_saw_it(features_dir):
+    config = train.TrainConfig(features=features_dir, model_dir="unused",
+                               architecture="frame_stats", batch_size=4).resolved()
+    data = train._training_data(config)
+    members = train._Members(config, data, train.distribution_strategy()[0])
+    runs = [{"seed": 0, "architecture": "frame_stats", "best_epoch": 2}]
+    out = members.cross_fit(runs, 3)
+    fs = data.features
+    known = sorted(fs.metadata["speakers"]["train"] + fs.metadata["speakers"]["eval"])
+    assert (out["groups"], out["speakers"]) == (2, 2)  # no more groups than speakers
+    assert len(out["y"]) == fs.examples("train") + fs.examples("eval")
+    # each speaker's probabilities: those of the model fitted on the other speaker alone
+    expected = {}
+    for s in known:
+        def fit_ds(seed, other=tuple(o for o in known if o != s)):
+            return dataset.make_dataset(fs, ("train", "eval"), keep_speakers=list(other),
+                                        shuffle=True, seed=seed, input_kind="frames",
+                                        batch_size=4)
+
+        [model], _ = members.fit_for_epochs(runs, fit_ds, train._labels_of(fit_ds(0)),
+                                            what="test")
+        expected[s] = train.predictions(model, dataset.make_dataset(
+            fs, ("train", "eval"), keep_speakers=[s], input_kind="frames", batch_size=4))
+    matches = [np.array_equal(out["y"], np.concatenate([expected[a][0], expected[b][0]]))
+               and np.allclose(out["probs"], np.concatenate([expected[a][1], expected[b][1]]),
+                               atol=1e-6)
+               for a, b in (known, known[::-1])]
+    assert sum(matches) == 1
+    assert not np.allclose(expected[known[0]][1], expected[known[0]][1].mean(axis=0))
 
 
 def test_balanced_class_weights_make_each_present_class_weigh_the_same():
