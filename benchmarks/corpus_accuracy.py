@@ -29,8 +29,9 @@ eval speakers: ``stats`` (``frame_stats``, the ``spectral`` preset, noise and
 speed copies), ``stats_tel`` (the same plus one telephone copy of each
 clip: the recommended copies), ``voice_tel`` (``stats_tel`` on the default
 preset: the ``spectral`` columns plus the pretrained speaker encoder's),
-``voice_tel_valcal`` (``voice_tel`` with the temperature fitted on the eval
-speakers instead of out-of-fold over the train and eval speakers),
+``voice_tel_valcal`` and ``voice_tel_cal5`` (``voice_tel`` with the
+temperature fitted on the eval speakers, ``train --calibration-folds 0``,
+or out of fold over five groups instead of three),
 ``default`` (the default architecture and preset, noise
 and speed copies), ``default_tel`` (the default architecture and the
 recommended copies) and ``seed`` (the study's preset and BiLSTM).
@@ -62,9 +63,12 @@ RECIPES = {
     "stats": ("spectral", "frame_stats", NOISE_SPEED, {}),
     "stats_tel": ("spectral", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
     "voice_tel": ("default", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
-    # the temperature fitted on the eval speakers (train's default before 2026-12-07)
+    # the temperature fitted on the eval speakers (train's default before 2026-12-07) or
+    # out of fold over 5 groups of the train and eval speakers (the default: 3)
     "voice_tel_valcal": ("default", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}",
                          {"calibration_folds": 0}),
+    "voice_tel_cal5": ("default", "frame_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}",
+                       {"calibration_folds": 5}),
     "default": ("default", "bilstm_stats", NOISE_SPEED, {}),
     "default_tel": ("default", "bilstm_stats", f"{NOISE_SPEED},{TELEPHONE_COPY}", {}),
     "seed": ("seed", "seed_bilstm", "", {}),

@@ -2,7 +2,7 @@
 its Keras training against variants and scikit-learn, over seeds.
 
     python -m benchmarks.frame_stats_training [--variants batch_norm,fixed_norm]
-        [--seeds 0,1,2] [--set voice]
+        [--calibrations raw,eval,cv,cv5] [--seeds 0,1,2] [--set voice] [--only within]
 
 ``frame_stats`` is multinomial logistic regression on clip statistics: the
 statistics are standardised with their moments over the training data into
@@ -16,9 +16,13 @@ rebuilt on the statistics ``benchmarks.feature_screen`` keeps (run it first;
 its folds, its train copies: each clip as recorded and as a phone line
 records it) and fitted per fold and seed. ``sklearn`` is the screen's own
 fit (train and eval speakers, C=0.1, no seed). Whole clips, not the score
-path. Prints one line per fold, variant and seed, then UAR medians over
-seeds per corpus group (wideband / telephone, the range of the wideband
-seeds).
+path. Each head's temperature is fitted as ``--calibrations`` say: none
+(``raw``), on the eval speakers (``eval``), or on out-of-fold probabilities
+of three or five speaker groups of the train and eval speakers (``cv``,
+``cv5``: ``train --calibration-folds``). Prints one line per fold, variant,
+calibration and seed, then per corpus group its test clips pooled over its
+folds: UAR, ECE and ECE's sampling floor, medians over seeds (wideband /
+telephone, the range of the wideband seeds).
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ VARIANTS = {
     "fixed_norm": {"norm": "fixed", "l2": 1e-3, "lr": 1e-3},
     "sklearn": {},
 }
-# how the temperature is fitted: none, on the eval speakers (the product), or on
-# out-of-fold probabilities of three speaker groups of the train and eval speakers
-CALIBRATIONS = ("raw", "eval", "cv")
+# how the temperature is fitted: none, on the eval speakers, or on out-of-fold
+# probabilities of three (cv) or five (cv5) speaker groups of the train and eval speakers
+CALIBRATIONS = ("raw", "eval", "cv", "cv5")
 
 
 def fit_head(x_train, y_train, x_eval, y_eval, x_tests, *, seed: int, l2: float = 0.05,
@@ -138,7 +142,8 @@ def _fit_fold(x, y, speakers, fold, variant: str, seed: int, calibrations: list[
         else:
             known = keep["train"] | keep["eval"]
             t = cv_temperature(x["wideband"][known], x["telephone"][known], y[known],
-                               speakers[known], epochs=best, seed=seed, options=options)
+                               speakers[known], epochs=best, seed=seed, options=options,
+                               groups=5 if name == "cv5" else 3)
         out[name] = [apply_temperature(p, t) for p in probs]
     return out
 
