@@ -64,7 +64,7 @@ class TrainConfig:
     # fit a temperature and export it as the last layer
     calibrate: bool = True
     # fit it on out-of-fold probabilities of this many speaker groups of the
-    # training speakers (cross_fit_calibration); 0: on the validation data
+    # training speakers (_Members.cross_fit); 0: on the validation data
     calibration_folds: int = 3
     # score the test split's files again through score's path (sentiment_model.score_check)
     score_check: bool = True
