@@ -92,12 +92,19 @@ def load_feature_set(directory: str, *, local_copy: str | None = None) -> Featur
     return FeatureSet(directory, metadata, schema_text, shard_dir=local_copy)
 
 
+def speaker_order(speakers, *, seed: int) -> list[str]:
+    """``speakers`` in a deterministic order shuffled by ``seed`` (by the
+    sha256 of seed and speaker: the same speaker keeps its place whatever
+    the others are)."""
+    return sorted(speakers, key=lambda s: hashlib.sha256(f"{seed}:{s}".encode()).hexdigest())
+
+
 def holdout_speakers(speakers: list[str], *, share: float = 0.15, seed: int = 0) -> list[str]:
     """A deterministic, speaker-disjoint validation slice of the train speakers
     (at least one, and never all of them)."""
     if len(speakers) < 2:
         return []
-    order = sorted(speakers, key=lambda s: hashlib.sha256(f"{seed}:{s}".encode()).hexdigest())
+    order = speaker_order(speakers, seed=seed)
     n = min(len(speakers) - 1, max(1, round(share * len(speakers))))
     return sorted(order[:n])
 

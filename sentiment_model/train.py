@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
-import hashlib
 import io
 import json
 import os
@@ -203,13 +202,6 @@ def calibrate(model, early_stopped, val_ds, *, label_ids: np.ndarray | None, sou
             "eval_ece": calibration.expected_calibration_error(
                 calibration.apply_temperature(p_val, temperature), y_val)}
     return calibrated, calibrated_early, info
-
-
-def grouped_probabilities(probs: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """What :class:`~sentiment_model.models.GroupProbabilities` makes of class
-    probabilities ``[n, n_classes]`` with ``matrix [n_classes, n_groups]``."""
-    scores = np.asarray(probs, np.float64) @ np.asarray(matrix, np.float64)
-    return scores / np.maximum(scores.sum(axis=-1, keepdims=True), 1e-12)
 
 
 @dataclass
@@ -439,8 +431,7 @@ class _Members:
         speakers = sorted({s for split in splits for s in known.get(split, []) if s})
         if len(speakers) < 2:
             return None
-        order = sorted(speakers,
-                       key=lambda s: hashlib.sha256(f"{config.seed}:{s}".encode()).hexdigest())
+        order = dataset.speaker_order(speakers, seed=config.seed)
         k = min(folds, len(speakers))
         common = {"input_kind": data.input_kind, "batch_size": data.batch_size}
         ys, probs = [], []
@@ -548,8 +539,8 @@ def _finish(config: TrainConfig, data: _TrainingData, fit: dict[str, Any]) -> di
         cross = fit["cross_fitted"]
         if cross is not None:
             fit_on = (cross["y"] if ids is None else ids[cross["y"]],
-                      cross["probs"] if matrix is None
-                      else grouped_probabilities(cross["probs"], matrix))
+                      cross["probs"] if matrix is None  # as the exported model's layer does
+                      else np.asarray(models.GroupProbabilities(matrix)(cross["probs"])))
             source = (f"out-of-fold probabilities of {cross['groups']} groups of the "
                       f"{cross['speakers']} training speakers (their recordings and telephone "
                       "copies)")
