@@ -5,11 +5,12 @@ each with Resemblyzer's speaker encoder (:mod:`sentiment_model.speaker_encoder`)
 clusters the embeddings into two speakers (Ward's agglomerative clustering
 of the embeddings less their call mean, renormalised: the mean holds what
 all of the call shares, the channel above all, which on telephone audio
-otherwise outweighs the voices), labels every 10 ms speech frame by the
-partials covering it, gives speaker runs shorter than ``min_run_s`` to
-their neighbours, gives a run shorter than ``min_edge_s`` between a pause
-and the other voice to that voice, and closes a speaker's pauses shorter
-than ``join_pause_s`` (quiet stretches inside words that the detector drops).
+otherwise outweighs the voices; then k-means passes from Ward's clusters),
+labels every 10 ms speech frame by the partials covering it, gives speaker
+runs shorter than ``min_run_s`` to their neighbours, gives a run shorter
+than ``min_edge_s`` between a pause and the other voice to that voice, and
+closes a speaker's pauses shorter than ``join_pause_s`` (quiet stretches
+inside words that the detector drops).
 When the two clusters' centres (uncentred) are closer than
 ``same_speaker_similarity`` the call is taken to have one speaker; the
 voices of a two-speaker call are often that close on telephone audio, so
@@ -32,6 +33,8 @@ from sentiment_model.talk import ChannelTalk, TalkConfig, TalkTracker
 
 FRAME_S = se.HOP / se.RATE  # 10 ms
 AGENT_RULES = ("first", "second")
+# k-means passes after Ward's clustering (in benchmarks.diarization 10 and 50 gave the same DER)
+REFINE_ITERATIONS = 20
 # the channel ids a diarized mono call's speakers are scored under (the mix is -1)
 SPEAKER_CHANNELS = {"agent": -2, "customer": -3}
 
@@ -147,20 +150,34 @@ def partial_starts(speech: np.ndarray, *, window: int, step: int, min_speech: fl
     return starts[share >= min_speech]
 
 
-def _two_clusters(embeddings: np.ndarray, *, max_partials: int) -> np.ndarray:
+def _two_clusters(embeddings: np.ndarray, *, max_partials: int,
+                  refine_iterations: int = REFINE_ITERATIONS) -> np.ndarray:
     """``int[n]`` 0/1: Ward's clustering of the call-centred unit embeddings
-    (of at most ``max_partials`` of them, evenly spread; every embedding then
-    joins the nearer cluster centre)."""
+    (of at most ``max_partials`` of them, evenly spread), then k-means on
+    all of them from there: each embedding joins the centre it is most
+    similar to (cosine) and the centres are recomputed, until nothing moves
+    or ``refine_iterations`` passes. Ward's merges are greedy and never
+    undone; the passes move the partials they left on the wrong side."""
     from sklearn.cluster import AgglomerativeClustering
 
     centred = embeddings - embeddings.mean(axis=0)
     centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
-    if len(centred) <= max_partials:
-        return AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred)
-    pick = np.unique(np.linspace(0, len(centred) - 1, max_partials).round().astype(int))
-    labels = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred[pick])
-    centres = np.stack([centred[pick][labels == k].mean(axis=0) for k in (0, 1)])
-    return np.argmin(((centred[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+    pick = np.arange(len(centred))
+    if len(centred) > max_partials:
+        pick = np.unique(np.linspace(0, len(centred) - 1, max_partials).round().astype(int))
+    seed = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred[pick])
+    centres = np.stack([centred[pick][seed == k].mean(axis=0) for k in (0, 1)])
+    labels = np.argmax(centred @ centres.T, axis=1)
+    labels[pick] = seed
+    for _ in range(refine_iterations):
+        if np.unique(labels).size < 2:
+            break
+        centres = np.stack([centred[labels == k].mean(axis=0) for k in (0, 1)])
+        moved = np.argmax(centred @ centres.T, axis=1)
+        if np.unique(moved).size < 2 or (moved == labels).all():
+            break
+        labels = moved
+    return labels
 
 
 def _frame_votes(starts, labels, similarity, *, n_frames: int, window: int) -> np.ndarray:

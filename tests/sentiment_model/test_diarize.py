@@ -118,6 +118,25 @@ def test_a_long_call_clusters_a_spread_sample_and_the_rest_joins_the_nearer_cent
     assert agree == 1.0 or agree == 0.0  # the same split, whichever cluster is called 0
 
 
+def test_k_means_passes_move_the_partials_wards_merges_left_on_the_wrong_side():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(2, 256))
+    who = rng.integers(0, 2, 300)
+    embeddings = centres[who] + 3.0 * rng.normal(size=(300, 256))  # two noisy voices
+
+    def right(labels):
+        return max((labels == who).mean(), (labels != who).mean())
+
+    ward = dz._two_clusters(embeddings, max_partials=2000, refine_iterations=0)
+    refined = dz._two_clusters(embeddings, max_partials=2000)
+    assert right(ward) == pytest.approx(296 / 300)
+    assert right(refined) == 1.0
+    centred = embeddings - embeddings.mean(axis=0)
+    centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+    means = np.stack([centred[refined == k].mean(axis=0) for k in (0, 1)])
+    assert (np.argmax(centred @ means.T, axis=1) == refined).all()  # a fixed point
+
+
 def test_each_role_gets_its_own_talk_from_the_call_and_its_frames(mono_call):
     mono, truth, _ = mono_call
     result = dz.diarize(mono, 16000, truth >= 0, config=dz.DiarizeConfig())
