@@ -165,10 +165,10 @@ def _two_clusters(embeddings: np.ndarray, *, max_partials: int,
     pick = np.arange(len(centred))
     if len(centred) > max_partials:
         pick = np.unique(np.linspace(0, len(centred) - 1, max_partials).round().astype(int))
-    seed = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred[pick])
-    centres = np.stack([centred[pick][seed == k].mean(axis=0) for k in (0, 1)])
+    ward = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred[pick])
+    centres = np.stack([centred[pick][ward == k].mean(axis=0) for k in (0, 1)])
     labels = np.argmax(centred @ centres.T, axis=1)
-    labels[pick] = seed
+    labels[pick] = ward
     for _ in range(refine_iterations):
         if np.unique(labels).size < 2:
             break
