@@ -166,18 +166,19 @@ def _two_clusters(embeddings: np.ndarray, *, max_partials: int,
     if len(centred) > max_partials:
         pick = np.unique(np.linspace(0, len(centred) - 1, max_partials).round().astype(int))
     ward = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(centred[pick])
-    centres = np.stack([centred[pick][ward == k].mean(axis=0) for k in (0, 1)])
-    labels = np.argmax(centred @ centres.T, axis=1)
+    labels = np.argmax(centred @ _cluster_means(centred[pick], ward).T, axis=1)
     labels[pick] = ward
     for _ in range(refine_iterations):
-        if np.unique(labels).size < 2:
-            break
-        centres = np.stack([centred[labels == k].mean(axis=0) for k in (0, 1)])
-        moved = np.argmax(centred @ centres.T, axis=1)
+        moved = np.argmax(centred @ _cluster_means(centred, labels).T, axis=1)
         if np.unique(moved).size < 2 or (moved == labels).all():
             break
         labels = moved
     return labels
+
+
+def _cluster_means(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``[2, d]``: the mean of the rows of ``x [n, d]`` labelled 0, and of those labelled 1."""
+    return np.stack([x[labels == k].mean(axis=0) for k in (0, 1)])
 
 
 def _frame_votes(starts, labels, similarity, *, n_frames: int, window: int) -> np.ndarray:
@@ -285,7 +286,7 @@ def diarize(samples: np.ndarray, sample_rate: int, speech: np.ndarray, *,
     padded = np.pad(mels, ((0, window), (0, 0)))
     embeddings = encoder.embed_frames(np.stack([padded[s:s + window] for s in starts]))
     labels = _two_clusters(embeddings, max_partials=config.max_partials)
-    centres = np.stack([embeddings[labels == k].mean(axis=0) for k in (0, 1)])
+    centres = _cluster_means(embeddings, labels)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     similarity = float(centres[0] @ centres[1])
     if similarity > config.same_speaker_similarity:
