@@ -11,11 +11,15 @@ pushed block by block (``--block`` seconds, as score reads it) through:
   baseline);
 * ``energy``: :class:`sentiment_model.segments.EnergyVad` (a trailing
   minimum, ``scipy.ndimage.minimum_filter1d``);
+* ``silero-steps``: the ``silero-vad`` wheel's own ONNX network, one call
+  per 32 ms step and channel, state carried (how the detector ran before
+  2026-12-08), then the same hysteresis;
 * ``silero-alone`` / ``either-alone``: one detector per channel, each
-  pushed on its own (one network call per 32 ms step and channel);
+  pushed on its own (one network call per block and channel,
+  :mod:`sentiment_model.silero_graph`);
 * ``silero-together`` / ``either-together``: the two channels' detectors
   queued, then :func:`sentiment_model.vad.settle_together` (one call per
-  step for both), as score's ``RecordingWindows`` runs them.
+  block for both), as score's ``RecordingWindows`` runs them.
 
 Each variant's flags must equal its baseline's (checked, else it stops).
 Prints the median wall time over ``--repeats`` (variants alternated) and
@@ -50,6 +54,30 @@ def energy_loop_flags(x: np.ndarray, config, block: int) -> np.ndarray:
     return np.array(out, bool)
 
 
+def wheel_step_flags(x: np.ndarray, threshold: float) -> np.ndarray:
+    """Silero's flags from the wheel's network run one 32 ms step per call."""
+    import onnxruntime
+
+    from sentiment_model import vad
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(vad.silero_model_path(), sess_options=options,
+                                           providers=["CPUExecutionProvider"])
+    chunk, context = 512, 64
+    x = np.pad(x, (0, -len(x) % chunk))
+    state = np.zeros((2, 1, 128), np.float32)
+    tail = np.zeros(context, np.float32)
+    probs = np.empty(len(x) // chunk, np.float32)
+    for i in range(len(probs)):
+        step = np.concatenate([tail, x[i * chunk:(i + 1) * chunk]])[None]
+        prob, state = session.run(None, {"input": step, "state": state,
+                                         "sr": np.array(RATE, np.int64)})
+        probs[i] = prob[0, 0]
+        tail = step[0, -context:]
+    return vad.hysteresis(probs, threshold=threshold)
+
+
 def detector_flags(audio: np.ndarray, kind: str, block: int, *, together: bool) -> list:
     from sentiment_model import segments as seg
     from sentiment_model import vad
@@ -75,14 +103,17 @@ def run_variant(name: str, audio: np.ndarray, block: int) -> list:
     if name == "energy-loop":
         config = seg.SegmentConfig(vad="energy")
         return [energy_loop_flags(audio[:, c], config, block) for c in range(audio.shape[1])]
+    if name == "silero-steps":
+        threshold = seg.SegmentConfig().vad_threshold
+        return [wheel_step_flags(audio[:, c], threshold) for c in range(audio.shape[1])]
     kind, _, mode = name.partition("-")
     return detector_flags(audio, kind, block, together=mode == "together")
 
 
-VARIANTS = ("energy-loop", "energy", "silero-alone", "silero-together", "either-alone",
-            "either-together")
-BASELINE = {"energy": "energy-loop", "silero-together": "silero-alone",
-            "either-together": "either-alone"}
+VARIANTS = ("energy-loop", "energy", "silero-steps", "silero-alone", "silero-together",
+            "either-alone", "either-together")
+BASELINE = {"energy": "energy-loop", "silero-alone": "silero-steps",
+            "silero-together": "silero-steps", "either-together": "either-alone"}
 
 
 def main(argv: list[str] | None = None) -> None:

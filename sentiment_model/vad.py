@@ -3,7 +3,9 @@
 The model file is the ONNX network that the ``silero-vad`` wheel ships
 (MIT licence); it is read from the installed package, never downloaded,
 and the package version is pinned (:data:`SILERO_VERSION`). The wheel's
-Python code needs torch and is never imported: only its data file is used.
+Python code needs torch and is never imported: only its data file is used,
+its network rebuilt to score a whole block of 32 ms steps per call
+(:mod:`sentiment_model.silero_graph`).
 
 :class:`SileroVad` streams like :class:`~sentiment_model.segments.EnergyVad`
 (same ``push`` / ``flags`` / ``forget_before`` interface), so the scoring
@@ -11,7 +13,7 @@ loop does not care which detector runs. :func:`make_detector` picks one
 from a :class:`~sentiment_model.segments.SegmentConfig`. ``push`` is
 ``queue`` then :func:`settle_together`; the channels of one recording are
 queued first and settled together, so that their Silero networks run side
-by side (one onnxruntime call per 32 ms step for all channels).
+by side (one onnxruntime call per block for all channels).
 """
 
 from __future__ import annotations
@@ -57,17 +59,23 @@ def silero_model_path() -> str:
     return str(path)
 
 
-@functools.lru_cache(maxsize=1)
-def _session():
-    """One onnxruntime session per process, single-threaded (workers run in
-    parallel processes; more threads only compete for the same cores)."""
+@functools.lru_cache(maxsize=2)
+def _session(sample_rate: int):
+    """One onnxruntime session per process and rate, of the wheel's network
+    rebuilt to score a block of steps per call
+    (:func:`~sentiment_model.silero_graph.sequence_graph`); single-threaded
+    (workers run in parallel processes; more threads only compete for the
+    same cores)."""
     import onnxruntime
+
+    from sentiment_model.silero_graph import sequence_graph
 
     options = onnxruntime.SessionOptions()
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = 1
     options.log_severity_level = 3
-    return onnxruntime.InferenceSession(silero_model_path(), sess_options=options,
+    return onnxruntime.InferenceSession(sequence_graph(silero_model_path(), sample_rate),
+                                        sess_options=options,
                                         providers=["CPUExecutionProvider"])
 
 
@@ -80,7 +88,7 @@ class SileroProbabilities:
 
     :meth:`push` computes at once; :meth:`queue`, then :func:`run_together`
     over several signals (the channels of one recording), then :meth:`take`
-    runs their steps side by side, one network call per step for all.
+    runs their queued steps side by side, one network call for all.
     """
 
     def __init__(self, sample_rate: int) -> None:
@@ -88,11 +96,10 @@ class SileroProbabilities:
             raise ConfigError(f"Silero VAD runs at 8000 or 16000 Hz, not {sample_rate}")
         self.rate = sample_rate
         self.chunk = _CHUNK[sample_rate]
-        self._session = _session()
+        self._session = _session(sample_rate)
         self._state = np.zeros((2, 1, 128), np.float32)
         self._context = np.zeros(_CONTEXT[sample_rate], np.float32)
         self._carry = np.zeros(0, np.float32)
-        self._sr = np.array(sample_rate, np.int64)
         self._queued: list[np.ndarray] = []  # [k, chunk] steps not yet run
         self._done: list[np.ndarray] = []  # probabilities not yet taken
 
@@ -127,27 +134,35 @@ class SileroProbabilities:
 
 
 def run_together(members: list[SileroProbabilities]) -> None:
-    """Runs the queued steps of every member: step ``i`` of all the members
-    of one rate that have one is a single network call (batch of up to
-    ``len(members)``), each member's state and context its own."""
-    by_rate: dict[int, list[SileroProbabilities]] = {}
+    """Runs the queued steps of every member: the members of one rate with
+    as many steps queued run as one network call (a batch of signals, each
+    member's state and context its own); the others one call each."""
+    groups: dict[tuple[int, int], list[tuple[SileroProbabilities, np.ndarray]]] = {}
     for m in members:
-        by_rate.setdefault(m.rate, []).append(m)
-    for group in by_rate.values():
-        steps = [m._steps() for m in group]
-        probs = [np.empty(len(s), np.float32) for s in steps]
-        session, sr = group[0]._session, group[0]._sr
-        for i in range(max(len(s) for s in steps)):
-            active = [k for k, s in enumerate(steps) if i < len(s)]
-            inp = np.stack([np.concatenate([group[k]._context, steps[k][i]]) for k in active])
-            state = np.concatenate([group[k]._state for k in active], axis=1)
-            prob, state = session.run(None, {"input": inp, "state": state, "sr": sr})
-            for j, k in enumerate(active):
-                probs[k][i] = prob[j, 0]
-                group[k]._state = state[:, j:j + 1]
-                group[k]._context = steps[k][i][-len(group[k]._context):]
-        for m, p in zip(group, probs, strict=True):
-            m._done.append(p)
+        steps = m._steps()
+        groups.setdefault((m.rate, len(steps)), []).append((m, steps))
+    for (_, n_steps), group in groups.items():
+        if n_steps == 0:
+            for m, _ in group:
+                m._done.append(np.zeros(0, np.float32))
+            continue
+        # [n_steps, batch, context + chunk]: each step after the one before's tail
+        inputs = np.stack([_with_context(m._context, steps) for m, steps in group], axis=1)
+        state = np.concatenate([m._state for m, _ in group], axis=1)
+        probs, state = group[0][0]._session.run(None, {"steps": inputs, "state": state})
+        for j, (m, steps) in enumerate(group):
+            m._done.append(probs[:, j])
+            m._state = state[:, j:j + 1]
+            m._context = steps[-1, -len(m._context):].copy()
+
+
+def _with_context(context: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """``[n, len(context) + chunk]``: each of ``steps`` (``[n, chunk]``)
+    after the last ``len(context)`` samples before it (``context`` for the first)."""
+    flat = np.concatenate([context, steps.ravel()])
+    chunk = steps.shape[1]
+    view = np.lib.stride_tricks.sliding_window_view(flat, len(context) + chunk)
+    return view[::chunk][:len(steps)]
 
 
 def settle_together(detectors) -> None:

@@ -149,11 +149,10 @@ def test_known_speech_flags_the_frames_whose_centre_is_in_a_span():
 
 class _CountingSession:
     def __init__(self, session):
-        self.session, self.calls, self.batches = session, 0, []
+        self.session, self.batches = session, []
 
     def run(self, names, feeds):
-        self.calls += 1
-        self.batches.append(len(feeds["input"]))
+        self.batches.append(feeds["steps"].shape[:2])  # (steps, signals)
         return self.session.run(names, feeds)
 
 
@@ -163,9 +162,11 @@ def test_channels_run_side_by_side_give_each_channel_its_own_probabilities():
     alone = [vad.SileroProbabilities(RATE).push(x, last=True) for x in (speech, noise)]
     together = [vad.SileroProbabilities(RATE) for _ in range(2)]
     counter = _CountingSession(together[0]._session)
-    together[0]._session = counter
+    for m in together:
+        m._session = counter
     got = [[], []]
-    for a in range(0, len(speech), 7000):  # blocks, state carried over between them
+    blocks = range(0, len(speech), 7000)
+    for a in blocks:  # state and context carried over between blocks
         for m, x in zip(together, (speech, noise), strict=True):
             m.queue(x[a:a + 7000], last=a + 7000 >= len(speech))
         vad.run_together(together)
@@ -173,10 +174,13 @@ def test_channels_run_side_by_side_give_each_channel_its_own_probabilities():
             g.append(m.take())
     for want, parts in zip(alone, got, strict=True):
         np.testing.assert_allclose(np.concatenate(parts), want, atol=1e-5)
-    # one call per step for both; the shorter channel's last steps alone
-    assert counter.calls == len(alone[0])
-    assert counter.batches.count(2) == len(alone[1]) and counter.batches.count(1) == (
-        len(alone[0]) - len(alone[1]))
+    # one call per block for both channels while their blocks have as many
+    # steps; the last block (the noise ends 3000 samples sooner) one call each
+    sizes = [len(np.concatenate(g[:-1])) for g in got]
+    assert sizes[0] == sizes[1] and len(got[0][-1]) != len(got[1][-1])
+    assert len(counter.batches) == len(blocks) + 1
+    assert [b[1] for b in counter.batches] == [2] * (len(blocks) - 1) + [1, 1]
+    assert sum(b[0] for b in counter.batches[:-2]) == sizes[0]
 
 
 def test_detectors_settled_together_flag_as_each_alone():

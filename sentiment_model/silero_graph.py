@@ -1,0 +1,139 @@
+"""Silero VAD's network rebuilt to run a whole block of steps in one call.
+
+The ``silero-vad`` wheel's ONNX model scores one 32 ms step per call: its
+convolutional encoder turns the step (with the last samples of the step
+before) into 128 values, one LSTM cell step carries the recurrent state,
+and a linear layer with a sigmoid gives the speech probability. Only the
+LSTM depends on earlier steps. :func:`sequence_graph` takes the wheel's
+own encoder nodes and weights for one sample rate, runs the encoder over
+all steps of a block at once and the LSTM over them as one ONNX ``LSTM``
+operator (the state carried inside ONNX Runtime), so that a minute of audio
+is one call instead of 1,875; the probabilities are the same to float
+rounding (``tests/sentiment_model/test_silero_graph.py`` compares both).
+
+Graph: input ``steps`` float32 ``[n_steps, batch, context + chunk]`` (each
+step's samples after the previous step's last ``context`` samples), input
+``state`` float32 ``[2, batch, 128]`` (the wheel's state: hidden then cell);
+outputs ``probs`` float32 ``[n_steps, batch]`` and ``state_out`` like ``state``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sentiment_model.errors import ConfigError
+
+ENCODER_OUTPUT = "/encoder/3/activation/Relu_output_0"
+HIDDEN = 128
+_WEIGHTS = ("decoder.rnn.weight_ih", "decoder.rnn.weight_hh", "decoder.rnn.bias_ih",
+            "decoder.rnn.bias_hh", "decoder.decoder.2.weight", "decoder.decoder.2.bias")
+
+
+def _onnx_gates(values: np.ndarray) -> np.ndarray:
+    """PyTorch's LSTM gate blocks (input, forget, cell, output) along axis 0
+    in ONNX's order (input, output, forget, cell)."""
+    i, f, g, o = np.split(values, 4, axis=0)
+    return np.concatenate([i, o, f, g], axis=0)
+
+
+def _rate_branch(model, sample_rate: int):
+    """The subgraph of the wheel's top-level ``If`` that runs at ``sample_rate``."""
+    from onnx import numpy_helper
+
+    nodes = {n.op_type: n for n in model.graph.node}
+    if "If" not in nodes or "Equal" not in nodes or "Constant" not in nodes:
+        raise ConfigError("the silero-vad model's layout is not the one this release knows "
+                          "(no sample-rate switch); reinstall the pinned version")
+    switch_rate = int(numpy_helper.to_array(nodes["Constant"].attribute[0].t))
+    branches = {a.name: a.g for a in nodes["If"].attribute}
+    return branches["then_branch" if sample_rate == switch_rate else "else_branch"]
+
+
+def _encoder_nodes(branch) -> tuple[list, str, dict[str, np.ndarray]]:
+    """The branch's nodes that the encoder output needs (in order), that
+    output's name, and the decoder's weights by their PyTorch names."""
+    from onnx import numpy_helper
+
+    by_output = {out: n for n in branch.node for out in n.output}
+    target = next((o for o in by_output if o.endswith(ENCODER_OUTPUT)), None)
+    weights = {}
+    for n in branch.node:
+        if n.op_type == "Constant" and not n.name:
+            for key in _WEIGHTS:
+                if n.output[0].endswith("__" + key):
+                    weights[key] = numpy_helper.to_array(n.attribute[0].t)
+    if target is None or len(weights) != len(_WEIGHTS):
+        raise ConfigError("the silero-vad model's layout is not the one this release knows "
+                          "(encoder output or decoder weights not found); reinstall the "
+                          "pinned version")
+    needed, stack = set(), [target]
+    while stack:
+        node = by_output.get(stack.pop())
+        if node is not None and id(node) not in needed:
+            needed.add(id(node))
+            stack.extend(node.input)
+    return [n for n in branch.node if id(n) in needed], target, weights
+
+
+def sequence_graph(model_path: str, sample_rate: int) -> bytes:
+    """The serialised ONNX model that scores a block of steps at
+    ``sample_rate`` (8000 or 16000) in one call (see the module docstring),
+    built from the wheel's model at ``model_path``.
+
+    Raises:
+        ConfigError: the model file's layout is not the one this code knows.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(model_path)
+    nodes, encoded, w = _encoder_nodes(_rate_branch(model, sample_rate))
+    consts = {
+        "split_sizes": np.array([1, 1], np.int64),
+        "axis1": np.array([1], np.int64),
+        "axis2": np.array([2], np.int64),
+        "lead_start": np.array([0], np.int64),
+        "lead_end": np.array([2], np.int64),
+        "hidden": np.array([HIDDEN], np.int64),
+        "lstm_w": _onnx_gates(w["decoder.rnn.weight_ih"])[None],
+        "lstm_r": _onnx_gates(w["decoder.rnn.weight_hh"])[None],
+        "lstm_b": np.concatenate([_onnx_gates(w["decoder.rnn.bias_ih"]),
+                                  _onnx_gates(w["decoder.rnn.bias_hh"])])[None],
+        "head_w": w["decoder.decoder.2.weight"].reshape(1, HIDDEN).T.copy(),  # [128, 1]
+        "head_b": w["decoder.decoder.2.bias"].reshape(1),
+    }
+    initialisers = [numpy_helper.from_array(np.asarray(v, v.dtype if v.dtype == np.int64
+                                                       else np.float32), k)
+                    for k, v in consts.items()]
+    # the wheel's encoder reads a tensor named "input" of [rows, samples]
+    head = [
+        helper.make_node("Shape", ["steps"], ["steps_shape"]),
+        helper.make_node("Slice", ["steps_shape", "lead_start", "lead_end"], ["lead"]),
+        helper.make_node("Flatten", ["steps"], ["input"], axis=2),  # [n_steps * batch, samples]
+    ]
+    tail = [
+        # [rows, 128, 1] -> [n_steps, batch, 128]
+        helper.make_node("Squeeze", [encoded, "axis2"], ["encoded_rows"]),
+        helper.make_node("Concat", ["lead", "hidden"], ["seq_shape"], axis=0),
+        helper.make_node("Reshape", ["encoded_rows", "seq_shape"], ["sequence"]),
+        helper.make_node("Split", ["state", "split_sizes"], ["h0", "c0"], axis=0),
+        helper.make_node("LSTM", ["sequence", "lstm_w", "lstm_r", "lstm_b", "", "h0", "c0"],
+                         ["lstm_y", "h_n", "c_n"], hidden_size=HIDDEN),
+        helper.make_node("Squeeze", ["lstm_y", "axis1"], ["hiddens"]),  # [n_steps, batch, 128]
+        helper.make_node("Relu", ["hiddens"], ["active"]),
+        helper.make_node("MatMul", ["active", "head_w"], ["logit_raw"]),
+        helper.make_node("Add", ["logit_raw", "head_b"], ["logit"]),
+        helper.make_node("Sigmoid", ["logit"], ["prob3"]),
+        helper.make_node("Squeeze", ["prob3", "axis2"], ["probs"]),
+        helper.make_node("Concat", ["h_n", "c_n"], ["state_out"], axis=0),
+    ]
+    graph = helper.make_graph(
+        head + list(nodes) + tail, f"silero_vad_sequence_{sample_rate}",
+        [helper.make_tensor_value_info("steps", TensorProto.FLOAT, [None, None, None]),
+         helper.make_tensor_value_info("state", TensorProto.FLOAT, [2, None, HIDDEN])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [None, None]),
+         helper.make_tensor_value_info("state_out", TensorProto.FLOAT, [2, None, HIDDEN])],
+        initialisers)
+    out = helper.make_model(graph, opset_imports=list(model.opset_import))
+    out.ir_version = model.ir_version
+    return out.SerializeToString()
