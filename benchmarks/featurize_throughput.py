@@ -189,17 +189,21 @@ def plain_main(data_dir: str, workers: int, preset_name: str, write_to: str | No
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def measure(cmd: list[str], *, one_thread: bool) -> tuple[float, float, float]:
-    """Runs ``cmd``; returns (wall seconds, peak RSS of the process tree in MiB,
-    CPU seconds: user + system of the process and every descendant it waited for).
+def measure(cmd: list[str], *, one_thread: bool, tree: str = ROOT) -> tuple[float, float, float]:
+    """Runs ``cmd`` in ``tree`` (a checkout: the repository, or a worktree of
+    another commit, whose packages the command then imports); returns (wall
+    seconds, peak RSS of the process tree in MiB, CPU seconds: user + system
+    of the process and every descendant it waited for).
 
     Two-worker variants run with one BLAS thread per process (both the pool
     and Beam), so that two processes do not fight over two cores.
     """
     env = {**os.environ, **(ONE_THREAD if one_thread else {})}
+    if tree != ROOT:
+        env["PYTHONPATH"] = tree
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=env)
     ps = psutil.Process(proc.pid)
     peak = 0

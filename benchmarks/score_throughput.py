@@ -27,6 +27,11 @@ Memory: ``score`` (and the plain loop) on a single long stereo file of
 ``--long-hours`` and of a quarter of that, peak RSS of the process tree.
 With ``--parallel-files N``: beam-1 and beam-auto on N distinct stereo
 calls of a quarter of ``--long-hours`` each.
+With ``--baseline-tree DIR`` (a worktree of another commit, e.g.
+``git worktree add /tmp/old COMMIT``): every timed variant also runs from
+that tree, alternated, on the same data and model; the ratios and the
+largest difference between the two trees' ``files/`` probabilities are
+printed (``--skip-memory`` leaves the long-file runs out).
 Prints JSON and Markdown tables of medians and ratios.
 """
 
@@ -40,6 +45,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from benchmarks.featurize_throughput import ROOT, make_data, measure
+
+BASE = " @baseline"  # suffix of a variant run from --baseline-tree
 
 if TYPE_CHECKING:
     from sentiment_model.model_card import ModelCard
@@ -209,8 +216,59 @@ def audio_seconds(files: list[str]) -> tuple[float, float]:
     return rec, chan
 
 
+def timed_runs(cmds: dict[str, list[str]], *, repeats: int, baseline: str | None
+               ) -> dict[str, list[tuple[float, float, float]]]:
+    """``measure`` of each command ``repeats`` times, interleaved; with a
+    ``baseline`` tree, each also from there (``<name> @baseline``, writing to
+    ``<output>-baseline``) right after it."""
+    runs: dict[str, list[tuple[float, float, float]]] = {}
+    for _ in range(repeats):
+        for name, cmd in cmds.items():
+            runs.setdefault(name, []).append(measure(cmd, one_thread=False))
+            if baseline:
+                runs.setdefault(name + BASE, []).append(
+                    measure(_to_baseline_output(cmd), one_thread=False, tree=baseline))
+    return runs
+
+
+def _to_baseline_output(cmd: list[str]) -> list[str]:
+    if "--output" not in cmd:
+        return cmd
+    i = cmd.index("--output") + 1
+    return [*cmd[:i], cmd[i] + "-baseline", *cmd[i + 1:]]
+
+
+def files_difference(out_dir: str) -> float | None:
+    """Largest absolute difference between the class probabilities of the
+    ``files/`` rows of ``out_dir`` and of ``<out_dir>-baseline`` (rows
+    matched by uri and channel); ``None`` when either is missing."""
+    import pyarrow.dataset as ds
+
+    tables = []
+    for d in (out_dir, out_dir + "-baseline"):
+        path = os.path.join(d, "files")
+        if not os.path.isdir(path):
+            return None
+        tables.append(ds.dataset(path, format="parquet", partitioning="hive").to_table())
+    probs = sorted(c for c in tables[0].column_names if c.startswith("p_"))
+    rows = []
+    for t in tables:
+        cols = t.select(["uri", "channel", *probs]).to_pylist()
+        rows.append({(r["uri"], r["channel"]): [r[p] for p in probs] for r in cols})
+    if rows[0].keys() != rows[1].keys():
+        raise SystemExit("the two trees' files/ tables hold different rows")
+    worst = 0.0
+    for key, values in rows[0].items():
+        for a, b in zip(values, rows[1][key], strict=True):
+            if (a is None) != (b is None):
+                raise SystemExit(f"{key}: probabilities in one tree only")
+            if a is not None:
+                worst = max(worst, abs(a - b))
+    return worst
+
+
 def measure_parallel(work: str, model_dir: str, out_dir: str, *, n: int,
-                     hours: float) -> dict[str, dict]:
+                     hours: float, baseline: str | None = None) -> dict[str, dict]:
     """beam-1 and beam-auto on ``n`` distinct stereo calls of ``hours`` each
     (calls of other seeds repeated to length: distinct content, so that none
     is taken for another): {"<variant>, <n> x <hours> h stereo": {wall_s,
@@ -224,11 +282,11 @@ def measure_parallel(work: str, model_dir: str, out_dir: str, *, n: int,
         files.append(path)
     manifest = write_manifest(os.path.join(work, f"parallel-{n}x{hours:g}h.txt"), files)
     _, chan_s = audio_seconds(files)
+    cmds = {name: cmd for name, cmd in commands(manifest, model_dir, out_dir).items()
+            if name != "plain"}
     out = {}
-    for name, cmd in commands(manifest, model_dir, out_dir).items():
-        if name == "plain":
-            continue
-        wall, peak, _cpu = measure(cmd, one_thread=False)
+    for name, values in timed_runs(cmds, repeats=1, baseline=baseline).items():
+        wall, peak, _cpu = values[0]
         out[f"{name}, {n} x {hours:g} h stereo"] = {
             "wall_s": round(wall, 1), "channel_s_per_s": round(chan_s / wall, 1),
             "peak_mib": round(peak)}
@@ -251,6 +309,11 @@ def main() -> None:
     parser.add_argument("--parallel-files", type=int, default=0,
                         help="also time beam-1 against beam-auto on this many distinct "
                              "stereo calls of --long-hours / 4 each (default: %(default)s)")
+    parser.add_argument("--baseline-tree", default=None,
+                        help="a checkout of another commit: every timed variant also runs "
+                             "from it, alternated")
+    parser.add_argument("--skip-memory", action="store_true",
+                        help="leave out the long-file memory runs")
     parser.add_argument("--plain", nargs=2, metavar=("MANIFEST", "MODEL_DIR"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -275,10 +338,9 @@ def main() -> None:
     manifest = write_manifest(os.path.join(work, "mixed.txt"), mixed)
     out_dir = os.path.join(work, "out")
 
-    runs: dict[str, list[tuple[float, float, float]]] = {}
-    for _ in range(args.repeats):  # interleaved
-        for name, cmd in commands(manifest, model_dir, out_dir).items():
-            runs.setdefault(name, []).append(measure(cmd, one_thread=False))
+    baseline = os.path.abspath(args.baseline_tree) if args.baseline_tree else None
+    runs = timed_runs(commands(manifest, model_dir, out_dir), repeats=args.repeats,
+                      baseline=baseline)
     results = {"preset": args.preset, "data": {"clips": len(clips), "calls": len(calls),
                         "recording_s": round(rec_s), "channel_s": round(chan_s)}}
     for name, values in runs.items():
@@ -288,10 +350,12 @@ def main() -> None:
                          "channel_s_per_s": round(chan_s / wall, 1),
                          "peak_mib": round(max(v[1] for v in values))}
 
+    if baseline:
+        results["files_max_difference"] = files_difference(out_dir)
     memory = {}
-    for hours in (args.long_hours / 4, args.long_hours):
+    for hours in () if args.skip_memory else (args.long_hours / 4, args.long_hours):
         path = os.path.join(work, f"long-{hours:g}h.wav")
-        make_long_file(path, source=calls[0], hours=hours)
+        make_long_file(path, source=calls[0], hours=hours)  # needs --calls >= 1
         one = write_manifest(os.path.join(work, f"long-{hours:g}h.txt"), [path])
         for name, cmd in commands(one, model_dir, out_dir).items():
             if name == "beam-auto":
@@ -302,7 +366,9 @@ def main() -> None:
     results["memory"] = memory
     if args.parallel_files:
         results["parallel"] = measure_parallel(work, model_dir, out_dir, n=args.parallel_files,
-                                               hours=args.long_hours / 4)
+                                               hours=args.long_hours / 4, baseline=baseline)
+        if baseline:
+            results["parallel_files_max_difference"] = files_difference(out_dir)
     print(json.dumps(results, indent=1))
     d = results["data"]
     print(f"\nData: {d['clips']} clips + {d['calls']} stereo calls = "
@@ -319,6 +385,12 @@ def main() -> None:
     print(f"\nbeam-1 / plain throughput: {ratio:.2f} (target >= 0.8)")
     print(f"beam-auto / beam-1 throughput: "
           f"{results['beam-1']['wall_s'] / results['beam-auto']['wall_s']:.2f}\n")
+    if baseline:
+        for name in commands("", "", ""):
+            print(f"{name} / {name}{BASE} throughput: "
+                  f"{results[name + BASE]['wall_s'] / results[name]['wall_s']:.2f}")
+        print(f"largest difference of files/ probabilities between the trees: "
+              f"{results['files_max_difference']}\n")
     print("| run | wall s | peak MiB |\n|---|---:|---:|")
     for name, r in memory.items():
         print(f"| {name} | {r['wall_s']} | {r['peak_mib']} |")

@@ -202,12 +202,15 @@ class SentimentModelHandler(ModelHandler):
     ``pad_frames`` that holds the batch's longest (windows trimmed to their
     speech are often shorter than a window) and the batch to
     ``max_batch_size`` rows, so the model's predict function is traced at
-    most four times instead of once per batch shape.
+    most four times instead of once per batch shape. Batches are always
+    ``max_batch_size`` windows but at the end of a bundle (``BatchElements``
+    with a fixed size: its adaptive sizes would pay for 64 padded rows on
+    smaller batches).
     """
 
     def __init__(self, model_dir: str, *, max_batch_size: int = 64,
                  pad_frames: int | None = None) -> None:
-        super().__init__(min_batch_size=1, max_batch_size=max_batch_size)
+        super().__init__(min_batch_size=max_batch_size, max_batch_size=max_batch_size)
         self._model_dir = model_dir
         self._batch, self._frames = max_batch_size, pad_frames
 
