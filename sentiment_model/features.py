@@ -13,7 +13,6 @@ from sentiment_model.config import (
     PITCH_RANGE_HZ,
     SPECTRAL_DIMS,
     SPECTRAL_WINDOW_S,
-    VOICE_DIMS,
     FeatureConfig,
 )
 
@@ -22,6 +21,11 @@ VOICE_CHUNK_FRAMES = speaker_encoder.PARTIAL_FRAMES  # 1.6 s: the encoder's trai
 # 128 rows, and the call's gate inputs stay under 100 MB (an hour of audio
 # would otherwise be 2,250 chunks and 1.5 GB at once)
 VOICE_BATCH_CHUNKS = 128
+# a chunk runs padded to the next multiple of this many frames (a signal's
+# last chunk is often short: a window trimmed to 2 s of speech is a chunk of
+# 160 frames and one of 40); the LSTM runs forward, so padding after a
+# chunk's frames changes none of them
+VOICE_LENGTH_STEP = 40
 
 
 class Features(NamedTuple):
@@ -314,7 +318,9 @@ def compute_voice(samples: np.ndarray, sample_rate: int, *, n_frames: int,
 def compute_voice_many(signals: list[np.ndarray], sample_rate: int, *, n_frames: list[int],
                        filters: MelFilters | None = None) -> list[np.ndarray]:
     """:func:`compute_voice` of each signal, every signal's chunks through the
-    encoder in one batch.
+    encoder together: in batches of up to :data:`VOICE_BATCH_CHUNKS` chunks
+    of about the same length (within :data:`VOICE_LENGTH_STEP` frames),
+    each batch padded to its longest chunk.
 
     Args:
         signals: float ``[n_samples_i]`` mono signals in [-1, 1].
@@ -332,22 +338,33 @@ def compute_voice_many(signals: list[np.ndarray], sample_rate: int, *, n_frames:
         return []
     mels = [mel_power(se.normalise_volume(np.asarray(y, np.float32)), sample_rate, VOICE_MEL,
                       filters=filters) for y in signals]  # the values of se.mel_frames
-    counts = [max(1, -(-len(mel) // VOICE_CHUNK_FRAMES)) for mel in mels]
-    chunks = np.zeros((sum(counts) * VOICE_CHUNK_FRAMES, VOICE_MEL.n_mels), np.float32)
-    offset = 0
-    for mel, count in zip(mels, counts, strict=True):
-        chunks[offset:offset + len(mel)] = mel
-        offset += count * VOICE_CHUNK_FRAMES
-    chunks = chunks.reshape(-1, VOICE_CHUNK_FRAMES, VOICE_MEL.n_mels)
+    mels = [mel if len(mel) else np.zeros((1, VOICE_MEL.n_mels), np.float32) for mel in mels]
+    # (signal, first frame, frames) of every chunk; chunks of about the same
+    # length run together, padded to the longest of their group
+    chunks = [(i, a, min(VOICE_CHUNK_FRAMES, len(mel) - a))
+              for i, mel in enumerate(mels) for a in range(0, len(mel), VOICE_CHUNK_FRAMES)]
+    groups: dict[int, list[int]] = {}
+    for k, (_, _, n) in enumerate(chunks):
+        groups.setdefault(-(-n // VOICE_LENGTH_STEP), []).append(k)
     encoder = speaker_encoder.shared_encoder()
-    states = np.concatenate([encoder.hidden_states(chunks[i:i + VOICE_BATCH_CHUNKS])
-                             for i in range(0, len(chunks), VOICE_BATCH_CHUNKS)]
-                            ).reshape(-1, VOICE_DIMS)
-    out, offset = [], 0
-    for mel, count, n in zip(mels, counts, n_frames, strict=True):
-        own = states[offset:offset + max(len(mel), 1)]
+    states: list[np.ndarray] = [np.zeros(0)] * len(chunks)
+    for members in groups.values():
+        for b in range(0, len(members), VOICE_BATCH_CHUNKS):
+            batch = members[b:b + VOICE_BATCH_CHUNKS]
+            longest = max(chunks[k][2] for k in batch)
+            x = np.zeros((len(batch), longest, VOICE_MEL.n_mels), np.float32)
+            for j, k in enumerate(batch):
+                i, a, n = chunks[k]
+                x[j, :n] = mels[i][a:a + n]
+            h = encoder.hidden_states(x)
+            for j, k in enumerate(batch):
+                states[k] = h[j, :chunks[k][2]]
+    out, k = [], 0
+    for mel, n in zip(mels, n_frames, strict=True):
+        count = -(-len(mel) // VOICE_CHUNK_FRAMES)
+        own = np.concatenate(states[k:k + count])
         out.append(np.ascontiguousarray(_fit(own, n), dtype=np.float32))
-        offset += count * VOICE_CHUNK_FRAMES
+        k += count
     return out
 
 
