@@ -68,3 +68,12 @@ def test_a_model_of_another_layout_is_refused_with_a_message(tmp_path):
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(ConfigError, match="layout is not the one this release knows"):
         silero_graph.sequence_graph(str(path), 16000)
+
+
+@pytest.mark.parametrize("rate", [16000, 8000])
+def test_the_stft_convolution_becomes_two_matrix_products(rate):
+    import onnx
+
+    graph = onnx.load_from_string(silero_graph.sequence_graph(vad.silero_model_path(), rate))
+    ops = [n.op_type for n in graph.graph.node if "stft" in n.name or "stft" in n.output[0]]
+    assert "Conv" not in ops and ops.count("MatMul") == 2
