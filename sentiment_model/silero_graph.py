@@ -9,8 +9,10 @@ own encoder nodes and weights for one sample rate, runs the encoder over
 all steps of a block at once and the LSTM over them as one ONNX ``LSTM``
 operator (the state carried inside ONNX Runtime), so that a minute of audio
 is one call instead of 1,875; the encoder's first layer, an STFT written as
-a strided convolution, becomes two matrix products (:func:`_framed_stft`).
-The probabilities are the wheel's to float rounding (within 1.3e-6;
+a strided convolution, becomes two matrix products (:func:`_framed_stft`)
+and each of its four convolutions one (:func:`_convs_as_products`): ONNX
+Runtime runs a convolution row by row, a product over all rows at once.
+The probabilities are the wheel's to float rounding (within 1.5e-6;
 ``tests/sentiment_model/test_silero_graph.py`` compares both).
 
 Graph: input ``steps`` float32 ``[n_steps, batch, context + chunk]`` (each
@@ -121,10 +123,86 @@ def _framed_stft(nodes: list) -> tuple[list, list]:
     return out, inits
 
 
-def sequence_graph(model_path: str, sample_rate: int) -> bytes:
+def _time_lengths(nodes: list, names: list[str], step_samples: int) -> dict[str, int]:
+    """The last-axis length of each of ``names`` (tensors of the encoder's
+    nodes) for one step of ``step_samples`` samples, by running the nodes once."""
+    import onnxruntime
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        nodes, "lengths", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, None])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in names])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
+    model.ir_version = 8
+    session = onnxruntime.InferenceSession(model.SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {"input": np.zeros((1, step_samples), np.float32)})
+    return {n: int(v.shape[-1]) for n, v in zip(names, outputs, strict=True)}
+
+
+def _convs_as_products(nodes: list, step_samples: int) -> tuple[list, list]:
+    """The encoder's 1-D convolutions (``[rows, channels, time]``) as one
+    matrix product each over the stacked shifted inputs (ONNX Runtime runs
+    a convolution row by row; the product takes all rows at once), and the
+    initialisers they add. A convolution with grouping, dilation or
+    constant-less weights stays as it is."""
+    from onnx import helper, numpy_helper
+
+    consts = {n.output[0]: n for n in nodes if n.op_type == "Constant"}
+    convs = [n for n in nodes if n.op_type == "Conv" and "/encoder/" in n.name
+             and len(n.input) == 3 and n.input[1] in consts and n.input[2] in consts]
+    lengths = _time_lengths(nodes, [c.input[0] for c in convs], step_samples)
+    replaced, inits, used = {}, [], set()
+    for k, conv in enumerate(convs):
+        attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
+        weight = numpy_helper.to_array(consts[conv.input[1]].attribute[0].t)  # [out, in, kernel]
+        bias = numpy_helper.to_array(consts[conv.input[2]].attribute[0].t)
+        out_ch, in_ch, width = weight.shape
+        pad = attrs.get("pads", [0, 0])
+        stride = attrs.get("strides", [1])[0]
+        if attrs.get("group", 1) != 1 or attrs.get("dilations", [1])[0] != 1:
+            continue
+        steps_in = lengths[conv.input[0]]
+        steps_out = (steps_in + pad[0] + pad[1] - width) // stride + 1
+        p = f"conv{k}_"
+        inits += [
+            numpy_helper.from_array(np.array([0, pad[0], 0, 0, pad[1], 0], np.int64), p + "pads"),
+            numpy_helper.from_array(np.array([1], np.int64), p + "axis"),
+            numpy_helper.from_array(np.array([stride], np.int64), p + "stride"),
+            # [width * in, out]: row j * in + c is weight[:, c, j]
+            numpy_helper.from_array(np.ascontiguousarray(
+                weight.transpose(2, 1, 0).reshape(width * in_ch, out_ch)), p + "w"),
+            numpy_helper.from_array(bias.astype(np.float32), p + "b")]
+        shifted = []
+        for j in range(width):
+            inits += [numpy_helper.from_array(np.array([j], np.int64), f"{p}start{j}"),
+                      numpy_helper.from_array(np.array([j + stride * (steps_out - 1) + 1],
+                                                       np.int64), f"{p}end{j}")]
+            shifted.append(helper.make_node(
+                "Slice", [p + "padded", f"{p}start{j}", f"{p}end{j}", p + "axis", p + "stride"],
+                [f"{p}shift{j}"]))
+        replaced[id(conv)] = [
+            helper.make_node("Transpose", [conv.input[0]], [p + "x"], perm=[0, 2, 1]),
+            helper.make_node("Pad", [p + "x", p + "pads"], [p + "padded"]),
+            *shifted,
+            helper.make_node("Concat", [f"{p}shift{j}" for j in range(width)], [p + "stacked"],
+                             axis=2),  # [rows, steps_out, width * in]
+            helper.make_node("MatMul", [p + "stacked", p + "w"], [p + "y"]),
+            helper.make_node("Add", [p + "y", p + "b"], [p + "yb"]),
+            helper.make_node("Transpose", [p + "yb"], [conv.output[0]], perm=[0, 2, 1])]
+        used.update({id(consts[conv.input[1]]), id(consts[conv.input[2]])})
+    out = []
+    for n in nodes:
+        if id(n) not in used:
+            out += replaced.get(id(n), [n])
+    return out, inits
+
+
+def sequence_graph(model_path: str, sample_rate: int, *, step_samples: int) -> bytes:
     """The serialised ONNX model that scores a block of steps at
     ``sample_rate`` (8000 or 16000) in one call (see the module docstring),
-    built from the wheel's model at ``model_path``.
+    built from the wheel's model at ``model_path``; ``step_samples``: the
+    samples of one step with its context (576 at 16 kHz, 288 at 8 kHz).
 
     Raises:
         ConfigError: the model file's layout is not the one this code knows.
@@ -134,6 +212,7 @@ def sequence_graph(model_path: str, sample_rate: int) -> bytes:
 
     model = onnx.load(model_path)
     nodes, encoded, w = _encoder_nodes(_rate_branch(model, sample_rate))
+    nodes, conv_initialisers = _convs_as_products(nodes, step_samples)
     nodes, stft_initialisers = _framed_stft(nodes)
     consts = {
         "split_sizes": np.array([1, 1], np.int64),
@@ -180,7 +259,7 @@ def sequence_graph(model_path: str, sample_rate: int) -> bytes:
          helper.make_tensor_value_info("state", TensorProto.FLOAT, [2, None, HIDDEN])],
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [None, None]),
          helper.make_tensor_value_info("state_out", TensorProto.FLOAT, [2, None, HIDDEN])],
-        initialisers + stft_initialisers)
+        initialisers + stft_initialisers + conv_initialisers)
     out = helper.make_model(graph, opset_imports=list(model.opset_import))
     out.ir_version = model.ir_version
     return out.SerializeToString()

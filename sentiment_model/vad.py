@@ -74,8 +74,9 @@ def _session(sample_rate: int):
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = 1
     options.log_severity_level = 3
-    return onnxruntime.InferenceSession(sequence_graph(silero_model_path(), sample_rate),
-                                        sess_options=options,
+    graph = sequence_graph(silero_model_path(), sample_rate,
+                           step_samples=_CHUNK[sample_rate] + _CONTEXT[sample_rate])
+    return onnxruntime.InferenceSession(graph, sess_options=options,
                                         providers=["CPUExecutionProvider"])
 
 

@@ -44,7 +44,8 @@ def test_a_block_of_steps_gives_the_wheels_probabilities_step_by_step(rate):
     want = np.array(want)  # [n, 2]
     assert want.max() > 0.8 and want.min() < 0.05  # both speech-like and quiet steps
 
-    blocks = _session(silero_graph.sequence_graph(vad.silero_model_path(), rate))
+    blocks = _session(silero_graph.sequence_graph(vad.silero_model_path(), rate,
+                                                   step_samples=chunk + context))
     full = np.concatenate([np.zeros((2, context), np.float32), x], axis=1)
     steps = np.stack([full[:, i * chunk:i * chunk + chunk + context] for i in range(n)])
     state = np.zeros((2, 2, 128), np.float32)
@@ -67,13 +68,19 @@ def test_a_model_of_another_layout_is_refused_with_a_message(tmp_path):
     path = tmp_path / "other.onnx"
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(ConfigError, match="layout is not the one this release knows"):
-        silero_graph.sequence_graph(str(path), 16000)
+        silero_graph.sequence_graph(str(path), 16000, step_samples=576)
 
 
 @pytest.mark.parametrize("rate", [16000, 8000])
-def test_the_stft_convolution_becomes_two_matrix_products(rate):
+def test_the_convolutions_become_matrix_products(rate):
     import onnx
 
-    graph = onnx.load_from_string(silero_graph.sequence_graph(vad.silero_model_path(), rate))
+    step = 576 if rate == 16000 else 288
+    graph = onnx.load_from_string(silero_graph.sequence_graph(vad.silero_model_path(), rate,
+                                                              step_samples=step))
     ops = [n.op_type for n in graph.graph.node if "stft" in n.name or "stft" in n.output[0]]
     assert "Conv" not in ops and ops.count("MatMul") == 2
+    # and the encoder's four convolutions one matrix product each
+    assert [n.op_type for n in graph.graph.node].count("Conv") == 0
+    assert sum(n.op_type == "MatMul" and n.output[0].startswith("conv")
+               for n in graph.graph.node) == 4
