@@ -24,6 +24,14 @@ pushed block by block (``--block`` seconds, as score reads it) through:
 Each variant's flags must equal its baseline's (checked, else it stops).
 Prints the median wall time over ``--repeats`` (variants alternated) and
 channel-seconds per second.
+
+    python -m benchmarks.detector_speed --corpora emodb-dev,ased,turev [--data DIR]
+
+instead compares Silero's flags, ``silero-steps`` against the detector
+score runs, on every clip of the dev corpora, wideband and as a telephone
+line delivers it (resampled back to 16 kHz, as score feeds its detector):
+the clips and frames whose flags differ, and the largest difference of
+the probabilities.
 """
 
 from __future__ import annotations
@@ -56,6 +64,14 @@ def energy_loop_flags(x: np.ndarray, config, block: int) -> np.ndarray:
 
 def wheel_step_flags(x: np.ndarray, threshold: float) -> np.ndarray:
     """Silero's flags from the wheel's network run one 32 ms step per call."""
+    from sentiment_model import vad
+
+    return vad.hysteresis(wheel_step_probs(x), threshold=threshold)
+
+
+def wheel_step_probs(x: np.ndarray) -> np.ndarray:
+    """Silero's probabilities ``[n_steps]`` (16 kHz ``x``), the wheel's
+    network run one 32 ms step per call, the last step zero-padded."""
     import onnxruntime
 
     from sentiment_model import vad
@@ -75,7 +91,7 @@ def wheel_step_flags(x: np.ndarray, threshold: float) -> np.ndarray:
                                          "sr": np.array(RATE, np.int64)})
         probs[i] = prob[0, 0]
         tail = step[0, -context:]
-    return vad.hysteresis(probs, threshold=threshold)
+    return probs
 
 
 def detector_flags(audio: np.ndarray, kind: str, block: int, *, together: bool) -> list:
@@ -116,12 +132,53 @@ BASELINE = {"energy": "energy-loop", "silero-alone": "silero-steps",
             "silero-together": "silero-steps", "either-together": "either-alone"}
 
 
+def compare_on_corpora(corpora: list[str], data_root: str) -> None:
+    """Prints, per corpus and channel, the clips and frames whose Silero
+    flags differ between the wheel's network step by step and score's."""
+    from benchmarks.corpora import load_rows, read_mono, through
+    from sentiment_model import segments as seg
+    from sentiment_model import vad
+    from sentiment_model.audio import resample
+
+    threshold = seg.SegmentConfig().vad_threshold
+    print("| corpus | channel | clips | clips with a flag changed | frames changed | "
+          "largest probability difference |")
+    print("|---|---|---:|---:|---:|---:|")
+    for corpus in corpora:
+        rows = load_rows(corpus, data_root=data_root)
+        for channel in ("wideband", "telephone"):
+            clips = frames = n_frames = 0
+            worst = 0.0
+            for row in rows:
+                samples, rate = read_mono(row["path"])
+                x = resample(through(samples, rate, channel), rate, RATE)
+                want = wheel_step_probs(x)
+                got = vad.SileroProbabilities(RATE).push(x, last=True)
+                worst = max(worst, float(np.abs(got - want).max()))
+                a = vad.hysteresis(want, threshold=threshold)
+                b = vad.hysteresis(got, threshold=threshold)
+                changed = int((a != b).sum())
+                clips += changed > 0
+                frames += changed
+                n_frames += len(a)
+            print(f"| {corpus} | {channel} | {len(rows)} | {clips} | {frames} / {n_frames} | "
+                  f"{worst:.1e} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.corpora import DATA_ROOT
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--block", type=float, default=60.0, help="seconds per block")
+    parser.add_argument("--corpora", default=None,
+                        help="comma-separated dev corpora: compare the flags there instead")
+    parser.add_argument("--data", default=DATA_ROOT, help="folder of the dev corpora")
     args = parser.parse_args(argv)
+    if args.corpora:
+        compare_on_corpora(args.corpora.split(","), args.data)
+        return
     audio = make_call(args.seconds)
     block = round(args.block * RATE)
     channel_s = audio.shape[0] * audio.shape[1] / RATE
