@@ -179,14 +179,19 @@ def hysteresis(probs: np.ndarray, *, threshold: float, was_speech: bool = False,
                release: float = 0.15) -> np.ndarray:
     """Speech flags ``[n]`` from probabilities ``[n]``: speech starts at
     ``p >= threshold`` and lasts while ``p >= threshold - release`` (Silero's
-    own rule). ``was_speech``: the state before the first value."""
-    flags = np.zeros(len(probs), bool)
-    on = was_speech
-    low = threshold - release
-    for i, p in enumerate(probs):
-        on = p >= low if on else p >= threshold
-        flags[i] = on
-    return flags
+    own rule). ``was_speech``: the state before the first value.
+
+    Vectorised: a value is speech when it is above the release level and,
+    since the last value that was not, some value reached the threshold
+    (or, for the values before the first drop, ``was_speech``)."""
+    p = np.asarray(probs)
+    at = np.arange(len(p))
+    above = p >= threshold - release
+    # index of the last value below the release level, and of the last one
+    # at the threshold, up to each value (-1: none yet)
+    last_below = np.maximum.accumulate(np.where(above, -1, at)) if len(p) else at
+    last_high = np.maximum.accumulate(np.where(p >= threshold, at, -1)) if len(p) else at
+    return above & ((last_high > last_below) | (was_speech & (last_below < 0)))
 
 
 class SileroVad:

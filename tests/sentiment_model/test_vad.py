@@ -201,3 +201,26 @@ def test_detectors_settled_together_flag_as_each_alone():
         assert a.n_frames == b.n_frames > 0
         np.testing.assert_array_equal(a.flags(0, len(x)), b.flags(0, len(x)))
         assert a.speech_samples == b.speech_samples
+
+
+def _hysteresis_loop(probs, *, threshold, was_speech, release=0.15):
+    """The rule step by step, as Silero's iterator applies it."""
+    out, on = [], was_speech
+    for p in probs:
+        on = p >= threshold - release if on else p >= threshold
+        out.append(on)
+    return np.array(out, bool)
+
+
+@pytest.mark.parametrize("was_speech", [False, True])
+def test_hysteresis_equals_the_rule_applied_step_by_step(was_speech):
+    rng = np.random.default_rng(11)
+    # a slow random walk crosses both levels many times, and sits on them
+    p = np.clip(np.cumsum(rng.normal(0, 0.08, 5000)) % 1.0, 0, 1)
+    p[::97] = 0.5
+    p[::89] = 0.35
+    got = vad.hysteresis(p, threshold=0.5, was_speech=was_speech)
+    want = _hysteresis_loop(p, threshold=0.5, was_speech=was_speech)
+    assert 0.2 < want.mean() < 0.8
+    np.testing.assert_array_equal(got, want)
+    assert len(vad.hysteresis(np.zeros(0), threshold=0.5, was_speech=was_speech)) == 0
