@@ -50,3 +50,30 @@ def test_the_plain_loop_scores_what_score_recording_scores(tmp_path, scoring_mod
             mine = got[(path, result.channel)]
             assert mine["label"] == result.summary["label"]
             np.testing.assert_allclose(mine["probs"], result.summary["probs"], atol=1e-5)
+
+
+def test_the_two_trees_files_tables_are_compared_row_by_row(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import pytest
+
+    from benchmarks.score_throughput import _to_baseline_output, files_difference
+
+    def write(out, rows):
+        part = tmp_path / out / "files"
+        part.mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows), part / "part-0.parquet")
+        return str(tmp_path / out)
+
+    rows = [{"uri": "a.wav", "channel": 0, "p_negative": 0.2, "p_positive": 0.8},
+            {"uri": "a.wav", "channel": 1, "p_negative": None, "p_positive": None},
+            {"uri": "b.wav", "channel": None, "p_negative": 0.5, "p_positive": 0.5}]
+    out = write("out", rows)
+    assert files_difference(out) is None  # no baseline output yet
+    moved = [dict(r) for r in reversed(rows)]
+    moved[0]["p_positive"] = 0.5 + 3e-6  # b.wav, now first
+    write("out-baseline", moved)
+    assert files_difference(out) == pytest.approx(3e-6)
+    assert _to_baseline_output(["score", "--output", out, "--overwrite"]) == [
+        "score", "--output", out + "-baseline", "--overwrite"]
+    assert _to_baseline_output(["plain", "m.txt"]) == ["plain", "m.txt"]
