@@ -41,6 +41,12 @@ def make_pipeline(pipeline_args: list[str]) -> beam.Pipeline:
 # model, the speaker encoder and one 60-s block (1.6 GiB measured for an
 # hour-long stereo call, benchmarks/README.md)
 WORKER_MEMORY_GIB = 2.0
+# channel-seconds of audio that pay for one more local score worker: each
+# worker's start-up (a Beam harness, TensorFlow, the model traced) costs ~5 s,
+# which a second worker won back only past about an hour of channel audio on
+# 2 cores (benchmarks/README.md, 2026-12-08: 0.23 h of channel audio 16.0 s
+# with one worker against 21.7 s with two, 1 h even, 2 h 66.9 s against 50.6 s)
+AUDIO_S_PER_WORKER = 3600.0
 # the worker processes' numeric libraries on one thread each: with a worker
 # per core, more threads only contend
 ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -55,7 +61,8 @@ def _machine() -> tuple[int, float]:
 
 
 def local_workers(pipeline_args: list[str], *, n_inputs: int,
-                  machine: tuple[int, float] | None = None) -> tuple[list[str], int]:
+                  machine: tuple[int, float] | None = None,
+                  audio_s: float | None = None) -> tuple[list[str], int]:
     """Beam options that run a local job on every core, and the worker count.
 
     Where the options name no runner and no ``--direct_num_workers`` or
@@ -63,13 +70,15 @@ def local_workers(pipeline_args: list[str], *, n_inputs: int,
     adds ``--direct_num_workers N --direct_running_mode multi_processing``:
     one worker process per core, at most one per input file and one per
     :data:`WORKER_MEMORY_GIB` of memory (one share kept for the launching
-    process). Otherwise returns the options unchanged, with the count they
-    name (1 when none).
+    process) and, when ``audio_s`` is known, one per
+    :data:`AUDIO_S_PER_WORKER` of it beyond the first. Otherwise returns the
+    options unchanged, with the count they name (1 when none).
 
     Args:
         pipeline_args: the words for Beam's ``PipelineOptions``.
         n_inputs: the input files the job matched.
         machine: (cores, memory GiB); default: this machine's.
+        audio_s: channel-seconds of audio to score, or ``None`` (unknown).
     """
     named = {a.split("=", 1)[0] for a in pipeline_args if a.startswith("--")}
     if named & {"--runner", "--direct_num_workers", "--direct_running_mode"}:
@@ -77,6 +86,8 @@ def local_workers(pipeline_args: list[str], *, n_inputs: int,
         return list(pipeline_args), options.direct_num_workers or 1
     cores, memory = machine or _machine()
     workers = max(1, min(cores, n_inputs, int(memory // WORKER_MEMORY_GIB) - 1))
+    if audio_s is not None:
+        workers = min(workers, 1 + int(audio_s // AUDIO_S_PER_WORKER))
     if workers == 1:
         return list(pipeline_args), 1
     return [*pipeline_args, "--direct_num_workers", str(workers),
@@ -99,6 +110,7 @@ def one_thread_workers(workers: int):
 
 
 def job_pipeline(pipeline_args: list[str], *, job: str, n_inputs: int,
+                 audio_s: float | None = None,
                  test_pipeline: beam.Pipeline | None = None) -> tuple[beam.Pipeline, int]:
     """:func:`make_pipeline` with :func:`local_workers`' options: (the
     pipeline, its worker processes); run it within
@@ -106,11 +118,41 @@ def job_pipeline(pipeline_args: list[str], *, job: str, n_inputs: int,
     returned as it is, with one worker."""
     if test_pipeline is not None:
         return test_pipeline, 1
-    args, workers = local_workers(pipeline_args, n_inputs=n_inputs)
+    args, workers = local_workers(pipeline_args, n_inputs=n_inputs, audio_s=audio_s)
     if len(args) > len(pipeline_args):
         LOG.info("%s: %d local worker processes, one per core (--direct_num_workers 1 for "
                  "one)", job, workers)
+    elif audio_s is not None and local_workers(pipeline_args, n_inputs=n_inputs)[1] > workers:
+        LOG.info("%s: one local worker process: %.0f channel-seconds of audio do not repay "
+                 "another worker's start-up (--direct_num_workers N "
+                 "--direct_running_mode multi_processing for N)", job, audio_s)
     return make_pipeline(args), workers
+
+
+def local_audio_seconds(uris, *, enough: float | None = None) -> float | None:
+    """Channel-seconds of audio in local files ``uris`` from their headers
+    (``soundfile.info``), counted until ``enough`` is reached (default: as
+    much as this machine's workers could use, :data:`AUDIO_S_PER_WORKER`
+    for each core beyond the first); ``None`` when a file is not local or
+    its header does not say (unknown: the caller decides without it)."""
+    import soundfile
+
+    if enough is None:
+        enough = AUDIO_S_PER_WORKER * max(1, _machine()[0] - 1)
+    total = 0.0
+    for uri in uris:
+        if total >= enough:
+            break
+        if not storage.is_local(uri):
+            return None
+        try:
+            info = soundfile.info(uri)
+        except (OSError, RuntimeError):  # soundfile's errors are RuntimeErrors
+            return None
+        if not info.samplerate or info.frames <= 0:
+            return None
+        total += info.frames / info.samplerate * info.channels
+    return total
 
 
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "SwitchingDirectRunner",

@@ -523,8 +523,9 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         common.LOG.info("score: %d input files matched by %s; model %s (%s)", len(plan.uris),
                         storage.redact(plan.input_spec.source), plan.card.architecture,
                         plan.card.model_version[:12])
-        p, workers = common.job_pipeline(pipeline_args, job=fns.JOB, n_inputs=len(plan.uris),
-                                         test_pipeline=test_pipeline)
+        p, workers = common.job_pipeline(
+            pipeline_args, job=fns.JOB, n_inputs=len(plan.uris), test_pipeline=test_pipeline,
+            audio_s=None if test_pipeline is not None else common.local_audio_seconds(plan.uris))
         with progress.ProgressLine(fns.JOB, len(plan.uris),
                                    interval_s=config.progress_interval_s) as line:
             if test_pipeline is not None or common.is_local(p):

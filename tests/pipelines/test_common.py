@@ -62,3 +62,31 @@ def test_a_test_pipeline_is_used_as_given_with_one_worker():
     given = TestPipeline()
     assert common.job_pipeline(["--direct_num_workers", "4"], job="score", n_inputs=14,
                                test_pipeline=given) == (given, 1)
+
+
+@pytest.mark.parametrize("audio_s, workers", [
+    (None, 2),       # unknown: the files and cores decide
+    (840.0, 1),      # 14 minutes of channel audio: a second worker's start-up costs more
+    (3599.0, 1),
+    (3600.0, 2),
+    (50_000.0, 2),   # never more than the cores
+])
+def test_little_audio_runs_on_one_worker(audio_s, workers):
+    args, count = common.local_workers([], n_inputs=14, machine=TWO_CORES, audio_s=audio_s)
+    assert count == workers and args == ([] if workers == 1 else MULTI)
+    assert common.local_workers([], n_inputs=14, machine=(8, 64.0), audio_s=2.5 * 3600) == (
+        ["--direct_num_workers", "3", "--direct_running_mode", "multi_processing"], 3)
+
+
+def test_the_audio_of_local_files_is_read_from_their_headers(tmp_path):
+    import numpy as np
+    import soundfile
+
+    stereo, mono = str(tmp_path / "call.wav"), str(tmp_path / "clip.flac")
+    soundfile.write(stereo, np.zeros((8000 * 3, 2), np.int16), 8000)  # 3 s, two channels
+    soundfile.write(mono, np.zeros(16000 // 2, np.int16), 16000)  # 0.5 s
+    assert common.local_audio_seconds([stereo, mono], enough=100.0) == pytest.approx(6.5)
+    assert common.local_audio_seconds([stereo, mono], enough=5.0) == pytest.approx(6.0)
+    (tmp_path / "bad.wav").write_bytes(b"not audio")
+    assert common.local_audio_seconds([stereo, str(tmp_path / "bad.wav")], enough=100.0) is None
+    assert common.local_audio_seconds(["gs://bucket/a.wav"], enough=100.0) is None
