@@ -818,6 +818,8 @@ def test_credentials_in_input_urls_are_never_stored(tmp_path, scoring_model):
 def test_a_local_run_of_several_files_uses_a_worker_process_per_core_with_the_same_scores(
         tmp_path, scoring_model, calls_dir, monkeypatch, caplog):
     monkeypatch.setattr(common, "_machine", lambda: (2, 24.0))  # whatever runs the tests
+    # the calls are seconds long: one worker by the audio rule (tests/pipelines/test_common.py)
+    monkeypatch.setattr(common, "AUDIO_S_PER_WORKER", 1.0)
     args = ["--input", os.path.join(calls_dir, "calls"), "--model-dir", scoring_model,
             "--progress-interval", "0", *SCORE_ARGS]
     one = score.run([*args, "--output", str(tmp_path / "one"), "--direct_num_workers", "1"])
