@@ -26,18 +26,12 @@ from __future__ import annotations
 import numpy as np
 
 from sentiment_model.errors import ConfigError
+from sentiment_model.speaker_encoder import onnx_gates
 
 ENCODER_OUTPUT = "/encoder/3/activation/Relu_output_0"
 HIDDEN = 128
 _WEIGHTS = ("decoder.rnn.weight_ih", "decoder.rnn.weight_hh", "decoder.rnn.bias_ih",
             "decoder.rnn.bias_hh", "decoder.decoder.2.weight", "decoder.decoder.2.bias")
-
-
-def _onnx_gates(values: np.ndarray) -> np.ndarray:
-    """PyTorch's LSTM gate blocks (input, forget, cell, output) along axis 0
-    in ONNX's order (input, output, forget, cell)."""
-    i, f, g, o = np.split(values, 4, axis=0)
-    return np.concatenate([i, o, f, g], axis=0)
 
 
 def _rate_branch(model, sample_rate: int):
@@ -221,10 +215,10 @@ def sequence_graph(model_path: str, sample_rate: int, *, step_samples: int) -> b
         "lead_start": np.array([0], np.int64),
         "lead_end": np.array([2], np.int64),
         "hidden": np.array([HIDDEN], np.int64),
-        "lstm_w": _onnx_gates(w["decoder.rnn.weight_ih"])[None],
-        "lstm_r": _onnx_gates(w["decoder.rnn.weight_hh"])[None],
-        "lstm_b": np.concatenate([_onnx_gates(w["decoder.rnn.bias_ih"]),
-                                  _onnx_gates(w["decoder.rnn.bias_hh"])])[None],
+        "lstm_w": onnx_gates(w["decoder.rnn.weight_ih"])[None],
+        "lstm_r": onnx_gates(w["decoder.rnn.weight_hh"])[None],
+        "lstm_b": np.concatenate([onnx_gates(w["decoder.rnn.bias_ih"]),
+                                  onnx_gates(w["decoder.rnn.bias_hh"])])[None],
         "head_w": w["decoder.decoder.2.weight"].reshape(1, HIDDEN).T.copy(),  # [128, 1]
         "head_b": w["decoder.decoder.2.bias"].reshape(1),
     }

@@ -190,7 +190,7 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _onnx_gates(values: np.ndarray) -> np.ndarray:
+def onnx_gates(values: np.ndarray) -> np.ndarray:
     """PyTorch's gate blocks (input, forget, cell, output) along axis 0 in
     ONNX's order (input, output, forget, cell)."""
     i, f, g, o = np.split(values, 4, axis=0)
@@ -209,10 +209,10 @@ def encoder_graph(weights: dict[str, np.ndarray]) -> bytes:
     nodes = [helper.make_node("Transpose", ["mels"], ["x0"], perm=[1, 0, 2])]
     initialisers = [numpy_helper.from_array(np.array([1], np.int64), "direction_axis")]
     for k in range(LAYERS):
-        w = _onnx_gates(weights[f"lstm.weight_ih_l{k}"])[None]
-        r = _onnx_gates(weights[f"lstm.weight_hh_l{k}"])[None]
-        b = np.concatenate([_onnx_gates(weights[f"lstm.bias_ih_l{k}"]),
-                            _onnx_gates(weights[f"lstm.bias_hh_l{k}"])])[None]
+        w = onnx_gates(weights[f"lstm.weight_ih_l{k}"])[None]
+        r = onnx_gates(weights[f"lstm.weight_hh_l{k}"])[None]
+        b = np.concatenate([onnx_gates(weights[f"lstm.bias_ih_l{k}"]),
+                            onnx_gates(weights[f"lstm.bias_hh_l{k}"])])[None]
         for name, value in ((f"w{k}", w), (f"r{k}", r), (f"b{k}", b)):
             initialisers.append(numpy_helper.from_array(value.astype(np.float32), name))
         # [frames, 1 direction, batch, 256] -> [frames, batch, 256]
